@@ -1,0 +1,153 @@
+"""The ``autofin`` command line: serve, db upgrade, admin create, demo, jobs run."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
+from typing import Any
+
+from shared.settings import get_settings
+
+
+def _step(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def _database_url() -> tuple[str, Any]:
+    """The configured database, or the embedded one under ./.autofin/ (started or reused)."""
+    settings = get_settings()
+    if settings.database_url:
+        return settings.database_url, None
+    from autofin.embedded import start_embedded_postgres
+
+    _step(f"No AUTOFIN_DATABASE_URL: using the embedded PostgreSQL under {settings.data_dir}/")
+    server, url = start_embedded_postgres(settings.data_dir)
+    return url, server
+
+
+def _migrate(url: str) -> None:
+    from autofin import migrate
+
+    _step("Applying database migrations")
+    migrate.upgrade(url)
+    _step(f"Database at migration {migrate.head_revision()}")
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    settings = get_settings()
+    url, server = _database_url()
+    if server is not None:
+        _migrate(url)
+    os.environ["AUTOFIN_DATABASE_URL"] = url  # the workers read it
+    settings.resolved_secret_key()  # create development secrets once, before workers start
+    get_settings.cache_clear()
+    shown_host = "localhost" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
+    _step(f"API docs at http://{shown_host}:{args.port}/docs")
+    uvicorn.run(
+        "autofin.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+    del server  # keep the embedded server alive until uvicorn returns
+
+
+def cmd_db_upgrade(_: argparse.Namespace) -> None:
+    url, _server = _database_url()
+    _migrate(url)
+
+
+async def _with_session(work: Callable[[Any], Awaitable[None]]) -> None:
+    from shared.db import Database
+
+    url, _server = _database_url()
+    database = Database.from_url(url, pool_size=2)
+    try:
+        async with database.sessionmaker() as session, session.begin():
+            await work(session)
+    finally:
+        await database.dispose()
+
+
+def cmd_admin_create(args: argparse.Namespace) -> None:
+    from shared.identity.service import create_or_reset_admin
+
+    async def work(session: Any) -> None:
+        user = await create_or_reset_admin(session, email=args.email, password=args.password)
+        _step(f"Admin {user.email} is ready")
+
+    asyncio.run(_with_session(work))
+
+
+def cmd_demo(_: argparse.Namespace) -> None:
+    from autofin.demo import load_demo
+
+    asyncio.run(_with_session(lambda session: load_demo(session, progress=_step)))
+
+
+def cmd_jobs_run(args: argparse.Namespace) -> None:
+    from autofin.jobs import run_daily_jobs
+
+    as_of = args.as_of or date.today()
+
+    async def work(session: Any) -> None:
+        await run_daily_jobs(session, as_of=as_of, progress=_step)
+
+    asyncio.run(_with_session(work))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="autofin", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the API (starts an embedded database if none)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(run=cmd_serve)
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(
+        dest="db_command", required=True
+    )
+    db.add_parser("upgrade", help="apply migrations to AUTOFIN_DATABASE_URL").set_defaults(
+        run=cmd_db_upgrade
+    )
+
+    admin = commands.add_parser("admin", help="platform admins").add_subparsers(
+        dest="admin_command", required=True
+    )
+    create = admin.add_parser("create", help="create (or reset the password of) a platform admin")
+    create.add_argument("--email", required=True)
+    create.add_argument("--password", required=True)
+    create.set_defaults(run=cmd_admin_create)
+
+    commands.add_parser(
+        "demo", help="load demo lenders, dealers, staff, advisors and buyers"
+    ).set_defaults(run=cmd_demo)
+
+    jobs = commands.add_parser("jobs", help="daily jobs").add_subparsers(
+        dest="jobs_command", required=True
+    )
+    run = jobs.add_parser("run", help="expire approvals, mark delinquency, apply late fees")
+    run.add_argument(
+        "--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default today)"
+    )
+    run.set_defaults(run=cmd_jobs_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()

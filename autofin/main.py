@@ -1,0 +1,80 @@
+"""The Autofin API: one FastAPI app composed from the domain routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+
+from autofin import migrate
+from marketplace.router import router as marketplace_router
+from shared.db import Database, DatabaseDep
+from shared.errors import install_error_handlers
+from shared.identity.router import admin_router, auth_router
+from shared.observability import RequestIdMiddleware, configure_logging
+from shared.settings import get_settings
+
+health_router = APIRouter(tags=["health"])
+
+
+@health_router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@health_router.get("/readyz", responses={503: {"description": "database unreachable or behind"}})
+async def readyz(database: DatabaseDep) -> JSONResponse:
+    """The database answers and its schema is at the newest migration."""
+    head = migrate.head_revision()
+    try:
+        async with database.engine.connect() as connection:
+            current = await migrate.current_revision(connection)
+    except Exception:  # any failure to reach the database means "not ready"
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    if current != head:
+        body = {
+            "status": "unavailable",
+            "database": "migrations pending",
+            "at": current,
+            "head": head,
+        }
+        return JSONResponse(body, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok", "migration": current})
+
+
+def create_app(database: Database | None = None) -> FastAPI:
+    """Build the app; without a ``database`` it connects to the configured one on startup."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = app.state.database is None
+        if owned:
+            if not settings.database_url:
+                raise RuntimeError(
+                    "AUTOFIN_DATABASE_URL is not set (autofin serve sets it for you)"
+                )
+            app.state.database = Database.from_url(settings.database_url)
+        yield
+        if owned:
+            await app.state.database.dispose()
+
+    app = FastAPI(
+        title="Autofin",
+        version="0.1.0",
+        description=(
+            "Auto-finance marketplace and dealer SaaS. Log in with **Authorize** "
+            "(email and password), or send an organisation API key as a bearer token."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.database = database
+    app.add_middleware(RequestIdMiddleware)
+    install_error_handlers(app)
+    for router in (health_router, auth_router, admin_router, marketplace_router):
+        app.include_router(router)
+    return app

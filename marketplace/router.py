@@ -1,0 +1,7 @@
+"""All marketplace routes, mounted by the app."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

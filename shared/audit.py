@@ -1,0 +1,69 @@
+"""The append-only audit log: who did what to which record, when, with before and after.
+
+The database refuses UPDATE, DELETE and TRUNCATE on this table (a trigger that fires even
+for superusers and in replica mode; see the foundation migration), so history cannot be
+rewritten through the application or a stray psql session.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, DateTime, String, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
+
+from shared.db import utcnow
+from shared.identity.principal import Principal
+from shared.observability import current_request_id
+
+SYSTEM_ACTOR = "system"
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True)
+    )
+    occurred_at: datetime = Field(
+        default_factory=utcnow,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+    actor: str = Field(max_length=80)
+    action: str = Field(max_length=80, index=True)
+    subject_type: str = Field(max_length=40)
+    subject_id: str = Field(sa_column=Column(String(64), nullable=False, index=True))
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
+    request_id: str | None = Field(default=None, max_length=64)
+
+
+def record(
+    session: AsyncSession,
+    *,
+    actor: Principal | str,
+    action: str,
+    subject_type: str,
+    subject_id: uuid.UUID | str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one audit entry in the caller's transaction (it commits or rolls back with it).
+
+    ``before``/``after`` hold business facts (statuses, amounts, ids), never personal data.
+    """
+    entry = AuditEntry(
+        actor=actor if isinstance(actor, str) else actor.actor,
+        action=action,
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        before=before,
+        after=after,
+        request_id=current_request_id(),
+    )
+    session.add(entry)
+    return entry

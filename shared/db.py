@@ -1,0 +1,97 @@
+"""The database: one async engine per process, one session per request.
+
+The request's session commits once, when the request succeeds, and rolls back on any error;
+services only ``flush``. Flows that call Stripe commit in explicit phases instead
+(see ``shared.payments``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from fastapi import Depends, Request
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlmodel import SQLModel
+
+# Constraint names are stable and readable, so migrations can refer to them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+metadata: MetaData = SQLModel.metadata
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def async_url(url: str) -> str:
+    """Accept ``postgresql://`` (and ``postgres://``) and use the asyncpg driver."""
+    parts = urlsplit(url)
+    if parts.scheme in ("postgresql", "postgres"):
+        parts = parts._replace(scheme="postgresql+asyncpg")
+    return urlunsplit(parts)
+
+
+def plain_url(url: str) -> str:
+    """The libpq form of a database URL, for asyncpg.connect and psql."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(scheme="postgresql"))
+
+
+class Database:
+    """An engine and the session factory the app opens its sessions with."""
+
+    def __init__(
+        self, engine: AsyncEngine, bind: AsyncEngine | AsyncConnection | None = None
+    ) -> None:
+        self.engine = engine
+        options: dict[str, Any] = {"expire_on_commit": False}
+        if isinstance(bind, AsyncConnection):
+            # Tests: sessions join an outer transaction; their commits release savepoints.
+            options["join_transaction_mode"] = "create_savepoint"
+        self.sessionmaker = async_sessionmaker(bind or engine, **options)
+
+    @classmethod
+    def from_url(cls, url: str, **engine_options: Any) -> Database:
+        options: dict[str, Any] = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+        options.update(engine_options)
+        return cls(create_async_engine(async_url(url), **options))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's session: committed when the route returns, rolled back if it raises."""
+    async with get_database(request).sessionmaker() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+# scope="function": commit before the response is sent, so a failed commit is an error response.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+DatabaseDep = Annotated[Database, Depends(get_database)]

@@ -1,0 +1,93 @@
+"""Who can act: people (buyers, advisors, admins, organisation staff) and organisations."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, DateTime, String, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from shared.db import utcnow
+
+
+class UserKind(StrEnum):
+    buyer = "buyer"
+    advisor = "advisor"
+    admin = "admin"
+    staff = "staff"
+
+
+class OrganizationKind(StrEnum):
+    lender = "lender"
+    dealer = "dealer"
+
+
+class OrganizationStatus(StrEnum):
+    active = "active"
+    suspended = "suspended"
+
+
+class MemberRole(StrEnum):
+    admin = "admin"
+    manager = "manager"
+    staff = "staff"
+
+
+def _created_at() -> Column[datetime]:
+    return Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    email: str = Field(sa_column=Column(String(254), nullable=False, unique=True))
+    password_hash: str | None = Field(default=None, max_length=200)
+    full_name: str = Field(max_length=100)
+    phone: str | None = Field(default=None, max_length=20, index=True)
+    kind: UserKind = Field(sa_column=Column(String(16), nullable=False))
+    is_active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_created_at())
+
+
+class Organization(SQLModel, table=True):
+    __tablename__ = "organizations"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    kind: OrganizationKind = Field(sa_column=Column(String(16), nullable=False))
+    name: str = Field(max_length=200)
+    uscc: str = Field(sa_column=Column(String(18), nullable=False, unique=True))
+    city: str | None = Field(default=None, max_length=100)
+    brands: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    status: OrganizationStatus = Field(
+        default=OrganizationStatus.active, sa_column=Column(String(16), nullable=False)
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_created_at())
+
+
+class Membership(SQLModel, table=True):
+    """A staff login's place in one organisation (one organisation per staff login)."""
+
+    __tablename__ = "memberships"
+
+    user_id: uuid.UUID = Field(foreign_key="users.id", primary_key=True)
+    organization_id: uuid.UUID = Field(foreign_key="organizations.id", index=True)
+    role: MemberRole = Field(sa_column=Column(String(16), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_created_at())
+
+
+class ApiKey(SQLModel, table=True):
+    """An organisation's API key; only a SHA-256 of the key is kept."""
+
+    __tablename__ = "api_keys"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    organization_id: uuid.UUID = Field(foreign_key="organizations.id", index=True)
+    name: str = Field(max_length=100)
+    prefix: str = Field(max_length=16)
+    key_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_created_at())
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))

@@ -1,0 +1,156 @@
+"""Who is calling: one dependency resolves a bearer token or an API key to a principal.
+
+Every router takes one of the role dependencies below; tenancy (which organisation, which
+buyer) comes from the principal, never from the request body.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from shared.db import SessionDep
+from shared.errors import Forbidden, Unauthorized
+from shared.identity.models import (
+    ApiKey,
+    Membership,
+    Organization,
+    OrganizationKind,
+    OrganizationStatus,
+    User,
+    UserKind,
+)
+from shared.identity.security import API_KEY_PREFIX, hash_api_key, read_access_token
+from shared.settings import get_settings
+
+oauth2_scheme = OAuth2PasswordBearer(
+    tokenUrl="/v1/auth/token",
+    auto_error=False,
+    description="A user's access token from /v1/auth/token, or an organisation API key (afk_…).",
+)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller: a user, or an organisation acting through an API key."""
+
+    role: str  # buyer | advisor | admin | lender | dealer
+    user_id: uuid.UUID | None = None
+    organization_id: uuid.UUID | None = None
+    api_key_id: uuid.UUID | None = None
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names this caller."""
+        if self.api_key_id:
+            return f"api_key:{self.api_key_id}"
+        return f"user:{self.user_id}"
+
+    @property
+    def org_id(self) -> uuid.UUID:
+        """The caller's organisation; only for lender and dealer principals."""
+        if self.organization_id is None:
+            raise Forbidden()
+        return self.organization_id
+
+    @property
+    def uid(self) -> uuid.UUID:
+        """The calling user's id; only for user principals."""
+        if self.user_id is None:
+            raise Forbidden("This action needs a personal login, not an API key.")
+        return self.user_id
+
+
+class InvalidCredentials(Unauthorized):
+    code = "invalid_credentials"
+    message = "The credentials are not valid."
+
+
+async def _principal_for_api_key(session: AsyncSession, key: str) -> Principal:
+    row = (
+        await session.execute(
+            select(
+                col(ApiKey.id),
+                col(Organization.id),
+                col(Organization.kind),
+                col(Organization.status),
+            )
+            .join(Organization, col(Organization.id) == col(ApiKey.organization_id))
+            .where(col(ApiKey.key_hash) == hash_api_key(key), col(ApiKey.revoked_at).is_(None))
+        )
+    ).first()
+    if row is None:
+        raise InvalidCredentials()
+    key_id, org_id, org_kind, org_status = row
+    if org_status != OrganizationStatus.active:
+        raise Forbidden("This organisation is suspended.", code="organization_suspended")
+    return Principal(role=str(org_kind), organization_id=org_id, api_key_id=key_id)
+
+
+async def _principal_for_user(session: AsyncSession, user_id: uuid.UUID) -> Principal:
+    row = (
+        await session.execute(
+            select(
+                col(User.kind),
+                col(User.is_active),
+                col(Membership.organization_id),
+                col(Organization.kind),
+                col(Organization.status),
+            )
+            .outerjoin(Membership, col(Membership.user_id) == col(User.id))
+            .outerjoin(Organization, col(Organization.id) == col(Membership.organization_id))
+            .where(col(User.id) == user_id)
+        )
+    ).first()
+    if row is None or not row[1]:
+        raise InvalidCredentials()
+    kind, _, org_id, org_kind, org_status = row
+    if kind != UserKind.staff:
+        return Principal(role=str(kind), user_id=user_id)
+    if org_id is None:
+        raise Forbidden("This staff login belongs to no organisation.")
+    if org_status != OrganizationStatus.active:
+        raise Forbidden("This organisation is suspended.", code="organization_suspended")
+    return Principal(role=str(org_kind), user_id=user_id, organization_id=org_id)
+
+
+async def current_principal(
+    session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal:
+    """Resolve the bearer credential (JWT or API key) to a principal, or answer 401."""
+    if not token:
+        raise Unauthorized(code="not_authenticated", message="Log in or send an API key.")
+    if token.startswith(API_KEY_PREFIX):
+        return await _principal_for_api_key(session, token)
+    user_id = read_access_token(token, master_secret=get_settings().resolved_secret_key())
+    if user_id is None:
+        raise InvalidCredentials()
+    return await _principal_for_user(session, user_id)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_role(*roles: str) -> object:
+    """A dependency that lets through only principals with one of these roles."""
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in roles:
+            raise Forbidden()
+        return principal
+
+    return Depends(dependency)
+
+
+BuyerPrincipal = Annotated[Principal, require_role("buyer")]
+AdvisorPrincipal = Annotated[Principal, require_role("advisor")]
+AdminPrincipal = Annotated[Principal, require_role("admin")]
+LenderPrincipal = Annotated[Principal, require_role(OrganizationKind.lender.value)]
+DealerPrincipal = Annotated[Principal, require_role(OrganizationKind.dealer.value)]

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, StringConstraints
+
+from shared.identity.models import MemberRole, OrganizationKind, OrganizationStatus
+from shared.identity.uscc import normalize_uscc
+from shared.schemas import Email, FullName, MobilePhone, Password, RequestModel, ResponseModel
+
+Uscc = Annotated[str, StringConstraints(max_length=32), AfterValidator(normalize_uscc)]
+OrgName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class RegisterBuyer(RequestModel):
+    email: Email
+    password: Password
+    full_name: FullName
+    phone: MobilePhone
+
+
+class UserPublic(ResponseModel):
+    id: uuid.UUID
+    email: str
+    full_name: str
+    kind: str
+    created_at: datetime
+
+
+class Token(ResponseModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 (the OAuth2 token type, not a secret)
+    expires_in: int
+
+
+class LenderCreate(RequestModel):
+    name: OrgName
+    uscc: Uscc
+
+
+class DealerCreate(RequestModel):
+    name: OrgName
+    uscc: Uscc
+    city: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    brands: list[Annotated[str, StringConstraints(min_length=1, max_length=50)]] = []
+
+
+class OrganizationPublic(ResponseModel):
+    id: uuid.UUID
+    kind: OrganizationKind
+    name: str
+    uscc: str
+    city: str | None
+    brands: list[str]
+    status: OrganizationStatus
+    created_at: datetime
+
+
+class MemberCreate(RequestModel):
+    email: Email
+    password: Password
+    full_name: FullName
+    role: MemberRole = MemberRole.staff
+
+
+class MemberPublic(ResponseModel):
+    user_id: uuid.UUID
+    organization_id: uuid.UUID
+    email: str
+    full_name: str
+    role: MemberRole
+
+
+class AdvisorCreate(RequestModel):
+    email: Email
+    password: Password
+    full_name: FullName
+
+
+class ApiKeyCreate(RequestModel):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)] = "default"
+
+
+class ApiKeyPublic(ResponseModel):
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    name: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyPublic):
+    key: str

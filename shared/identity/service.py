@@ -1,0 +1,218 @@
+"""Identity rules: registering buyers, logging in, onboarding organisations and their staff."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared import audit
+from shared.errors import Conflict, NotFound, Unauthorized
+from shared.identity import repository
+from shared.identity.models import (
+    ApiKey,
+    MemberRole,
+    Membership,
+    Organization,
+    OrganizationKind,
+    OrganizationStatus,
+    User,
+    UserKind,
+)
+from shared.identity.principal import Principal
+from shared.identity.security import hash_password, new_api_key, verify_password
+
+
+class EmailTaken(Conflict):
+    code = "email_taken"
+    message = "An account with this email already exists."
+
+
+class UsccTaken(Conflict):
+    code = "uscc_taken"
+    message = "An organisation with this unified social credit code already exists."
+
+
+class OrganizationNotFound(NotFound):
+    code = "organization_not_found"
+    message = "No such organisation."
+
+
+class ApiKeyNotFound(NotFound):
+    code = "api_key_not_found"
+    message = "No such live API key."
+
+
+class WrongCredentials(Unauthorized):
+    code = "invalid_credentials"
+    # Deliberately does not say whether the email or the password was wrong.
+    message = "Incorrect email or password."
+
+
+async def create_user(
+    session: AsyncSession,
+    *,
+    kind: UserKind,
+    email: str,
+    password: str | None,
+    full_name: str,
+    phone: str | None = None,
+) -> User:
+    """A new login; EmailTaken when the email is in use (checked by the unique constraint)."""
+    user = User(
+        kind=kind,
+        email=email.lower(),
+        password_hash=await hash_password(password) if password else None,
+        full_name=full_name,
+        phone=phone,
+    )
+    if not await repository.insert_unique(session, user):
+        raise EmailTaken()
+    return user
+
+
+async def authenticate(session: AsyncSession, email: str, password: str) -> User:
+    user = await repository.user_by_email(session, email)
+    matches = await verify_password(password, user.password_hash if user else None)
+    if user is None or not matches or not user.is_active:
+        raise WrongCredentials()
+    return user
+
+
+async def create_or_reset_admin(session: AsyncSession, *, email: str, password: str) -> User:
+    """The CLI's `admin create`: a platform admin with this password, created or reset."""
+    user = await repository.user_by_email(session, email)
+    if user is None:
+        user = await create_user(
+            session, kind=UserKind.admin, email=email, password=password, full_name="Platform admin"
+        )
+        action = "admin.created"
+    else:
+        user.kind = UserKind.admin
+        user.is_active = True
+        user.password_hash = await hash_password(password)
+        action = "admin.password_reset"
+    audit.record(
+        session, actor=audit.SYSTEM_ACTOR, action=action, subject_type="user", subject_id=user.id
+    )
+    await session.flush()
+    return user
+
+
+async def create_organization(
+    session: AsyncSession,
+    actor: Principal | str,
+    *,
+    kind: OrganizationKind,
+    name: str,
+    uscc: str,
+    city: str | None = None,
+    brands: Sequence[str] = (),
+) -> Organization:
+    organization = Organization(kind=kind, name=name, uscc=uscc, city=city, brands=list(brands))
+    if not await repository.insert_unique(session, organization):
+        raise UsccTaken(field="uscc")
+    audit.record(
+        session,
+        actor=actor,
+        action=f"{kind.value}.created",
+        subject_type="organization",
+        subject_id=organization.id,
+        after={"kind": kind.value, "name": name, "uscc": uscc},
+    )
+    return organization
+
+
+async def get_organization(session: AsyncSession, organization_id: uuid.UUID) -> Organization:
+    organization = await repository.get_organization(session, organization_id)
+    if organization is None:
+        raise OrganizationNotFound()
+    return organization
+
+
+async def set_organization_status(
+    session: AsyncSession, actor: Principal, organization_id: uuid.UUID, status: OrganizationStatus
+) -> Organization:
+    organization = await repository.get_organization(session, organization_id, for_update=True)
+    if organization is None:
+        raise OrganizationNotFound()
+    before = organization.status
+    organization.status = status
+    verb = "suspended" if status == OrganizationStatus.suspended else "reactivated"
+    audit.record(
+        session,
+        actor=actor,
+        action=f"organization.{verb}",
+        subject_type="organization",
+        subject_id=organization.id,
+        before={"status": before},
+        after={"status": status},
+    )
+    await session.flush()
+    return organization
+
+
+async def add_member(
+    session: AsyncSession,
+    actor: Principal,
+    organization_id: uuid.UUID,
+    *,
+    email: str,
+    password: str,
+    full_name: str,
+    role: MemberRole,
+) -> tuple[User, Membership]:
+    organization = await get_organization(session, organization_id)
+    user = await create_user(
+        session, kind=UserKind.staff, email=email, password=password, full_name=full_name
+    )
+    membership = Membership(user_id=user.id, organization_id=organization.id, role=role)
+    session.add(membership)
+    audit.record(
+        session,
+        actor=actor,
+        action="organization.member_added",
+        subject_type="organization",
+        subject_id=organization.id,
+        after={"user_id": str(user.id), "role": role.value},
+    )
+    await session.flush()
+    return user, membership
+
+
+async def issue_api_key(
+    session: AsyncSession, actor: Principal, organization_id: uuid.UUID, *, name: str
+) -> tuple[ApiKey, str]:
+    """A new API key for the organisation: the row and the key itself, which is never stored."""
+    organization = await get_organization(session, organization_id)
+    key, prefix, key_hash = new_api_key()
+    api_key = ApiKey(organization_id=organization.id, name=name, prefix=prefix, key_hash=key_hash)
+    session.add(api_key)
+    audit.record(
+        session,
+        actor=actor,
+        action="api_key.issued",
+        subject_type="organization",
+        subject_id=organization.id,
+        after={"api_key_id": str(api_key.id), "prefix": prefix},
+    )
+    await session.flush()
+    return api_key, key
+
+
+async def revoke_api_key(
+    session: AsyncSession, actor: Principal, organization_id: uuid.UUID, key_id: uuid.UUID
+) -> ApiKey:
+    api_key = await repository.revoke_api_key(session, organization_id, key_id)
+    if api_key is None:
+        raise ApiKeyNotFound()
+    audit.record(
+        session,
+        actor=actor,
+        action="api_key.revoked",
+        subject_type="organization",
+        subject_id=organization_id,
+        after={"api_key_id": str(key_id)},
+    )
+    return api_key

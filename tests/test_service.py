@@ -1,0 +1,95 @@
+"""The service as an operator meets it: health, readiness, settings, the command line."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import ValidationError
+
+from autofin.main import create_app
+from shared.db import Database
+from shared.settings import Settings
+from tests.conftest import create_database, database_url, drop_database
+
+
+async def test_healthz_and_readyz_answer_ok(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["database"] == "ok"
+
+
+async def test_readyz_is_503_while_migrations_are_pending(server_url: str) -> None:
+    name = await create_database(server_url)
+    database = Database.from_url(database_url(server_url, name))
+    try:
+        transport = httpx.ASGITransport(app=create_app(database))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            response = await client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["database"] == "migrations pending"
+    finally:
+        await database.dispose()
+        await drop_database(server_url, name)
+
+
+def test_production_refuses_placeholder_secrets() -> None:
+    with pytest.raises(ValidationError, match="refusing to start in production"):
+        Settings(env="production", database_url="postgresql://db/autofin")
+
+
+def test_production_starts_with_real_secrets() -> None:
+    settings = Settings(
+        env="production",
+        database_url="postgresql://db/autofin",
+        secret_key="x" * 40,
+        stripe_api_key="sk_live_real",
+        stripe_webhook_secret="whsec_real",
+    )
+    assert settings.is_production
+    assert "x" * 40 not in repr(settings)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_serve_on_a_fresh_machine_starts_an_embedded_database(tmp_path: Path) -> None:
+    """`autofin serve`, with nothing configured, answers /readyz within 30 s."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOFIN_")}
+    autofin = Path(sys.executable).with_name("autofin")
+    process = subprocess.Popen(
+        [str(autofin), "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        status = None
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                status = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code
+                if status == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+        assert status == 200, process.stdout.read() if process.poll() is not None else "not ready"
+        assert (tmp_path / ".autofin" / "pgdata").is_dir()
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=30)
+    assert f"http://127.0.0.1:{port}/docs" in output
