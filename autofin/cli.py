@@ -33,7 +33,7 @@ def _migrate(url: str) -> None:
 
     _step("Applying database migrations")
     migrate.upgrade(url)
-    _step(f"Database at migration {migrate.head_revision()}")
+    _step(f"Database at migrations {', '.join(sorted(migrate.head_revisions()))}")
 
 
 def cmd_serve(args: argparse.Namespace) -> None:

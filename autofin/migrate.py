@@ -1,4 +1,8 @@
-"""Apply and inspect Alembic migrations; the scripts ship inside this package."""
+"""Apply and inspect Alembic migrations; the scripts ship inside this package.
+
+Each domain's migrations form their own branch off the foundation (``branch_labels``), with
+``depends_on`` where one domain's tables refer to another's, so ``heads`` is the target.
+"""
 
 from __future__ import annotations
 
@@ -21,16 +25,19 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
+def upgrade(database_url: str, revision: str = "heads") -> None:
     """Bring the database to ``revision`` (blocking; call it off the event loop)."""
     command.upgrade(alembic_config(database_url), revision)
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config("")).get_current_head()
+def head_revisions() -> frozenset[str]:
+    """The newest revision of every branch."""
+    return frozenset(ScriptDirectory.from_config(alembic_config("")).get_heads())
 
 
-async def current_revision(connection: AsyncConnection) -> str | None:
-    return await connection.run_sync(
-        lambda sync: MigrationContext.configure(sync).get_current_revision()
+async def current_revisions(connection: AsyncConnection) -> frozenset[str]:
+    """The revisions the database is at (one per branch)."""
+    heads = await connection.run_sync(
+        lambda sync: MigrationContext.configure(sync).get_current_heads()
     )
+    return frozenset(heads)
