@@ -1,0 +1,311 @@
+"""Matching a graded applicant to products, and ranking the offers by what the buyer pays.
+
+One product is evaluated at a time (``evaluate_product``) so the dealer portal can say exactly
+which rule failed; ``match_offers`` evaluates them all and ranks the offers by total cost of credit,
+then monthly payment, then lender name, then product id. Nothing the platform earns
+(``commission_rate``) or any other field that does not change the buyer's cost is read here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from pricing.errors import PricingInputError
+from pricing.fair_price import assess_rate
+from pricing.grades import grade_rank
+from pricing.loan_math import LoanQuote, RepaymentMethod, quote_loan
+from pricing.policy import RiskPolicy
+from pricing.products import Deal, ProductTerms, VehicleType
+from shared.money import format_cny, format_rate
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why one product cannot be offered: a stable ``code``, a message for dealer staff, and the
+    deal ``field`` to change (None when nothing the buyer controls would help)."""
+
+    code: str
+    message: str
+    field: str | None
+    product_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """One product quoted for one buyer and deal, with the reasons it is shown and its rank."""
+
+    product_id: str
+    product_version: int
+    lender_id: str
+    lender_name: str
+    product_name: str
+    grade: str
+    method: RepaymentMethod
+    amount: int
+    term_months: int
+    annual_rate: Decimal
+    apr: Decimal
+    effective_annual_rate: Decimal
+    upfront_fee: int
+    monthly_payment: int
+    total_interest: int
+    total_cost: int
+    total_repayment: int
+    benchmark_rate: Decimal
+    subsidised: bool
+    platform_guarantee: bool
+    why_eligible: tuple[str, ...]
+    rank: int = 0
+    rank_reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """Ranked offers (cheapest first) and every product that was not offered, with why."""
+
+    offers: tuple[Offer, ...]
+    rejections: tuple[Rejection, ...]
+
+
+def reference_term(terms_months: Iterable[int], target_months: int) -> int:
+    """Return the offered term nearest ``target_months``; on a tie, the shorter one."""
+    return min(terms_months, key=lambda term: (abs(term - target_months), term))
+
+
+def evaluate_product(
+    product: ProductTerms,
+    grade: str,
+    credit_limit: int,
+    policy: RiskPolicy,
+    deal: Deal | None = None,
+) -> Offer | Rejection:
+    """Return the offer ``product`` makes to an applicant of ``grade`` with ``credit_limit`` for
+    ``deal`` (or for the reference deal when there is no car yet), or the first rule it fails."""
+    grade_rank(grade)
+
+    def reject(code: str, message: str, field: str | None) -> Rejection:
+        return Rejection(code, message, field, product.product_id)
+
+    card_rate = product.rate_card.get(grade)
+    if card_rate is None:
+        return reject("grade_not_accepted", f"{product.name} does not lend to grade {grade}", None)
+    why = [f"lends to grade {grade} at {format_rate(card_rate)}"]
+    if deal is None:
+        if product.min_amount > credit_limit:
+            return reject(
+                "credit_limit_below_product_minimum",
+                f"the credit limit {format_cny(credit_limit)} is below the product minimum "
+                f"{format_cny(product.min_amount)}",
+                None,
+            )
+        amount = min(credit_limit, product.max_amount)
+        term = reference_term(product.terms_months, policy.reference_term_months)
+        why.append(
+            f"quoted for {format_cny(amount)}, the smaller of the credit limit and the product "
+            f"maximum, over {term} months, the offered term nearest "
+            f"{policy.reference_term_months}"
+        )
+    else:
+        rejection = _deal_rejection(product, credit_limit, policy, deal)
+        if rejection is not None:
+            return rejection
+        amount, term = deal.loan_amount, deal.term_months
+        why.append(
+            f"{format_cny(amount)} over {term} months is within the product's limits, the LTV "
+            f"and down-payment rules and the credit limit"
+        )
+    if product.capacity_remaining is not None and product.capacity_remaining < amount:
+        return reject(
+            "lender_capacity_exhausted",
+            f"{product.lender_name} cannot fund another {format_cny(amount)} at the moment",
+            None,
+        )
+    subsidy_rate = _subsidised_rate(product, deal)
+    annual_rate = card_rate if subsidy_rate is None else min(subsidy_rate, card_rate)
+    subsidised = annual_rate < card_rate  # a subsidy that is not cheaper is simply not used
+    if subsidised and deal is not None:
+        why.append(
+            f"manufacturer subsidy for {deal.brand}: {format_rate(annual_rate)} instead of "
+            f"{format_rate(card_rate)}"
+        )
+    fairness = assess_rate(annual_rate, grade, policy)
+    if not fairness.fair:
+        return reject(
+            fairness.code or "rate_not_fair",
+            f"{format_rate(annual_rate)} is above the fair ceiling "
+            f"{format_rate(fairness.max_fair_rate)} for grade {grade}",
+            None,
+        )
+    try:
+        quote = quote_loan(amount, annual_rate, term, product.method, product.upfront_fee)
+    except PricingInputError as error:
+        return reject(f"unquotable_{error.field}", error.message, "down_payment")
+    if quote.apr > policy.legal_cap_apr:
+        return reject(
+            "apr_above_legal_cap",
+            f"with its fee the APR {format_rate(quote.apr)} exceeds the legal cap "
+            f"{format_rate(policy.legal_cap_apr)}",
+            None,
+        )
+    why.append(
+        f"rate {format_rate(annual_rate)} is fair for grade {grade} (benchmark "
+        f"{format_rate(fairness.benchmark_rate)}, ceiling {format_rate(fairness.max_fair_rate)}); "
+        f"APR with fees {format_rate(quote.apr)} is within the legal cap"
+    )
+    return _offer(product, grade, quote, fairness.benchmark_rate, subsidised, tuple(why))
+
+
+def match_offers(
+    products: Iterable[ProductTerms],
+    grade: str,
+    credit_limit: int,
+    policy: RiskPolicy,
+    deal: Deal | None = None,
+) -> MatchResult:
+    """Return every product's offer for this applicant and deal, ranked cheapest first, and a
+    rejection for each product that cannot be offered."""
+    grade_rank(grade)
+    offers: list[Offer] = []
+    rejections: list[Rejection] = []
+    for product in products:
+        outcome = evaluate_product(product, grade, credit_limit, policy, deal)
+        if isinstance(outcome, Offer):
+            offers.append(outcome)
+        else:
+            rejections.append(outcome)
+    return MatchResult(rank_offers(offers), tuple(rejections))
+
+
+def ranking_key(offer: Offer) -> tuple[int, int, str, str]:
+    """Return what offers are ordered by: the buyer's total cost of credit, then monthly
+    payment, then lender name and product id so that equal offers keep a stable order."""
+    return (offer.total_cost, offer.monthly_payment, offer.lender_name, offer.product_id)
+
+
+def rank_offers(offers: Sequence[Offer]) -> tuple[Offer, ...]:
+    """Return the offers in ranking order, each with its rank and the reason for it."""
+    ordered = sorted(offers, key=ranking_key)
+    ranked: list[Offer] = []
+    for position, offer in enumerate(ordered, start=1):
+        above = ordered[position - 2] if position > 1 else None
+        reason = _rank_reason(offer, position, len(ordered), above)
+        ranked.append(replace(offer, rank=position, rank_reason=reason))
+    return tuple(ranked)
+
+
+def _deal_rejection(
+    product: ProductTerms, credit_limit: int, policy: RiskPolicy, deal: Deal
+) -> Rejection | None:
+    """Return the first deal rule the product fails, or None."""
+    amount = deal.loan_amount
+
+    def reject(code: str, message: str, field: str | None) -> Rejection:
+        return Rejection(code, message, field, product.product_id)
+
+    if deal.vehicle_type not in product.vehicle_types:
+        return reject(
+            "vehicle_type_not_accepted",
+            f"{product.name} does not finance {deal.vehicle_type.value} cars",
+            "vehicle_type",
+        )
+    if deal.term_months not in product.terms_months:
+        offered = ", ".join(str(term) for term in sorted(product.terms_months))
+        return reject(
+            "term_not_offered", f"{product.name} offers terms of {offered} months", "term_months"
+        )
+    if deal.vehicle_type is VehicleType.USED and deal.term_months > policy.used_car_max_term_months:
+        return reject(
+            "used_car_term_too_long",
+            f"used cars may be financed over at most {policy.used_car_max_term_months} months",
+            "term_months",
+        )
+    if amount < product.min_amount:
+        return reject(
+            "amount_below_product_minimum",
+            f"the loan {format_cny(amount)} is below the product minimum "
+            f"{format_cny(product.min_amount)}",
+            "down_payment",
+        )
+    if amount > product.max_amount:
+        return reject(
+            "amount_above_product_maximum",
+            f"the loan {format_cny(amount)} is above the product maximum "
+            f"{format_cny(product.max_amount)}",
+            "down_payment",
+        )
+    if amount > credit_limit:
+        return reject(
+            "amount_above_credit_limit",
+            f"the loan {format_cny(amount)} is above the credit limit {format_cny(credit_limit)}",
+            "down_payment",
+        )
+    if amount > product.max_ltv * deal.car_price:
+        return reject(
+            "ltv_too_high",
+            f"the loan is more than {format_rate(product.max_ltv, 0)} of the car price",
+            "down_payment",
+        )
+    if deal.down_payment < product.min_down_payment_ratio * deal.car_price:
+        return reject(
+            "down_payment_too_low",
+            f"the down payment must be at least {format_rate(product.min_down_payment_ratio, 0)} "
+            "of the car price",
+            "down_payment",
+        )
+    return None
+
+
+def _subsidised_rate(product: ProductTerms, deal: Deal | None) -> Decimal | None:
+    """Return the manufacturer's subsidised rate when the deal's brand qualifies, else None."""
+    if deal is None or product.subsidy is None or not product.subsidy.covers(deal.brand):
+        return None
+    return product.subsidy.annual_rate
+
+
+def _offer(
+    product: ProductTerms,
+    grade: str,
+    quote: LoanQuote,
+    benchmark: Decimal,
+    subsidised: bool,
+    why: tuple[str, ...],
+) -> Offer:
+    return Offer(
+        product_id=product.product_id,
+        product_version=product.version,
+        lender_id=product.lender_id,
+        lender_name=product.lender_name,
+        product_name=product.name,
+        grade=grade,
+        method=quote.method,
+        amount=quote.principal,
+        term_months=quote.term_months,
+        annual_rate=quote.annual_rate,
+        apr=quote.apr,
+        effective_annual_rate=quote.effective_annual_rate,
+        upfront_fee=quote.upfront_fee,
+        monthly_payment=quote.monthly_payment,
+        total_interest=quote.total_interest,
+        total_cost=quote.total_cost,
+        total_repayment=quote.total_repayment,
+        benchmark_rate=benchmark,
+        subsidised=subsidised,
+        platform_guarantee=product.platform_guarantee,
+        why_eligible=why,
+    )
+
+
+def _rank_reason(offer: Offer, position: int, count: int, above: Offer | None) -> str:
+    prefix = f"ranked {position} of {count}"
+    cost = format_cny(offer.total_cost)
+    if above is None:
+        return f"{prefix}: lowest total cost of credit ({cost})"
+    if offer.total_cost > above.total_cost:
+        extra = format_cny(offer.total_cost - above.total_cost)
+        return f"{prefix}: total cost of credit {cost}, {extra} more than #{position - 1}"
+    if offer.monthly_payment > above.monthly_payment:
+        extra = format_cny(offer.monthly_payment - above.monthly_payment)
+        return f"{prefix}: same total cost as #{position - 1}, monthly payment {extra} higher"
+    return f"{prefix}: same total cost and monthly payment as #{position - 1}; ordered by lender"
