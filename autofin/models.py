@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from marketplace.advisors import models as _advisors  # noqa: F401
+from marketplace.applications import models as _applications  # noqa: F401
+from marketplace.preapprovals import models as _preapprovals  # noqa: F401
+from marketplace.products import models as _products  # noqa: F401
 from shared import audit as _audit  # noqa: F401
+from shared import idempotency as _idempotency  # noqa: F401
+from shared import ratelimit as _ratelimit  # noqa: F401
 from shared.db import metadata
 from shared.identity import models as _identity  # noqa: F401
+from shared.payments import models as _payments  # noqa: F401
 
 __all__ = ["metadata"]

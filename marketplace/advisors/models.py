@@ -1,0 +1,40 @@
+"""One-to-one advisors for approved buyers, and the messages between them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime, ForeignKey, String, Text, func
+from sqlmodel import Field, SQLModel
+
+from shared.db import utcnow
+
+
+class AdvisorAssignment(SQLModel, table=True):
+    __tablename__ = "advisor_assignments"
+
+    buyer_id: uuid.UUID = Field(sa_column=Column(ForeignKey("users.id"), primary_key=True))
+    advisor_id: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("users.id"), nullable=False, index=True)
+    )
+    assigned_at: datetime = Field(
+        default_factory=utcnow,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+class Message(SQLModel, table=True):
+    __tablename__ = "advisor_messages"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    buyer_id: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("users.id"), nullable=False, index=True)
+    )
+    advisor_id: uuid.UUID = Field(sa_column=Column(ForeignKey("users.id"), nullable=False))
+    sender: str = Field(sa_column=Column(String(16), nullable=False))  # buyer | advisor
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    sent_at: datetime = Field(
+        default_factory=utcnow,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )

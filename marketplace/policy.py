@@ -1,0 +1,13 @@
+"""The risk policy in force: the pricing package's defaults, with settings applied."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from pricing import DEFAULT_POLICY, RiskPolicy
+from shared.settings import get_settings
+
+
+def current_policy() -> RiskPolicy:
+    """The policy decisions, offers and expiries use now."""
+    return replace(DEFAULT_POLICY, validity_days=get_settings().preapproval_valid_days)

@@ -1,0 +1,84 @@
+"""Lenders' loan products; every edit is a new immutable version."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from shared.db import utcnow
+
+
+class ProductStatus(StrEnum):
+    active = "active"
+    retired = "retired"
+
+
+class Product(SQLModel, table=True):
+    __tablename__ = "products"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    lender_id: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("organizations.id"), nullable=False, index=True)
+    )
+    status: ProductStatus = Field(
+        default=ProductStatus.active, sa_column=Column(String(16), nullable=False)
+    )
+    current_version: int = Field(default=1, sa_column=Column(Integer, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+class ProductVersion(SQLModel, table=True):
+    """The terms of one version of a product. Never updated: offers lock a version's rates."""
+
+    __tablename__ = "product_versions"
+    __table_args__ = (UniqueConstraint("product_id", "version"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    product_id: uuid.UUID = Field(sa_column=Column(ForeignKey("products.id"), nullable=False))
+    version: int = Field(sa_column=Column(Integer, nullable=False))
+    name: str = Field(max_length=200)
+    method: str = Field(sa_column=Column(String(32), nullable=False))
+    terms_months: list[int] = Field(sa_column=Column(JSONB, nullable=False))
+    min_amount: int = Field(sa_column=Column(BigInteger, nullable=False))
+    max_amount: int = Field(sa_column=Column(BigInteger, nullable=False))
+    max_ltv: Decimal = Field(sa_column=Column(Numeric(6, 4), nullable=False))
+    min_down_payment_ratio: Decimal = Field(sa_column=Column(Numeric(6, 4), nullable=False))
+    upfront_fee: int = Field(sa_column=Column(BigInteger, nullable=False))
+    rate_card: dict[str, str] = Field(sa_column=Column(JSONB, nullable=False))
+    vehicle_types: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    subsidy: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
+    platform_guarantee: bool = Field(sa_column=Column(Boolean, nullable=False))
+    auto_fund: bool = Field(sa_column=Column(Boolean, nullable=False))
+    # The platform's commission: platform-owned, carried for accounting, never used in ranking.
+    commission_rate: Decimal = Field(
+        default=Decimal(0), sa_column=Column(Numeric(6, 4), nullable=False)
+    )
+    created_at: datetime = Field(
+        default_factory=utcnow,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
