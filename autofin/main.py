@@ -14,6 +14,8 @@ from shared.db import Database, DatabaseDep
 from shared.errors import install_error_handlers
 from shared.identity.router import admin_router, auth_router
 from shared.observability import RequestIdMiddleware, configure_logging
+from shared.payments.gateway import PaymentGateway
+from shared.payments.webhooks import router as stripe_webhook_router
 from shared.settings import get_settings
 
 health_router = APIRouter(tags=["health"])
@@ -40,8 +42,11 @@ async def readyz(database: DatabaseDep) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok", "migrations": sorted(current)})
 
 
-def create_app(database: Database | None = None) -> FastAPI:
-    """Build the app; without a ``database`` it connects to the configured one on startup."""
+def create_app(
+    database: Database | None = None, payment_gateway: PaymentGateway | None = None
+) -> FastAPI:
+    """Build the app; without a ``database`` it connects to the configured one on startup,
+    without a ``payment_gateway`` it builds one from the Stripe settings."""
     settings = get_settings()
     configure_logging(settings.log_level)
 
@@ -55,6 +60,8 @@ def create_app(database: Database | None = None) -> FastAPI:
                 )
             app.state.database = Database.from_url(settings.database_url)
         yield
+        if owned_gateway:
+            await app.state.payment_gateway.aclose()
         if owned:
             await app.state.database.dispose()
 
@@ -68,8 +75,16 @@ def create_app(database: Database | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.database = database
+    owned_gateway = payment_gateway is None
+    app.state.payment_gateway = payment_gateway or PaymentGateway.from_settings(settings)
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
-    for router in (health_router, auth_router, admin_router, marketplace_router):
+    for router in (
+        health_router,
+        auth_router,
+        admin_router,
+        marketplace_router,
+        stripe_webhook_router,
+    ):
         app.include_router(router)
     return app

@@ -30,6 +30,8 @@ from autofin.main import create_app  # noqa: E402
 from shared.db import Database, plain_url  # noqa: E402
 from shared.settings import get_settings  # noqa: E402
 
+pytest_plugins = ["tests.stripe_fixtures"]
+
 
 def database_url(server_url: str, name: str) -> str:
     """The URL of database ``name`` on the server of ``server_url``."""
