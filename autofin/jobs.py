@@ -1,14 +1,53 @@
-"""The daily jobs, run by ``autofin jobs run``; each is safe to run twice or concurrently."""
+"""The daily jobs, run by ``autofin jobs run``; each is safe to run twice or concurrently
+(conditional updates, SKIP LOCKED, ON CONFLICT DO NOTHING)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.advisors import service as advisor_service
+from marketplace.applications import service as application_service
+from marketplace.applications.bureau import CreditBureau, SandboxBureau
+from marketplace.preapprovals import service as preapproval_service
+from marketplace.servicing import delinquency
+from shared.db import utcnow
+from shared.settings import get_settings
+
+
+def as_of_moment(as_of: date, now: datetime) -> datetime:
+    """The instant the jobs run "as of": now for today, else the end of that day (UTC)."""
+    if as_of == now.date():
+        return now
+    return datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=UTC)
+
 
 async def run_daily_jobs(
-    session: AsyncSession, *, as_of: date, progress: Callable[[str], None]
-) -> None:
-    progress(f"Daily jobs as of {as_of.isoformat()}: nothing scheduled yet")
+    session: AsyncSession,
+    *,
+    as_of: date,
+    progress: Callable[[str], None],
+    bureau: CreditBureau | None = None,
+) -> dict[str, int]:
+    """Run every daily job as of ``as_of``; how many records each one changed."""
+    moment = as_of_moment(as_of, utcnow())
+    bureau = bureau or SandboxBureau.from_settings(get_settings())
+    done: dict[str, int] = {}
+    progress(f"Daily jobs as of {moment.isoformat()}")
+    done["preapprovals_expired"] = await preapproval_service.expire_stale(session, moment)
+    progress(f"  expired {done['preapprovals_expired']} pre-approvals")
+    done["applications_decided"] = await application_service.retry_pending(session, bureau, moment)
+    progress(f"  decided {done['applications_decided']} applications waiting for the bureau")
+    done["advisors_assigned"] = await advisor_service.assign_waiting_buyers(session)
+    progress(f"  assigned advisors to {done['advisors_assigned']} buyers")
+    servicing = await delinquency.run_delinquency(session, as_of)
+    done["installments_late"] = servicing.installments_late
+    done["late_fees_charged"] = servicing.late_fees
+    done["loans_charged_off"] = servicing.charged_off
+    progress(
+        f"  serviced {servicing.loans_checked} loans: {servicing.installments_late} instalments"
+        f" late, {servicing.late_fees} late fees, {servicing.charged_off} charged off"
+    )
+    return done

@@ -4,4 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from marketplace.advisors.router import admin_router as advisor_admin_router
+from marketplace.advisors.router import router as advisor_router
+from marketplace.applications.router import router as buyer_router
+from marketplace.calculator.router import router as calculator_router
+from marketplace.products.router import router as products_router
+
 router = APIRouter()
+router.include_router(calculator_router)
+router.include_router(products_router)
+router.include_router(buyer_router)
+router.include_router(advisor_router)
+router.include_router(advisor_admin_router)

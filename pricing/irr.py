@@ -79,7 +79,10 @@ def solve_monthly_irr(
 def annualise(monthly_rate: Decimal) -> tuple[Decimal, Decimal]:
     """Return the nominal APR (monthly × 12) and the effective annual rate ((1+i)^12 − 1), both
     rounded to 10 decimals."""
-    with localcontext(_CONTEXT):
+    with localcontext(_CONTEXT) as context:
         nominal = monthly_rate * MONTHS_PER_YEAR
         effective = (1 + monthly_rate) ** MONTHS_PER_YEAR - 1
-    return round_rate(nominal, RATE_PLACES), round_rate(effective, RATE_PLACES)
+        # A fee of nearly the whole principal makes these astronomically large: keep every
+        # integer digit so that rounding to 10 decimals cannot overflow the precision.
+        context.prec = max(context.prec, effective.adjusted() + RATE_PLACES + 2)
+        return round_rate(nominal, RATE_PLACES), round_rate(effective, RATE_PLACES)

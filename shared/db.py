@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import Depends, Request
 from sqlalchemy import MetaData
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -95,3 +96,13 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 # scope="function": commit before the response is sent, so a failed commit is an error response.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 DatabaseDep = Annotated[Database, Depends(get_database)]
+
+
+async def insert_unique(session: AsyncSession, row: SQLModel) -> bool:
+    """Insert a row; False (and nothing written) when a unique constraint already holds it."""
+    try:
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False
+    return True

@@ -38,7 +38,7 @@ async def recent_count(session: AsyncSession, key: str, window: timedelta) -> in
 async def consume(
     session: AsyncSession, key: str, *, limit: int, window: timedelta, message: str | None = None
 ) -> None:
-    """Count one attempt against ``key``; TooManyRequests once ``limit`` attempts fall in ``window``.
+    """Count one attempt against ``key``; TooManyRequests once ``limit`` fall in ``window``.
 
     A transaction-scoped advisory lock on the key makes count-then-insert atomic across
     processes, so racing requests cannot all slip under the limit.

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from datetime import date
+from decimal import Decimal
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.applications.bureau import sandbox_clean_national_id
+from pricing import DEFAULT_POLICY, SUB_GRADES, benchmark_rate
 from shared.identity.service import create_or_reset_admin
 from shared.identity.uscc import uscc_check_character
 
 Headers = dict[str, str]
 _sequence = itertools.count(1)
+_issued_ids: set[str] = set()
 
 # Argon2 is deliberately slow, so factories reuse one password.
 PASSWORD = "correct horse battery"
@@ -85,3 +90,86 @@ async def buyer_headers(client: httpx.AsyncClient, *, phone: str = "13812345678"
     )
     assert response.status_code == 201, response.text
     return await login(client, email)
+
+
+# --- marketplace ------------------------------------------------------------------------------
+
+
+def national_id(age: int, *, today: date | None = None) -> str:
+    """A fresh valid national ID for someone ``age`` years old today, with a clean sandbox
+    bureau file, so an approval does not depend on chance (deterministic)."""
+    today = today or date.today()
+    number = sandbox_clean_national_id("110105", date(today.year - age, 1, 1), exclude=_issued_ids)
+    _issued_ids.add(number)
+    return number
+
+
+def application_body(age: int = 35, **overrides: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "national_id": national_id(age),
+        "age": age,
+        "monthly_income": 2_500_000,  # ¥25,000
+        "employment_months": 96,
+        "housing": "own",
+        "existing_monthly_debt": 0,
+        "consent": {"bureau_pull": True},
+    }
+    body |= overrides
+    return body
+
+
+def fair_rate_card(markup: str = "0") -> dict[str, str]:
+    """A rate card at the benchmark rate of every grade (plus ``markup``): fair by construction."""
+    return {
+        grade: str(benchmark_rate(grade, DEFAULT_POLICY) + Decimal(markup)) for grade in SUB_GRADES
+    }
+
+
+def product_body(**overrides: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "name": "Standard auto loan",
+        "method": "equal_installment",
+        "terms_months": [12, 24, 36, 48, 60],
+        "min_amount": 2_000_000,  # ¥20,000
+        "max_amount": 50_000_000,  # ¥500,000
+        "max_ltv": "0.8",
+        "min_down_payment_ratio": "0.2",
+        "upfront_fee": 0,
+        "rate_card": fair_rate_card(),
+        "vehicle_types": ["new", "used"],
+        "platform_guarantee": False,
+    }
+    body |= overrides
+    return body
+
+
+async def create_product(
+    client: httpx.AsyncClient, lender: Headers, **overrides: object
+) -> dict[str, object]:
+    response = await client.post(
+        "/v1/lender/products", json=product_body(**overrides), headers=lender
+    )
+    assert response.status_code == 201, response.text
+    product: dict[str, object] = response.json()
+    return product
+
+
+async def lender_with_product(
+    client: httpx.AsyncClient, admin: Headers, **overrides: object
+) -> tuple[dict[str, object], Headers, dict[str, object]]:
+    """A lender organisation, a staff login for it, and one product."""
+    lender = await create_organization(client, admin, "lender")
+    staff = await staff_headers(client, admin, lender["id"])
+    return lender, staff, await create_product(client, staff, **overrides)
+
+
+async def apply(client: httpx.AsyncClient, buyer: Headers, **overrides: object) -> httpx.Response:
+    return await client.post(
+        "/v1/buyer/applications", json=application_body(**overrides), headers=buyer
+    )
+
+
+def error_fields(response: httpx.Response) -> set[str]:
+    """The request fields a 422 names: pydantic's ``fields`` list or a domain error's ``field``."""
+    error = response.json()["error"]
+    return {f["field"] for f in error.get("fields", [])} | {error.get("field")} - {None}

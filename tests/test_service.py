@@ -12,11 +12,16 @@ from pathlib import Path
 import httpx
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from autofin.demo import BUYERS, DEALERS, DEMO_PASSWORD, LENDERS, load_demo
 from autofin.main import create_app
 from shared.db import Database
+from shared.identity.models import Organization
 from shared.settings import Settings
 from tests.conftest import create_database, database_url, drop_database
+from tests.factories import login
 
 
 async def test_healthz_and_readyz_answer_ok(client: httpx.AsyncClient) -> None:
@@ -93,3 +98,18 @@ def test_serve_on_a_fresh_machine_starts_an_embedded_database(tmp_path: Path) ->
         process.terminate()
         output, _ = process.communicate(timeout=30)
     assert f"http://127.0.0.1:{port}/docs" in output
+
+
+async def test_the_demo_loads_every_role_once_however_often_it_runs(
+    session: AsyncSession, client: httpx.AsyncClient
+) -> None:
+    printed: list[str] = []
+    await load_demo(session, progress=printed.append)
+    await load_demo(session, progress=printed.append)
+    await session.commit()
+    organizations = (await session.execute(select(func.count()).select_from(Organization))).scalar()
+    assert organizations == len(LENDERS) + len(DEALERS)
+    buyer = await login(client, BUYERS[0][0], DEMO_PASSWORD)
+    preapprovals = (await client.get("/v1/buyer/preapprovals", headers=buyer)).json()
+    assert preapprovals["total"] == 1 and preapprovals["items"][0]["offers"]
+    assert any("approval code" in line for line in printed)

@@ -6,22 +6,11 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel, col
+from sqlmodel import col
 
 from shared.db import utcnow
 from shared.identity.models import ApiKey, Organization, OrganizationKind, User
-
-
-async def insert_unique(session: AsyncSession, row: SQLModel) -> bool:
-    """Insert a row; False (and nothing written) when a unique constraint already holds it."""
-    try:
-        async with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        return False
-    return True
 
 
 async def user_by_email(session: AsyncSession, email: str) -> User | None:

@@ -15,7 +15,6 @@ from shared.identity import repository, service
 from shared.identity.models import OrganizationKind, OrganizationStatus, UserKind
 from shared.identity.principal import AdminPrincipal, CurrentPrincipal
 from shared.identity.schemas import (
-    AdvisorCreate,
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyPublic,
@@ -236,23 +235,3 @@ async def revoke_api_key(
     return ApiKeyPublic.model_validate(
         await service.revoke_api_key(session, admin, organization_id, key_id)
     )
-
-
-@admin_router.post(
-    "/advisors", status_code=status.HTTP_201_CREATED, responses=error_responses(service.EmailTaken)
-)
-async def create_advisor(
-    body: AdvisorCreate, admin: AdminPrincipal, session: SessionDep
-) -> UserPublic:
-    """Create a platform advisor login; new approved buyers are assigned to the least loaded."""
-    advisor = await service.create_user(
-        session,
-        kind=UserKind.advisor,
-        email=body.email,
-        password=body.password,
-        full_name=body.full_name,
-    )
-    audit.record(
-        session, actor=admin, action="advisor.created", subject_type="user", subject_id=advisor.id
-    )
-    return UserPublic.model_validate(advisor)

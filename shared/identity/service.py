@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import audit
+from shared.db import insert_unique
 from shared.errors import Conflict, NotFound, Unauthorized
 from shared.identity import repository
 from shared.identity.models import (
@@ -67,7 +68,7 @@ async def create_user(
         full_name=full_name,
         phone=phone,
     )
-    if not await repository.insert_unique(session, user):
+    if not await insert_unique(session, user):
         raise EmailTaken()
     return user
 
@@ -111,7 +112,7 @@ async def create_organization(
     brands: Sequence[str] = (),
 ) -> Organization:
     organization = Organization(kind=kind, name=name, uscc=uscc, city=city, brands=list(brands))
-    if not await repository.insert_unique(session, organization):
+    if not await insert_unique(session, organization):
         raise UsccTaken(field="uscc")
     audit.record(
         session,
@@ -155,7 +156,7 @@ async def set_organization_status(
 
 async def add_member(
     session: AsyncSession,
-    actor: Principal,
+    actor: Principal | str,
     organization_id: uuid.UUID,
     *,
     email: str,
@@ -182,7 +183,7 @@ async def add_member(
 
 
 async def issue_api_key(
-    session: AsyncSession, actor: Principal, organization_id: uuid.UUID, *, name: str
+    session: AsyncSession, actor: Principal | str, organization_id: uuid.UUID, *, name: str
 ) -> tuple[ApiKey, str]:
     """A new API key for the organisation: the row and the key itself, which is never stored."""
     organization = await get_organization(session, organization_id)

@@ -1,0 +1,133 @@
+"""SQL for advisor assignments, messages and diversion alerts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from marketplace.advisors.models import AdvisorAssignment, Message
+from shared.identity.models import User, UserKind
+
+
+async def advisor_of(session: AsyncSession, buyer_id: uuid.UUID) -> uuid.UUID | None:
+    statement = select(col(AdvisorAssignment.advisor_id)).where(
+        col(AdvisorAssignment.buyer_id) == buyer_id
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def least_loaded_advisor(session: AsyncSession) -> uuid.UUID | None:
+    load = func.count(col(AdvisorAssignment.buyer_id))
+    statement = (
+        select(col(User.id))
+        .outerjoin(AdvisorAssignment, col(AdvisorAssignment.advisor_id) == col(User.id))
+        .where(col(User.kind) == UserKind.advisor, col(User.is_active).is_(True))
+        .group_by(col(User.id))
+        .order_by(load, col(User.created_at), col(User.id))
+        .limit(1)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def assign(session: AsyncSession, buyer_id: uuid.UUID, advisor_id: uuid.UUID) -> bool:
+    """Assign unless the buyer already has an advisor (first assignment wins); True if assigned."""
+    result = await session.execute(
+        insert(AdvisorAssignment)
+        .values(buyer_id=buyer_id, advisor_id=advisor_id)
+        .on_conflict_do_nothing(index_elements=["buyer_id"])
+        .returning(col(AdvisorAssignment.buyer_id))
+    )
+    return result.scalar_one_or_none() is not None
+
+
+async def unassigned_approved_buyers(session: AsyncSession) -> Sequence[uuid.UUID]:
+    """Buyers with an approval but no advisor yet (approved before any advisor existed)."""
+    rows = await session.execute(
+        text(
+            "SELECT DISTINCT p.buyer_id FROM preapprovals p "
+            "LEFT JOIN advisor_assignments a ON a.buyer_id = p.buyer_id "
+            "WHERE a.buyer_id IS NULL"
+        )
+    )
+    return [row[0] for row in rows]
+
+
+async def buyers_of(
+    session: AsyncSession, advisor_id: uuid.UUID, *, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """The advisor's buyers with their latest approval's status, newest assignment first."""
+    total = (
+        await session.execute(
+            select(func.count()).where(col(AdvisorAssignment.advisor_id) == advisor_id)
+        )
+    ).scalar_one()
+    rows = await session.execute(
+        text(
+            "SELECT u.id AS buyer_id, u.full_name, a.assigned_at, p.id AS preapproval_id, "
+            "p.status, p.expires_at, p.credit_limit, p.grade "
+            "FROM advisor_assignments a JOIN users u ON u.id = a.buyer_id "
+            "LEFT JOIN LATERAL (SELECT * FROM preapprovals p WHERE p.buyer_id = a.buyer_id "
+            "  ORDER BY p.created_at DESC LIMIT 1) p ON true "
+            "WHERE a.advisor_id = :advisor ORDER BY a.assigned_at DESC, u.id "
+            "LIMIT :limit OFFSET :offset"
+        ),
+        {"advisor": advisor_id, "limit": limit, "offset": offset},
+    )
+    return [dict(row._mapping) for row in rows], total
+
+
+async def diversion_alerts(
+    session: AsyncSession, advisor_id: uuid.UUID, looked_up_before: datetime
+) -> list[dict[str, Any]]:
+    """Look-ups by dealers of this advisor's buyers' approvals that are still unconfirmed
+    a day later: the buyer may be financing the car off the platform (飞单)."""
+    rows = await session.execute(
+        text(
+            "SELECT l.id AS lookup_id, l.preapproval_id, l.dealer_id, o.name AS dealer_name, "
+            "l.looked_up_at, p.buyer_id, u.full_name AS buyer_name "
+            "FROM preapproval_lookups l "
+            "JOIN preapprovals p ON p.id = l.preapproval_id "
+            "JOIN advisor_assignments a ON a.buyer_id = p.buyer_id "
+            "JOIN users u ON u.id = p.buyer_id "
+            "JOIN organizations o ON o.id = l.dealer_id "
+            "WHERE a.advisor_id = :advisor AND p.status = 'active' AND l.looked_up_at <= :before "
+            "ORDER BY l.looked_up_at DESC LIMIT 200"
+        ),
+        {"advisor": advisor_id, "before": looked_up_before},
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+async def lookups_for_buyer(session: AsyncSession, buyer_id: uuid.UUID) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        text(
+            "SELECT l.preapproval_id, o.name AS dealer_name, l.looked_up_at "
+            "FROM preapproval_lookups l JOIN preapprovals p ON p.id = l.preapproval_id "
+            "JOIN organizations o ON o.id = l.dealer_id WHERE p.buyer_id = :buyer "
+            "ORDER BY l.looked_up_at DESC LIMIT 100"
+        ),
+        {"buyer": buyer_id},
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+async def messages(
+    session: AsyncSession, buyer_id: uuid.UUID, *, limit: int, offset: int
+) -> tuple[Sequence[Message], int]:
+    where = col(Message.buyer_id) == buyer_id
+    total = (await session.execute(select(func.count()).where(where))).scalar_one()
+    rows = await session.execute(
+        select(Message)
+        .where(where)
+        .order_by(col(Message.sent_at), col(Message.id))
+        .limit(limit)
+        .offset(offset)
+    )
+    return rows.scalars().all(), total

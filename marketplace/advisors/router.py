@@ -1,0 +1,93 @@
+"""Advisor routes (their buyers, messages, diversion alerts) and the admin's advisor logins."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, status
+
+from marketplace.advisors import repository, service
+from marketplace.advisors.schemas import AdvisedBuyer, DiversionAlert, MessageCreate, MessagePublic
+from shared import audit
+from shared.db import SessionDep, utcnow
+from shared.errors import error_responses
+from shared.identity import service as identity_service
+from shared.identity.models import UserKind
+from shared.identity.principal import AdminPrincipal, AdvisorPrincipal
+from shared.identity.schemas import AdvisorCreate, UserPublic
+from shared.pagination import Page, PageDep
+
+router = APIRouter(prefix="/v1/advisor", tags=["advisor"])
+admin_router = APIRouter(prefix="/v1/admin", tags=["admin"])
+
+
+@router.get("/buyers")
+async def my_buyers(
+    advisor: AdvisorPrincipal, session: SessionDep, page: PageDep
+) -> Page[AdvisedBuyer]:
+    """The advisor's buyers, each with their latest pre-approval's status."""
+    rows, total = await repository.buyers_of(
+        session, advisor.uid, limit=page.limit, offset=page.offset
+    )
+    items = [AdvisedBuyer.model_validate(row) for row in rows]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/alerts")
+async def alerts(advisor: AdvisorPrincipal, session: SessionDep) -> list[DiversionAlert]:
+    """Approvals of the advisor's buyers looked up at a dealer over a day ago and still not
+    confirmed: the deal may be going off the platform (飞单); call the buyer."""
+    return [
+        DiversionAlert.model_validate(row)
+        for row in await service.alerts(session, advisor, utcnow())
+    ]
+
+
+@router.get("/buyers/{buyer_id}/messages", responses=error_responses(service.BuyerNotFound))
+async def read_messages(
+    buyer_id: uuid.UUID, advisor: AdvisorPrincipal, session: SessionDep, page: PageDep
+) -> Page[MessagePublic]:
+    await service.ensure_advises(session, advisor, buyer_id)
+    rows, total = await repository.messages(session, buyer_id, limit=page.limit, offset=page.offset)
+    items = [MessagePublic.model_validate(row) for row in rows]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.post(
+    "/buyers/{buyer_id}/messages",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(service.BuyerNotFound),
+)
+async def message_buyer(
+    buyer_id: uuid.UUID, body: MessageCreate, advisor: AdvisorPrincipal, session: SessionDep
+) -> MessagePublic:
+    await service.ensure_advises(session, advisor, buyer_id)
+    message = await service.send(
+        session, buyer_id=buyer_id, advisor_id=advisor.uid, sender="advisor", body=body.body
+    )
+    return MessagePublic.model_validate(message)
+
+
+@admin_router.post(
+    "/advisors",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(identity_service.EmailTaken),
+)
+async def create_advisor(
+    body: AdvisorCreate, admin: AdminPrincipal, session: SessionDep
+) -> UserPublic:
+    """Create a platform advisor login. Approved buyers still waiting for an advisor are
+    assigned at once (each to the least loaded advisor)."""
+    advisor = await identity_service.create_user(
+        session,
+        kind=UserKind.advisor,
+        email=body.email,
+        password=body.password,
+        full_name=body.full_name,
+    )
+    audit.record(
+        session, actor=admin, action="advisor.created", subject_type="user", subject_id=advisor.id
+    )
+    await session.flush()
+    await service.assign_waiting_buyers(session)
+    return UserPublic.model_validate(advisor)

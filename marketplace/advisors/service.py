@@ -1,0 +1,87 @@
+"""Advisors: every approved buyer gets one (the least loaded), they message each other, and the
+advisor is alerted when a dealer looks an approval up but does not confirm it within a day."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace.advisors import repository
+from marketplace.advisors.models import Message
+from shared import audit
+from shared.errors import Conflict, NotFound
+from shared.identity.principal import Principal
+
+DIVERSION_ALERT_AFTER = timedelta(days=1)
+
+
+class NoAdvisorYet(Conflict):
+    code = "no_advisor_yet"
+    message = "An advisor has not been assigned yet; one will be as soon as one is available."
+
+
+class BuyerNotFound(NotFound):
+    code = "buyer_not_found"
+    message = "No such buyer among yours."
+
+
+async def assign_advisor(session: AsyncSession, buyer_id: uuid.UUID) -> uuid.UUID | None:
+    """The buyer's advisor, assigning the least loaded active one if they have none yet.
+
+    None when no advisor exists; the buyer is then assigned as soon as one is created.
+    """
+    current = await repository.advisor_of(session, buyer_id)
+    if current is not None:
+        return current
+    advisor_id = await repository.least_loaded_advisor(session)
+    if advisor_id is None:
+        return None
+    if await repository.assign(session, buyer_id, advisor_id):
+        audit.record(
+            session,
+            actor=audit.SYSTEM_ACTOR,
+            action="advisor.assigned",
+            subject_type="user",
+            subject_id=buyer_id,
+            after={"advisor_id": str(advisor_id)},
+        )
+        return advisor_id
+    return await repository.advisor_of(session, buyer_id)
+
+
+async def assign_waiting_buyers(session: AsyncSession) -> int:
+    """Assign every approved buyer who has no advisor yet; how many were assigned."""
+    assigned = 0
+    for buyer_id in await repository.unassigned_approved_buyers(session):
+        if await assign_advisor(session, buyer_id) is not None:
+            assigned += 1
+    return assigned
+
+
+async def send(
+    session: AsyncSession, *, buyer_id: uuid.UUID, advisor_id: uuid.UUID, sender: str, body: str
+) -> Message:
+    message = Message(buyer_id=buyer_id, advisor_id=advisor_id, sender=sender, body=body)
+    session.add(message)
+    await session.flush()
+    return message
+
+
+async def buyer_advisor(session: AsyncSession, buyer: Principal) -> uuid.UUID:
+    advisor_id = await repository.advisor_of(session, buyer.uid)
+    if advisor_id is None:
+        raise NoAdvisorYet()
+    return advisor_id
+
+
+async def ensure_advises(session: AsyncSession, advisor: Principal, buyer_id: uuid.UUID) -> None:
+    """Only the buyer's own advisor reaches them; anyone else is told there is no such buyer."""
+    if await repository.advisor_of(session, buyer_id) != advisor.uid:
+        raise BuyerNotFound()
+
+
+async def alerts(session: AsyncSession, advisor: Principal, now: datetime) -> list[dict[str, Any]]:
+    return await repository.diversion_alerts(session, advisor.uid, now - DIVERSION_ALERT_AFTER)

@@ -1,0 +1,239 @@
+"""Buyer routes: apply, see decisions and pre-approvals, quote a car, talk to the advisor."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace.advisors import repository as advisor_repository
+from marketplace.advisors import service as advisor_service
+from marketplace.advisors.schemas import MessageCreate, MessagePublic
+from marketplace.applications import exceptions
+from marketplace.applications import repository as application_repository
+from marketplace.applications import service as application_service
+from marketplace.applications.bureau import BureauDep
+from marketplace.applications.models import Application
+from marketplace.applications.schemas import ApplicationCreate, ApplicationPublic, ReasonPublic
+from marketplace.preapprovals import exceptions as preapproval_exceptions
+from marketplace.preapprovals import repository as preapproval_repository
+from marketplace.preapprovals import service as preapproval_service
+from marketplace.preapprovals.schemas import (
+    OfferPublic,
+    PreapprovalPublic,
+    ProductNotOffered,
+    QuoteRequest,
+    QuoteResponse,
+    preapproval_public,
+)
+from pricing import Deal, PricingInputError
+from shared import pii
+from shared.db import SessionDep, utcnow
+from shared.errors import TooManyRequests, Unprocessable, error_responses
+from shared.identity.principal import BuyerPrincipal
+from shared.pagination import Page, PageDep
+
+router = APIRouter(prefix="/v1/buyer", tags=["buyer"])
+
+
+async def application_public(session: AsyncSession, application: Application) -> ApplicationPublic:
+    preapproval = await preapproval_repository.by_application(session, application.id)
+    view = None
+    if preapproval is not None:
+        offers = await preapproval_repository.offers(session, preapproval.id)
+        status_now = preapproval_service.effective_status(preapproval, utcnow())
+        view = preapproval_public(preapproval, offers, status_now)
+    return ApplicationPublic(
+        id=application.id,
+        status=application.status,
+        decision=application.decision,
+        grade=application.grade,
+        credit_limit=application.credit_limit,
+        reasons=[ReasonPublic.model_validate(reason) for reason in application.reasons],
+        national_id_masked=pii.mask_national_id(pii.decrypt(application.national_id_encrypted)),
+        channel=application.channel,
+        created_at=application.created_at,
+        decided_at=application.decided_at,
+        preapproval=view,
+    )
+
+
+@router.post(
+    "/applications",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(
+        exceptions.ConsentRequired,
+        exceptions.PreapprovalAlreadyActive,
+        TooManyRequests,
+    ),
+)
+async def apply(
+    body: ApplicationCreate, buyer: BuyerPrincipal, session: SessionDep, bureau: BureauDep
+) -> ApplicationPublic:
+    """Apply for a pre-approval, with consent to a credit-bureau pull.
+
+    The answer carries the decision (`approved`, `declined` with reasons, or `pending_bureau`
+    when the bureau is unavailable — retry later) and, when approved, the pre-approval with
+    offers locked until it expires.
+    """
+    application = await application_service.submit(
+        session, buyer, body, bureau, buyer_id=buyer.uid, now=utcnow()
+    )
+    return await application_public(session, application)
+
+
+@router.get("/applications")
+async def list_applications(
+    buyer: BuyerPrincipal, session: SessionDep, page: PageDep
+) -> Page[ApplicationPublic]:
+    rows, total = await application_repository.list_for_buyer(
+        session, buyer.uid, limit=page.limit, offset=page.offset
+    )
+    items = [await application_public(session, row) for row in rows]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get(
+    "/applications/{application_id}", responses=error_responses(exceptions.ApplicationNotFound)
+)
+async def get_application(
+    application_id: uuid.UUID, buyer: BuyerPrincipal, session: SessionDep
+) -> ApplicationPublic:
+    application = await application_service.get_for_buyer(session, buyer.uid, application_id)
+    return await application_public(session, application)
+
+
+@router.post(
+    "/applications/{application_id}/retry",
+    responses=error_responses(exceptions.ApplicationNotFound, exceptions.AlreadyDecided),
+)
+async def retry_application(
+    application_id: uuid.UUID, buyer: BuyerPrincipal, session: SessionDep, bureau: BureauDep
+) -> ApplicationPublic:
+    """Retry the bureau pull of an application left `pending_bureau`."""
+    application = await application_service.retry(session, buyer, application_id, bureau, utcnow())
+    return await application_public(session, application)
+
+
+@router.get("/preapprovals")
+async def list_preapprovals(
+    buyer: BuyerPrincipal, session: SessionDep, page: PageDep
+) -> Page[PreapprovalPublic]:
+    rows, total = await preapproval_repository.list_for_buyer(
+        session, buyer.uid, limit=page.limit, offset=page.offset
+    )
+    offers = await preapproval_repository.offers_for(session, [row.id for row in rows])
+    now = utcnow()
+    items = [
+        preapproval_public(row, offers[row.id], preapproval_service.effective_status(row, now))
+        for row in rows
+    ]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get(
+    "/preapprovals/{preapproval_id}",
+    responses=error_responses(preapproval_exceptions.PreapprovalNotFound),
+)
+async def get_preapproval(
+    preapproval_id: uuid.UUID, buyer: BuyerPrincipal, session: SessionDep
+) -> PreapprovalPublic:
+    """The pre-approval with its `status` (an approval past its expiry reads `expired`)."""
+    preapproval = await preapproval_service.get_for_buyer(session, buyer.uid, preapproval_id)
+    offers = await preapproval_repository.offers(session, preapproval.id)
+    return preapproval_public(
+        preapproval, offers, preapproval_service.effective_status(preapproval, utcnow())
+    )
+
+
+@router.post(
+    "/preapprovals/{preapproval_id}/quotes",
+    responses=error_responses(
+        preapproval_exceptions.PreapprovalNotFound, preapproval_exceptions.PreapprovalUnavailable
+    ),
+)
+async def quote_car(
+    preapproval_id: uuid.UUID, body: QuoteRequest, buyer: BuyerPrincipal, session: SessionDep
+) -> QuoteResponse:
+    """Quote a hypothetical car on the approval's locked offers, cheapest total cost first.
+
+    Quoting never locks or consumes the approval.
+    """
+    preapproval = await preapproval_service.get_for_buyer(session, buyer.uid, preapproval_id)
+    try:
+        deal = Deal(
+            car_price=body.car_price,
+            down_payment=body.down_payment,
+            term_months=body.term_months,
+            vehicle_type=body.vehicle_type,  # type: ignore[arg-type]  # Deal validates it
+            brand=body.brand,
+        )
+    except PricingInputError as error:
+        raise Unprocessable(error.message, code=error.code, field=error.field) from None
+    quote = await preapproval_service.quote(session, preapproval, deal, utcnow())
+    return QuoteResponse(
+        offers=[
+            OfferPublic.model_validate(preapproval_service.offer_details(offer_id, offer))
+            for offer_id, offer in quote.offers
+        ],
+        not_offered=[
+            ProductNotOffered(
+                offer_id=locked.id,
+                lender=str(locked.details["lender"]),
+                product=str(locked.details["product"]),
+                code=rejection.code,
+                message=rejection.message,
+                field=rejection.field,
+            )
+            for locked, rejection in quote.not_offered
+        ],
+    )
+
+
+@router.post(
+    "/preapprovals/{preapproval_id}/cancel",
+    responses=error_responses(
+        preapproval_exceptions.PreapprovalNotFound, preapproval_exceptions.PreapprovalUnavailable
+    ),
+)
+async def cancel_preapproval(
+    preapproval_id: uuid.UUID, buyer: BuyerPrincipal, session: SessionDep
+) -> PreapprovalPublic:
+    """Give up an active pre-approval (to apply again, say)."""
+    preapproval = await preapproval_service.get_for_buyer(session, buyer.uid, preapproval_id)
+    cancelled = await preapproval_service.cancel(session, buyer, preapproval, utcnow())
+    offers = await preapproval_repository.offers(session, cancelled.id)
+    return preapproval_public(cancelled, offers, cancelled.status)
+
+
+@router.get("/messages", responses=error_responses(advisor_service.NoAdvisorYet))
+async def read_messages(
+    buyer: BuyerPrincipal, session: SessionDep, page: PageDep
+) -> Page[MessagePublic]:
+    """The conversation with the buyer's advisor, oldest first."""
+    await advisor_service.buyer_advisor(session, buyer)
+    rows, total = await advisor_repository.messages(
+        session, buyer.uid, limit=page.limit, offset=page.offset
+    )
+    return Page(
+        items=[MessagePublic.model_validate(row) for row in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.post(
+    "/messages",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(advisor_service.NoAdvisorYet),
+)
+async def message_advisor(
+    body: MessageCreate, buyer: BuyerPrincipal, session: SessionDep
+) -> MessagePublic:
+    advisor_id = await advisor_service.buyer_advisor(session, buyer)
+    message = await advisor_service.send(
+        session, buyer_id=buyer.uid, advisor_id=advisor_id, sender="buyer", body=body.body
+    )
+    return MessagePublic.model_validate(message)

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+from marketplace.applications.national_id import normalize_national_id
+from marketplace.preapprovals.schemas import PreapprovalPublic
+from shared.schemas import RequestModel, ResponseModel
+
+NationalId = Annotated[str, StringConstraints(max_length=32), AfterValidator(normalize_national_id)]
+Fen = Annotated[int, Field(strict=True, ge=0, le=10_000_000_000)]
+
+
+class Consent(RequestModel):
+    """The applicant's consent to a credit-bureau pull; the server records when it was given."""
+
+    bureau_pull: bool
+    purpose: Annotated[str, StringConstraints(min_length=1, max_length=200)] = (
+        "auto_loan_preapproval"
+    )
+
+
+class ApplicationCreate(RequestModel):
+    national_id: NationalId
+    age: Annotated[int, Field(strict=True, ge=0, le=120)]
+    monthly_income: Fen
+    employment_months: Annotated[int, Field(strict=True, ge=0, le=720)]
+    housing: Literal["own", "mortgage", "rent", "family"]
+    existing_monthly_debt: Fen
+    consent: Consent
+
+
+class ReasonPublic(ResponseModel):
+    code: str
+    en: str
+    zh: str
+
+
+class ApplicationPublic(ResponseModel):
+    id: uuid.UUID
+    status: str
+    decision: str | None
+    grade: str | None
+    credit_limit: int
+    reasons: list[ReasonPublic]
+    national_id_masked: str
+    channel: str
+    created_at: datetime
+    decided_at: datetime | None
+    preapproval: PreapprovalPublic | None = None

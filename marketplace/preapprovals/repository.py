@@ -1,0 +1,137 @@
+"""SQL for pre-approvals, their locked offers and dealer look-ups."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from marketplace.preapprovals.models import (
+    LockedOffer,
+    Preapproval,
+    PreapprovalLookup,
+    PreapprovalStatus,
+)
+
+
+async def get(
+    session: AsyncSession, preapproval_id: uuid.UUID, *, buyer_id: uuid.UUID | None = None
+) -> Preapproval | None:
+    statement = select(Preapproval).where(col(Preapproval.id) == preapproval_id)
+    if buyer_id is not None:
+        statement = statement.where(col(Preapproval.buyer_id) == buyer_id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def by_code(session: AsyncSession, code: str) -> Preapproval | None:
+    statement = select(Preapproval).where(col(Preapproval.code) == code)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def by_application(session: AsyncSession, application_id: uuid.UUID) -> Preapproval | None:
+    statement = select(Preapproval).where(col(Preapproval.application_id) == application_id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def list_for_buyer(
+    session: AsyncSession, buyer_id: uuid.UUID, *, limit: int, offset: int
+) -> tuple[Sequence[Preapproval], int]:
+    where = col(Preapproval.buyer_id) == buyer_id
+    total = (await session.execute(select(func.count()).where(where))).scalar_one()
+    rows = await session.execute(
+        select(Preapproval)
+        .where(where)
+        .order_by(col(Preapproval.created_at).desc(), col(Preapproval.id))
+        .limit(limit)
+        .offset(offset)
+    )
+    return rows.scalars().all(), total
+
+
+async def active_for_person(
+    session: AsyncSession, person_hash: str, now: datetime
+) -> Preapproval | None:
+    statement = select(Preapproval).where(
+        col(Preapproval.person_hash) == person_hash,
+        col(Preapproval.status) == PreapprovalStatus.active,
+        col(Preapproval.expires_at) > now,
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def expire_stale(
+    session: AsyncSession, now: datetime, *, person_hash: str | None = None
+) -> Sequence[uuid.UUID]:
+    """Mark every active approval whose validity is over as expired; their ids."""
+    statement = (
+        update(Preapproval)
+        .where(
+            col(Preapproval.status) == PreapprovalStatus.active,
+            col(Preapproval.expires_at) <= now,
+        )
+        .values(status=PreapprovalStatus.expired, status_changed_at=now)
+        .returning(col(Preapproval.id))
+    )
+    if person_hash is not None:
+        statement = statement.where(col(Preapproval.person_hash) == person_hash)
+    return (await session.execute(statement)).scalars().all()
+
+
+async def transition(
+    session: AsyncSession,
+    preapproval_id: uuid.UUID,
+    *,
+    from_status: PreapprovalStatus,
+    to_status: PreapprovalStatus,
+    now: datetime,
+    require_unexpired: bool,
+) -> Preapproval | None:
+    """Move one approval between statuses if (and only if) it is in ``from_status`` now.
+
+    A single conditional UPDATE: of two racing callers, exactly one gets the row back.
+    """
+    conditions = [col(Preapproval.id) == preapproval_id, col(Preapproval.status) == from_status]
+    if require_unexpired:
+        conditions.append(col(Preapproval.expires_at) > now)
+    result = await session.execute(
+        update(Preapproval)
+        .where(*conditions)
+        .values(status=to_status, status_changed_at=now)
+        .returning(Preapproval)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    return result.scalar_one_or_none()
+
+
+async def offers(session: AsyncSession, preapproval_id: uuid.UUID) -> Sequence[LockedOffer]:
+    rows = await session.execute(
+        select(LockedOffer)
+        .where(col(LockedOffer.preapproval_id) == preapproval_id)
+        .order_by(col(LockedOffer.rank))
+    )
+    return rows.scalars().all()
+
+
+async def offers_for(
+    session: AsyncSession, preapproval_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[LockedOffer]]:
+    rows = await session.execute(
+        select(LockedOffer)
+        .where(col(LockedOffer.preapproval_id).in_(preapproval_ids))
+        .order_by(col(LockedOffer.rank))
+    )
+    grouped: dict[uuid.UUID, list[LockedOffer]] = {pid: [] for pid in preapproval_ids}
+    for offer in rows.scalars():
+        grouped[offer.preapproval_id].append(offer)
+    return grouped
+
+
+async def add_lookup(
+    session: AsyncSession, preapproval_id: uuid.UUID, dealer_id: uuid.UUID
+) -> None:
+    session.add(PreapprovalLookup(preapproval_id=preapproval_id, dealer_id=dealer_id))
+    await session.flush()

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from marketplace.preapprovals.models import LockedOffer, Preapproval
+from shared.schemas import RequestModel, ResponseModel
+
+Fen = Annotated[int, Field(strict=True)]
+
+
+class OfferPublic(ResponseModel):
+    """One lender's offer, quoted for the buyer; ``offer_id`` is what a dealer's deal names."""
+
+    offer_id: uuid.UUID
+    lender: str
+    lender_id: uuid.UUID
+    product: str
+    product_id: uuid.UUID
+    product_version: int
+    rank: int
+    annual_rate: Decimal
+    apr: Decimal
+    term_months: int
+    amount: int
+    monthly_payment: int
+    total_interest: int
+    upfront_fee: int
+    total_cost: int
+    method: str
+    subsidised: bool
+    platform_guarantee: bool
+    why_eligible: list[str]
+    rank_reason: str
+
+
+class PreapprovalPublic(ResponseModel):
+    id: uuid.UUID
+    code: str
+    status: str
+    grade: str
+    credit_limit: int
+    expires_at: datetime
+    created_at: datetime
+    offers: list[OfferPublic]
+
+
+class QuoteRequest(RequestModel):
+    car_price: Annotated[int, Field(strict=True, gt=0, le=1_000_000_000)]
+    down_payment: Annotated[int, Field(strict=True, ge=0)]
+    term_months: Annotated[int, Field(strict=True, ge=1, le=84)]
+    vehicle_type: Literal["new", "used"] = "new"
+    brand: Annotated[str | None, Field(max_length=50)] = None
+
+
+class ProductNotOffered(ResponseModel):
+    """A locked offer that does not fit this car, and the rule it fails."""
+
+    offer_id: uuid.UUID
+    lender: str
+    product: str
+    code: str
+    message: str
+    field: str | None
+
+
+class QuoteResponse(ResponseModel):
+    offers: list[OfferPublic]
+    not_offered: list[ProductNotOffered]
+
+
+def preapproval_public(
+    preapproval: Preapproval, offers: Sequence[LockedOffer], status: str
+) -> PreapprovalPublic:
+    return PreapprovalPublic(
+        id=preapproval.id,
+        code=preapproval.code,
+        status=status,
+        grade=preapproval.grade,
+        credit_limit=preapproval.credit_limit,
+        expires_at=preapproval.expires_at,
+        created_at=preapproval.created_at,
+        offers=[OfferPublic.model_validate(offer.details) for offer in offers],
+    )

@@ -1,0 +1,332 @@
+"""Pre-approvals: a credit line with an expiry, not tied to a car, with offers locked to the
+product versions they came from. Quoting never locks the approval; only a dealer's
+confirmation consumes it (``consume``), and a cancelled deal gives it back (``release``)."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace.policy import current_policy
+from marketplace.preapprovals import repository
+from marketplace.preapprovals.exceptions import (
+    OfferNotFound,
+    PreapprovalNotFound,
+    unavailable,
+)
+from marketplace.preapprovals.models import LockedOffer, Preapproval, PreapprovalStatus
+from marketplace.products import service as product_service
+from pricing import Deal, Offer, Rejection, evaluate_product, match_offers
+from pricing.matching import rank_offers
+from shared import audit
+from shared.db import insert_unique
+from shared.identity.principal import Principal
+
+# No 0/O or 1/I: a code is read aloud and typed by dealer staff.
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+CODE_LENGTH = 8
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalize_code(code: str) -> str:
+    """Accept what people type: lower case, spaces and dashes."""
+    return code.strip().upper().replace("-", "").replace(" ", "")
+
+
+def effective_status(preapproval: Preapproval, now: datetime) -> PreapprovalStatus:
+    """The status as the buyer and dealers see it: past its expiry an active one is expired,
+    even before the daily job has written that down."""
+    if preapproval.status == PreapprovalStatus.active and preapproval.expires_at <= now:
+        return PreapprovalStatus.expired
+    return preapproval.status
+
+
+def offer_details(offer_id: uuid.UUID, offer: Offer) -> dict[str, Any]:
+    """An offer as the API shows it (JSON-ready; rates as decimal strings)."""
+    return {
+        "offer_id": str(offer_id),
+        "lender": offer.lender_name,
+        "lender_id": offer.lender_id,
+        "product": offer.product_name,
+        "product_id": offer.product_id,
+        "product_version": offer.product_version,
+        "rank": offer.rank,
+        "annual_rate": str(offer.annual_rate),
+        "apr": str(offer.apr),
+        "term_months": offer.term_months,
+        "amount": offer.amount,
+        "monthly_payment": offer.monthly_payment,
+        "total_interest": offer.total_interest,
+        "upfront_fee": offer.upfront_fee,
+        "total_cost": offer.total_cost,
+        "method": offer.method.value,
+        "subsidised": offer.subsidised,
+        "platform_guarantee": offer.platform_guarantee,
+        "why_eligible": list(offer.why_eligible),
+        "rank_reason": offer.rank_reason,
+    }
+
+
+async def create(
+    session: AsyncSession,
+    *,
+    application_id: uuid.UUID,
+    buyer_id: uuid.UUID,
+    person_hash: str,
+    grade: str,
+    credit_limit: int,
+    now: datetime,
+) -> Preapproval | None:
+    """A new active pre-approval with the offers of this moment locked to their versions.
+
+    None when the person already holds an active one (the partial unique index decides, so
+    two racing applications cannot both get one).
+    """
+    policy = current_policy()
+    for _ in range(5):
+        preapproval = Preapproval(
+            application_id=application_id,
+            buyer_id=buyer_id,
+            person_hash=person_hash,
+            code=new_code(),
+            grade=grade,
+            credit_limit=credit_limit,
+            expires_at=now + timedelta(days=policy.validity_days),
+            created_at=now,
+            status_changed_at=now,
+        )
+        if await insert_unique(session, preapproval):
+            break
+        if await repository.active_for_person(session, person_hash, now):
+            return None
+    else:  # five code collisions in a 32^8 space means something else is wrong
+        raise RuntimeError("could not allocate a pre-approval code")
+
+    candidates = await product_service.matchable_products_with_version_ids(session)
+    version_ids = {(terms.product_id, terms.version): vid for vid, terms in candidates}
+    result = match_offers([terms for _, terms in candidates], grade, credit_limit, policy)
+    for offer in result.offers:
+        offer_id = uuid.uuid4()
+        session.add(
+            LockedOffer(
+                id=offer_id,
+                preapproval_id=preapproval.id,
+                product_version_id=version_ids[(offer.product_id, offer.product_version)],
+                lender_id=uuid.UUID(offer.lender_id),
+                rank=offer.rank,
+                annual_rate=offer.annual_rate,
+                apr=offer.apr,
+                amount=offer.amount,
+                term_months=offer.term_months,
+                monthly_payment=offer.monthly_payment,
+                total_cost=offer.total_cost,
+                details=offer_details(offer_id, offer),
+            )
+        )
+    audit.record(
+        session,
+        actor=f"user:{buyer_id}",
+        action="preapproval.created",
+        subject_type="preapproval",
+        subject_id=preapproval.id,
+        after={
+            "status": "active",
+            "grade": grade,
+            "credit_limit": credit_limit,
+            "offers": len(result.offers),
+            "expires_at": preapproval.expires_at.isoformat(),
+        },
+    )
+    await session.flush()
+    return preapproval
+
+
+async def get_for_buyer(
+    session: AsyncSession, buyer_id: uuid.UUID, preapproval_id: uuid.UUID
+) -> Preapproval:
+    preapproval = await repository.get(session, preapproval_id, buyer_id=buyer_id)
+    if preapproval is None:
+        raise PreapprovalNotFound()
+    return preapproval
+
+
+@dataclass(frozen=True)
+class Quote:
+    """Offers that fit a car, ranked, and the locked offers that do not, with the rule."""
+
+    offers: Sequence[tuple[uuid.UUID, Offer]]
+    not_offered: Sequence[tuple[LockedOffer, Rejection]]
+
+
+async def quote(
+    session: AsyncSession, preapproval: Preapproval, deal: Deal, now: datetime
+) -> Quote:
+    """Quote a car on the approval's locked offers (their versions' rates hold until expiry)."""
+    status = effective_status(preapproval, now)
+    if status != PreapprovalStatus.active:
+        raise unavailable(status)
+    locked = await repository.offers(session, preapproval.id)
+    terms = await product_service.product_terms_for_versions(
+        session, [offer.product_version_id for offer in locked]
+    )
+    policy = current_policy()
+    fitting: dict[tuple[str, int], uuid.UUID] = {}
+    offers: list[Offer] = []
+    not_offered: list[tuple[LockedOffer, Rejection]] = []
+    for locked_offer in locked:
+        outcome = evaluate_product(
+            terms[locked_offer.product_version_id],
+            preapproval.grade,
+            preapproval.credit_limit,
+            policy,
+            deal,
+        )
+        if isinstance(outcome, Offer):
+            offers.append(outcome)
+            fitting[(outcome.product_id, outcome.product_version)] = locked_offer.id
+        else:
+            not_offered.append((locked_offer, outcome))
+    ranked = rank_offers(offers)
+    return Quote(
+        offers=[(fitting[(o.product_id, o.product_version)], o) for o in ranked],
+        not_offered=not_offered,
+    )
+
+
+async def quote_offer(
+    session: AsyncSession, preapproval: Preapproval, offer_id: uuid.UUID, deal: Deal, now: datetime
+) -> tuple[LockedOffer, Offer | Rejection]:
+    """Quote one locked offer for a car: the offer, or the rule the deal fails."""
+    status = effective_status(preapproval, now)
+    if status != PreapprovalStatus.active:
+        raise unavailable(status)
+    locked = next(
+        (o for o in await repository.offers(session, preapproval.id) if o.id == offer_id), None
+    )
+    if locked is None:
+        raise OfferNotFound(field="offer_id")
+    terms = await product_service.product_terms_for_versions(session, [locked.product_version_id])
+    policy = current_policy()
+    outcome = evaluate_product(
+        terms[locked.product_version_id], preapproval.grade, preapproval.credit_limit, policy, deal
+    )
+    return locked, outcome
+
+
+async def cancel(
+    session: AsyncSession, actor: Principal, preapproval: Preapproval, now: datetime
+) -> Preapproval:
+    """The buyer gives up an active approval (and may apply again)."""
+    cancelled = await repository.transition(
+        session,
+        preapproval.id,
+        from_status=PreapprovalStatus.active,
+        to_status=PreapprovalStatus.cancelled,
+        now=now,
+        require_unexpired=True,
+    )
+    if cancelled is None:
+        raise unavailable(effective_status(preapproval, now))
+    _audit_transition(session, actor, cancelled, PreapprovalStatus.active)
+    return cancelled
+
+
+async def consume(
+    session: AsyncSession, actor: Principal, preapproval_id: uuid.UUID, now: datetime
+) -> Preapproval:
+    """Consume an active, unexpired approval for a confirmed deal: exactly one caller wins."""
+    consumed = await repository.transition(
+        session,
+        preapproval_id,
+        from_status=PreapprovalStatus.active,
+        to_status=PreapprovalStatus.consumed,
+        now=now,
+        require_unexpired=True,
+    )
+    if consumed is None:
+        current = await repository.get(session, preapproval_id)
+        if current is None:
+            raise PreapprovalNotFound()
+        raise unavailable(effective_status(current, now))
+    _audit_transition(session, actor, consumed, PreapprovalStatus.active)
+    return consumed
+
+
+async def release(
+    session: AsyncSession, actor: Principal, preapproval_id: uuid.UUID, now: datetime
+) -> Preapproval | None:
+    """Give a consumed approval back after its deal was cancelled before handover.
+
+    It becomes active again only while unexpired; past its expiry it becomes expired.
+    """
+    for to_status, unexpired in (
+        (PreapprovalStatus.active, True),
+        (PreapprovalStatus.expired, False),
+    ):
+        released = await repository.transition(
+            session,
+            preapproval_id,
+            from_status=PreapprovalStatus.consumed,
+            to_status=to_status,
+            now=now,
+            require_unexpired=unexpired,
+        )
+        if released is not None:
+            _audit_transition(session, actor, released, PreapprovalStatus.consumed)
+            return released
+    return None
+
+
+def _audit_transition(
+    session: AsyncSession,
+    actor: Principal | str,
+    preapproval: Preapproval,
+    before: PreapprovalStatus,
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=f"preapproval.{preapproval.status}",
+        subject_type="preapproval",
+        subject_id=preapproval.id,
+        before={"status": before},
+        after={"status": preapproval.status},
+    )
+
+
+async def record_lookup(session: AsyncSession, actor: Principal, preapproval: Preapproval) -> None:
+    """Note that a dealer looked this approval up (the advisor sees it; 飞单 watch)."""
+    await repository.add_lookup(session, preapproval.id, actor.org_id)
+    audit.record(
+        session,
+        actor=actor,
+        action="preapproval.looked_up",
+        subject_type="preapproval",
+        subject_id=preapproval.id,
+        after={"dealer_id": str(actor.org_id)},
+    )
+
+
+async def expire_stale(session: AsyncSession, now: datetime) -> int:
+    """The daily job: mark every approval past its validity as expired; how many."""
+    expired = await repository.expire_stale(session, now)
+    for preapproval_id in expired:
+        audit.record(
+            session,
+            actor=audit.SYSTEM_ACTOR,
+            action="preapproval.expired",
+            subject_type="preapproval",
+            subject_id=preapproval_id,
+            before={"status": "active"},
+            after={"status": "expired"},
+        )
+    return len(expired)

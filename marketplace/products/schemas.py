@@ -1,0 +1,133 @@
+"""A lender's product as lenders send it and read it back."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Hashable
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    StrictInt,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+
+from marketplace.products.models import ProductStatus
+from pricing import DEFAULT_POLICY, SUB_GRADES, RepaymentMethod, VehicleType
+from pricing.loan_math import MAX_PRINCIPAL, MAX_TERM_MONTHS, MIN_TERM_MONTHS
+from shared.schemas import RequestModel, ResponseModel
+
+H = TypeVar("H", bound=Hashable)
+
+
+def _unique(values: list[H]) -> list[H]:
+    if len(set(values)) != len(values):
+        raise ValueError("values must not repeat")
+    return values
+
+
+def _sub_grade(grade: str) -> str:
+    if grade not in SUB_GRADES:
+        raise ValueError("not a platform sub-grade (A1…G5)")
+    return grade
+
+
+# Offers store rates with 6 decimals, so a product may not carry more.
+AnnualRate = Annotated[
+    Decimal, Field(ge=0, le=DEFAULT_POLICY.legal_cap_apr, allow_inf_nan=False, decimal_places=6)
+]
+Ratio = Annotated[Decimal, Field(allow_inf_nan=False, decimal_places=4)]
+Amount = Annotated[StrictInt, Field(gt=0, le=MAX_PRINCIPAL, description="fen")]
+Term = Annotated[StrictInt, Field(ge=MIN_TERM_MONTHS, le=MAX_TERM_MONTHS)]
+ProductName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Terms = Annotated[list[Term], Field(min_length=1), AfterValidator(_unique)]
+MaxLtv = Annotated[Ratio, Field(gt=0, le=1)]
+MinDownPaymentRatio = Annotated[Ratio, Field(ge=0, lt=1)]
+UpfrontFee = Annotated[StrictInt, Field(ge=0, description="fen; below min_amount")]
+SubGrade = Annotated[str, AfterValidator(_sub_grade)]
+RateCard = Annotated[
+    dict[SubGrade, AnnualRate],
+    Field(min_length=1, examples=[{"A1": "0.0459", "B1": "0.0689"}]),
+]
+VehicleTypes = Annotated[list[VehicleType], Field(min_length=1), AfterValidator(_unique)]
+Brand = Annotated[str, StringConstraints(min_length=1, max_length=50)]
+
+
+class SubsidyTerms(RequestModel):
+    """A manufacturer's subsidised rate (厂商贴息) for cars of these brands."""
+
+    brands: Annotated[list[Brand], Field(min_length=1)]
+    annual_rate: AnnualRate
+
+
+class ProductTermsBase(BaseModel):
+    """The terms of one product version; cross-field rules are checked by the service."""
+
+    name: ProductName
+    method: RepaymentMethod
+    terms_months: Terms
+    min_amount: Amount
+    max_amount: Amount
+    max_ltv: MaxLtv
+    min_down_payment_ratio: MinDownPaymentRatio
+    upfront_fee: UpfrontFee
+    rate_card: RateCard
+    vehicle_types: VehicleTypes
+    subsidy: SubsidyTerms | None = None
+    platform_guarantee: bool
+    auto_fund: bool = True
+
+
+class ProductCreate(ProductTermsBase, RequestModel):
+    pass
+
+
+class ProductUpdate(RequestModel):
+    """The fields to change; those left out keep their current value."""
+
+    name: ProductName | None = None
+    method: RepaymentMethod | None = None
+    terms_months: Terms | None = None
+    min_amount: Amount | None = None
+    max_amount: Amount | None = None
+    max_ltv: MaxLtv | None = None
+    min_down_payment_ratio: MinDownPaymentRatio | None = None
+    upfront_fee: UpfrontFee | None = None
+    rate_card: RateCard | None = None
+    vehicle_types: VehicleTypes | None = None
+    subsidy: SubsidyTerms | None = None
+    platform_guarantee: bool | None = None
+    auto_fund: bool | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _only_subsidy_may_be_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name != "subsidy":
+            raise ValueError("may be left out to keep its value, but not null")
+        return value
+
+
+class ProductVersionPublic(ProductTermsBase, ResponseModel):
+    version: int
+    created_at: datetime
+
+
+class ProductPublic(ProductTermsBase, ResponseModel):
+    """A product with the terms of its current version."""
+
+    id: uuid.UUID
+    lender_id: uuid.UUID
+    status: ProductStatus
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProductDetail(ProductPublic):
+    versions: list[ProductVersionPublic]

@@ -1,0 +1,191 @@
+"""Lenders' products: every edit is a new immutable version; matching reads current versions."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace.products import repository
+from marketplace.products.exceptions import (
+    InconsistentProductTerms,
+    ProductNotFound,
+    ProductRetired,
+)
+from marketplace.products.models import Product, ProductStatus, ProductVersion
+from marketplace.products.schemas import ProductCreate, ProductUpdate
+from pricing import ProductTerms, RepaymentMethod, Subsidy, VehicleType
+from shared import audit
+from shared.db import utcnow
+from shared.identity.models import Organization
+from shared.identity.principal import Principal
+
+# Stored as JSON, so their decimals and enums go in as strings.
+_JSON_FIELDS = {"method", "rate_card", "vehicle_types", "subsidy"}
+
+
+def _check_consistent(terms: ProductCreate) -> None:
+    """Raise unless the fields agree with each other (each one is valid on its own already)."""
+    if terms.max_amount < terms.min_amount:
+        raise InconsistentProductTerms("max_amount must be at least min_amount", field="max_amount")
+    if terms.upfront_fee >= terms.min_amount:
+        raise InconsistentProductTerms(
+            "upfront_fee must be less than min_amount", field="upfront_fee"
+        )
+
+
+def _new_version(product_id: uuid.UUID, number: int, terms: ProductCreate) -> ProductVersion:
+    row = terms.model_dump() | terms.model_dump(mode="json", include=_JSON_FIELDS)
+    return ProductVersion(product_id=product_id, version=number, **row)
+
+
+def _terms_of(version: ProductVersion) -> ProductCreate:
+    return ProductCreate.model_validate(version, from_attributes=True)
+
+
+async def create_product(
+    session: AsyncSession, lender: Principal, terms: ProductCreate
+) -> tuple[Product, ProductVersion]:
+    """A new active product of the caller's organisation, at version 1."""
+    _check_consistent(terms)
+    product = Product(lender_id=lender.org_id)
+    version = _new_version(product.id, 1, terms)
+    session.add(product)
+    await session.flush()  # the product row first: the version references it
+    session.add(version)
+    audit.record(
+        session,
+        actor=lender,
+        action="product.created",
+        subject_type="product",
+        subject_id=product.id,
+        after={"version": 1, **terms.model_dump(mode="json")},
+    )
+    await session.flush()
+    return product, version
+
+
+async def _locked_active_product(
+    session: AsyncSession, lender: Principal, product_id: uuid.UUID
+) -> Product:
+    product = await repository.get_product(session, lender.org_id, product_id, for_update=True)
+    if product is None:
+        raise ProductNotFound()
+    if product.status != ProductStatus.active:
+        raise ProductRetired()
+    return product
+
+
+async def update_product(
+    session: AsyncSession, lender: Principal, product_id: uuid.UUID, changes: ProductUpdate
+) -> tuple[Product, ProductVersion]:
+    """Apply ``changes`` to the current terms as a new version (n + 1).
+
+    The product row stays locked until the request commits, so concurrent edits queue up and
+    each builds on the version before it: versions are consecutive and no edit is lost.
+    """
+    product = await _locked_active_product(session, lender, product_id)
+    current = _terms_of(await repository.get_version(session, product.id, product.current_version))
+    changed = changes.model_fields_set
+    merged = current.model_copy(update={name: getattr(changes, name) for name in changed})
+    _check_consistent(merged)
+    number = product.current_version + 1
+    version = _new_version(product.id, number, merged)
+    session.add(version)
+    product.current_version = number
+    product.updated_at = utcnow()
+    audit.record(
+        session,
+        actor=lender,
+        action="product.updated",
+        subject_type="product",
+        subject_id=product.id,
+        before={"version": number - 1, **current.model_dump(mode="json", include=changed)},
+        after={"version": number, **merged.model_dump(mode="json", include=changed)},
+    )
+    await session.flush()
+    return product, version
+
+
+async def retire_product(
+    session: AsyncSession, lender: Principal, product_id: uuid.UUID
+) -> tuple[Product, ProductVersion]:
+    """Retire an active product: it stops matching; offers already made keep their version."""
+    product = await _locked_active_product(session, lender, product_id)
+    product.status = ProductStatus.retired
+    product.updated_at = utcnow()
+    audit.record(
+        session,
+        actor=lender,
+        action="product.retired",
+        subject_type="product",
+        subject_id=product.id,
+        before={"status": ProductStatus.active.value},
+        after={"status": ProductStatus.retired.value},
+    )
+    await session.flush()
+    return product, await repository.get_version(session, product.id, product.current_version)
+
+
+async def get_product(
+    session: AsyncSession, lender_id: uuid.UUID, product_id: uuid.UUID
+) -> tuple[Product, Sequence[ProductVersion]]:
+    """The lender's product and all its versions, oldest first."""
+    product = await repository.get_product(session, lender_id, product_id)
+    if product is None:
+        raise ProductNotFound()
+    return product, await repository.list_versions(session, product.id)
+
+
+def _product_terms(version: ProductVersion, lender: Organization) -> ProductTerms:
+    subsidy: dict[str, Any] | None = version.subsidy
+    return ProductTerms(
+        product_id=str(version.product_id),
+        version=version.version,
+        lender_id=str(lender.id),
+        lender_name=lender.name,
+        name=version.name,
+        method=RepaymentMethod(version.method),
+        terms_months=tuple(version.terms_months),
+        min_amount=version.min_amount,
+        max_amount=version.max_amount,
+        max_ltv=version.max_ltv,
+        min_down_payment_ratio=version.min_down_payment_ratio,
+        upfront_fee=version.upfront_fee,
+        rate_card={grade: Decimal(rate) for grade, rate in version.rate_card.items()},
+        vehicle_types=frozenset(VehicleType(v) for v in version.vehicle_types),
+        subsidy=Subsidy(frozenset(subsidy["brands"]), Decimal(subsidy["annual_rate"]))
+        if subsidy
+        else None,
+        platform_guarantee=version.platform_guarantee,
+        commission_rate=version.commission_rate,
+    )
+
+
+async def matchable_products_with_version_ids(
+    session: AsyncSession,
+) -> list[tuple[uuid.UUID, ProductTerms]]:
+    """Each product an applicant can be matched to now, as (``product_versions.id``, terms):
+    the current version of every active product whose lender is active."""
+    return [
+        (version.id, _product_terms(version, lender))
+        for version, lender in await repository.matchable_versions(session)
+    ]
+
+
+async def matchable_products(session: AsyncSession) -> list[ProductTerms]:
+    """The terms of every product an applicant can be matched to now (see above)."""
+    return [terms for _, terms in await matchable_products_with_version_ids(session)]
+
+
+async def product_terms_for_versions(
+    session: AsyncSession, version_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, ProductTerms]:
+    """The terms of these locked versions, by version id, whatever their product's status now."""
+    return {
+        version.id: _product_terms(version, lender)
+        for version, lender in await repository.versions_with_lenders(session, version_ids)
+    }
