@@ -59,7 +59,7 @@ def operations(app: FastAPI) -> list[tuple[str, str]]:
 
 
 def test_the_openapi_document_lists_every_contract_operation(app: FastAPI) -> None:
-    assert CONTRACT <= set(operations(app))
+    assert set(operations(app)) >= CONTRACT
 
 
 def test_every_operation_documents_its_answers(app: FastAPI) -> None:
