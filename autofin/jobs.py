@@ -12,6 +12,7 @@ from marketplace.advisors import service as advisor_service
 from marketplace.applications import service as application_service
 from marketplace.applications.bureau import CreditBureau, SandboxBureau
 from marketplace.preapprovals import service as preapproval_service
+from marketplace.servicing import delinquency
 from shared.db import utcnow
 from shared.settings import get_settings
 
@@ -41,4 +42,12 @@ async def run_daily_jobs(
     progress(f"  decided {done['applications_decided']} applications waiting for the bureau")
     done["advisors_assigned"] = await advisor_service.assign_waiting_buyers(session)
     progress(f"  assigned advisors to {done['advisors_assigned']} buyers")
+    servicing = await delinquency.run_delinquency(session, as_of)
+    done["installments_late"] = servicing.installments_late
+    done["late_fees_charged"] = servicing.late_fees
+    done["loans_charged_off"] = servicing.charged_off
+    progress(
+        f"  serviced {servicing.loans_checked} loans: {servicing.installments_late} instalments"
+        f" late, {servicing.late_fees} late fees, {servicing.charged_off} charged off"
+    )
     return done

@@ -9,6 +9,9 @@ from marketplace.advisors.router import router as advisor_router
 from marketplace.applications.router import router as buyer_router
 from marketplace.calculator.router import router as calculator_router
 from marketplace.products.router import router as products_router
+from marketplace.servicing import webhooks as _servicing_webhooks  # noqa: F401  (registers)
+from marketplace.servicing.router import buyer_router as servicing_buyer_router
+from marketplace.servicing.router import lender_router as servicing_lender_router
 
 router = APIRouter()
 router.include_router(calculator_router)
@@ -16,3 +19,5 @@ router.include_router(products_router)
 router.include_router(buyer_router)
 router.include_router(advisor_router)
 router.include_router(advisor_admin_router)
+router.include_router(servicing_buyer_router)
+router.include_router(servicing_lender_router)

@@ -1,0 +1,467 @@
+"""Repayments: saving the buyer's card, charging it, and crediting what Stripe collected.
+
+A repayment runs as atomic phases (``shared.idempotency.IdempotentRun``): phase 1 commits a
+``loan_payments`` row ``processing`` with its amount; the PaymentIntent is created outside any
+transaction with a Stripe idempotency key made from that row's id; phase 2 stores the intent.
+It is credited by ``apply_succeeded_payment``, from the ``payment_intent.succeeded`` webhook or
+from phase 2 when Stripe already answered ``succeeded`` — whichever comes first: the payment's
+conditional ``processing → succeeded`` lets exactly one of them credit it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace.servicing import ledger, repository, service
+from marketplace.servicing.exceptions import (
+    AmountExceedsPayoff,
+    LoanNotFound,
+    LoanNotRepayable,
+    NoPaymentMethod,
+    PaymentInProgress,
+    TooManyInstallments,
+)
+from marketplace.servicing.models import (
+    Installment,
+    InstallmentStatus,
+    LedgerEntryType,
+    Loan,
+    LoanPayment,
+    LoanStatus,
+    PaymentKind,
+    PaymentProfile,
+    PaymentStatus,
+)
+from shared import audit
+from shared.db import Database, utcnow
+from shared.idempotency import (
+    STARTED,
+    IdempotentRun,
+    Phase,
+    RecoveryPoint,
+    StoredResponse,
+    idempotency_scope,
+    request_fingerprint,
+)
+from shared.identity.principal import Principal
+from shared.observability import event
+from shared.payments.gateway import PaymentDeclined, PaymentGateway, SavedPaymentMethod
+
+REPAYMENT_PURPOSE = "repayment"
+PAYMENT_CREATED = "payment_created"
+
+
+def today() -> date:
+    return utcnow().date()
+
+
+# -- the saved card --------------------------------------------------------------------------
+
+
+async def save_payment_method(
+    database: Database, gateway: PaymentGateway, buyer: Principal, payment_method_id: str
+) -> SavedPaymentMethod:
+    """Attach a card to the buyer's Stripe customer (created once) as the repayment default.
+
+    Stripe is called outside any transaction; each write commits on its own."""
+    buyer_id = buyer.uid
+    async with database.sessionmaker() as session:
+        profile = await repository.get_profile(session, buyer_id)
+    if profile is None:
+        customer = await gateway.create_customer(
+            idempotency_key=f"buyer-{buyer_id}-customer", metadata={"buyer_id": str(buyer_id)}
+        )
+        async with database.sessionmaker() as session, session.begin():
+            # A concurrent first save may have won; its customer is the buyer's from now on.
+            await session.execute(
+                insert(PaymentProfile)
+                .values(buyer_id=buyer_id, stripe_customer_id=customer.id)
+                .on_conflict_do_nothing(index_elements=["buyer_id"])
+            )
+            profile = await repository.get_profile(session, buyer_id)
+        assert profile is not None
+    saved = await gateway.attach_payment_method(
+        customer_id=profile.stripe_customer_id, payment_method_id=payment_method_id
+    )
+    async with database.sessionmaker() as session, session.begin():
+        stored = await repository.get_profile(session, buyer_id)
+        assert stored is not None
+        stored.payment_method_id = saved.id
+        stored.card_brand = saved.card_brand
+        stored.card_last4 = saved.card_last4
+        stored.updated_at = utcnow()
+        audit.record(
+            session,
+            actor=buyer,
+            action="payment_method.saved",
+            subject_type="buyer",
+            subject_id=buyer_id,
+            after={"payment_method_id": saved.id},
+        )
+    event("payment_method.saved", buyer_id=str(buyer_id))
+    return saved
+
+
+# -- asking for a payment --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    installments: int | None
+    payoff: bool
+
+
+def _amount_for_installments(rows: list[Installment], count: int, in_flight: int) -> int:
+    """The next ``count`` unsettled instalments (fees included), after the amounts of
+    payments still in flight, which will settle the oldest first."""
+    owed = [service.installment_owed(r) for r in rows if r.status != InstallmentStatus.paid]
+    while owed and in_flight > 0:
+        taken = min(owed[0], in_flight)
+        in_flight -= taken
+        owed[0] -= taken
+        if owed[0] == 0:
+            owed.pop(0)
+    if count > len(owed):
+        raise TooManyInstallments(
+            f"Only {len(owed)} instalments remain unpaid.", field="installments"
+        )
+    return sum(owed[:count])
+
+
+async def start_payment(
+    session: AsyncSession, buyer: Principal, loan_id: uuid.UUID, request: PaymentRequest
+) -> tuple[LoanPayment, PaymentProfile]:
+    """Write the ``processing`` payment row for what the buyer asked to pay (phase 1)."""
+    loan = await repository.get_loan(session, loan_id, buyer_id=buyer.uid, for_update=True)
+    if loan is None:
+        raise LoanNotFound()
+    if loan.status != LoanStatus.active:
+        raise LoanNotRepayable()
+    profile = await repository.get_profile(session, buyer.uid)
+    if profile is None or profile.payment_method_id is None:
+        raise NoPaymentMethod()
+    rows = await repository.installments(session, loan.id)
+    in_flight = sum(p.amount for p in await repository.processing_payments(session, loan.id))
+    on = today()
+    payoff = service.payoff_for(loan, rows, max(on, loan.loan_date))
+    if request.payoff:
+        if in_flight:
+            raise PaymentInProgress()
+        amount, kind = payoff.amount, PaymentKind.payoff
+    else:
+        assert request.installments is not None
+        amount = _amount_for_installments(rows, request.installments, in_flight)
+        kind = PaymentKind.installments
+        if amount + in_flight > payoff.amount:
+            raise AmountExceedsPayoff(
+                f"That is more than the {payoff.amount} fen that closes the loan today.",
+                field="installments",
+            )
+    if amount <= 0:
+        raise LoanNotRepayable("Nothing is owed on this loan.")
+    payment = LoanPayment(
+        loan_id=loan.id,
+        buyer_id=buyer.uid,
+        kind=kind,
+        installments=request.installments,
+        payoff_on=payoff.on if request.payoff else None,
+        amount=amount,
+    )
+    session.add(payment)
+    audit.record(
+        session,
+        actor=buyer,
+        action="loan_payment.requested",
+        subject_type="loan",
+        subject_id=loan.id,
+        after={"payment_id": str(payment.id), "amount": amount, "kind": kind.value},
+    )
+    await session.flush()
+    return payment, profile
+
+
+async def request_payment(
+    database: Database,
+    gateway: PaymentGateway,
+    buyer: Principal,
+    loan_id: uuid.UUID,
+    request: PaymentRequest,
+    *,
+    idempotency_key: str,
+    path: str,
+) -> tuple[StoredResponse, bool]:
+    """Charge the buyer's saved card for a repayment, in atomic phases, replayable by key;
+    the answer, and whether it is a replay of an earlier request's."""
+    body = {"installments": request.installments, "payoff": request.payoff}
+    async with IdempotentRun.begin(
+        database,
+        scope=idempotency_scope(buyer),
+        key=idempotency_key,
+        fingerprint=request_fingerprint("POST", path, body),
+    ) as run:
+        if run.response is None and run.recovery_point == STARTED:
+
+            async def create(session: AsyncSession) -> RecoveryPoint:
+                payment, profile = await start_payment(session, buyer, loan_id, request)
+                return RecoveryPoint(
+                    PAYMENT_CREATED,
+                    {
+                        "payment_id": str(payment.id),
+                        "amount": payment.amount,
+                        "customer_id": profile.stripe_customer_id,
+                        "payment_method_id": profile.payment_method_id,
+                    },
+                )
+
+            await run.phase(create)
+        if run.response is None and run.recovery_point == PAYMENT_CREATED:
+            payment_id = uuid.UUID(run.data["payment_id"])
+            amount = int(run.data["amount"])
+            try:
+                intent = await gateway.create_payment_intent(
+                    amount=amount,
+                    idempotency_key=f"loan-payment-{payment_id}",
+                    metadata={
+                        "purpose": REPAYMENT_PURPOSE,
+                        "loan_id": str(loan_id),
+                        "payment_id": str(payment_id),
+                    },
+                    customer_id=str(run.data["customer_id"]),
+                    payment_method_id=str(run.data["payment_method_id"]),
+                    confirm=True,
+                    off_session=True,
+                )
+            except PaymentDeclined as exc:
+                # A decline is the request's answer: the payment is failed, the refusal stored.
+                await run.phase(_declined(payment_id, exc))
+                assert run.response is not None
+                return run.response, False
+
+            async def store(session: AsyncSession) -> StoredResponse:
+                await record_intent(session, payment_id, intent.id, succeeded=intent.succeeded)
+                return StoredResponse(
+                    201,
+                    {
+                        "payment_id": str(payment_id),
+                        "payment_intent_id": intent.id,
+                        "amount": amount,
+                        "status": intent.status,
+                    },
+                )
+
+            await run.phase(store)
+    assert run.response is not None
+    return run.response, run.replayed
+
+
+def _declined(payment_id: uuid.UUID, declined: PaymentDeclined) -> Phase:
+    async def phase(session: AsyncSession) -> StoredResponse:
+        await mark_payment_failed(session, payment_id, failure_code=declined.code)
+        return StoredResponse(declined.status_code, declined.body())
+
+    return phase
+
+
+async def record_intent(
+    session: AsyncSession, payment_id: uuid.UUID, payment_intent_id: str, *, succeeded: bool
+) -> None:
+    """Phase 2: remember the intent; credit it now if Stripe already collected it."""
+    payment = await repository.get_payment(session, payment_id)
+    assert payment is not None
+    if payment.payment_intent_id is None:
+        payment.payment_intent_id = payment_intent_id
+        await session.flush()
+    if succeeded:
+        await apply_succeeded_payment(session, payment_id)
+
+
+# -- crediting -------------------------------------------------------------------------------
+
+
+async def mark_payment_failed(
+    session: AsyncSession, payment_id: uuid.UUID, *, failure_code: str | None
+) -> bool:
+    payment = await repository.settle_payment(
+        session, payment_id, new=PaymentStatus.failed, failure_code=(failure_code or "failed")[:64]
+    )
+    if payment is None:
+        return False
+    audit.record(
+        session,
+        actor=audit.SYSTEM_ACTOR,
+        action="loan_payment.failed",
+        subject_type="loan",
+        subject_id=payment.loan_id,
+        after={"payment_id": str(payment_id), "failure_code": payment.failure_code},
+    )
+    event("loan_payment.failed", payment_id=str(payment_id), loan_id=str(payment.loan_id))
+    return True
+
+
+async def apply_succeeded_payment(
+    session: AsyncSession, payment_id: uuid.UUID, *, payment_intent_id: str | None = None
+) -> bool:
+    """Credit a collected payment to its loan, exactly once; False if it was already settled.
+
+    Fees of the oldest unpaid instalment first, then that instalment, then the next; a payoff
+    that covers everything closes the loan."""
+    payment = await repository.settle_payment(session, payment_id, new=PaymentStatus.succeeded)
+    if payment is None:
+        return False
+    if payment_intent_id and payment.payment_intent_id is None:
+        payment.payment_intent_id = payment_intent_id
+    loan = await repository.get_loan(session, payment.loan_id, for_update=True)
+    assert loan is not None
+    rows = await repository.installments(session, loan.id, for_update=True)
+    on = max(today(), loan.delinquency_as_of or loan.loan_date)
+    closed = False
+    if loan.status != LoanStatus.active:
+        # Money arrived for a loan that is closed: it stays in the ledger as a credit owed back.
+        await _ledger_payment(session, loan, payment, LedgerEntryType.payment, on)
+        event("loan_payment.unapplied", payment_id=str(payment.id), loan_id=str(loan.id))
+    elif (
+        payment.kind == PaymentKind.payoff
+        and payment.payoff_on is not None
+        and (payment.amount >= service.payoff_for(loan, rows, payment.payoff_on).amount)
+    ):
+        await _settle_payoff(session, loan, rows, payment.payoff_on)
+        await _ledger_payment(session, loan, payment, LedgerEntryType.payoff, payment.payoff_on)
+        closed = True
+    else:
+        await _allocate(session, loan, rows, payment.amount, on)
+        await _ledger_payment(session, loan, payment, LedgerEntryType.payment, on)
+        closed = all(r.status == InstallmentStatus.paid for r in rows)
+    if loan.status == LoanStatus.active:
+        days = service.days_past_due(rows, on)
+        loan.days_past_due, loan.bucket = days, service.bucket_for(days)
+    await session.flush()
+    audit.record(
+        session,
+        actor=audit.SYSTEM_ACTOR,
+        action="loan_payment.credited",
+        subject_type="loan",
+        subject_id=loan.id,
+        after={"payment_id": str(payment.id), "amount": payment.amount},
+    )
+    if closed:
+        paid_off = await repository.transition(
+            session,
+            loan.id,
+            expected=LoanStatus.active,
+            new=LoanStatus.paid_off,
+            closed_at=utcnow(),
+            days_past_due=0,
+            bucket="current",
+        )
+        if paid_off is not None:
+            audit.record(
+                session,
+                actor=audit.SYSTEM_ACTOR,
+                action="loan.paid_off",
+                subject_type="loan",
+                subject_id=loan.id,
+                before={"status": LoanStatus.active.value},
+                after={"status": LoanStatus.paid_off.value, "payment_id": str(payment.id)},
+            )
+    await session.flush()
+    event("loan_payment.credited", payment_id=str(payment.id), loan_id=str(loan.id))
+    return True
+
+
+async def _ledger_payment(
+    session: AsyncSession,
+    loan: Loan,
+    payment: LoanPayment,
+    entry_type: LedgerEntryType,
+    on: date,
+) -> None:
+    key = ledger.payoff_key if entry_type == LedgerEntryType.payoff else ledger.payment_key
+    await ledger.append(
+        session,
+        loan_id=loan.id,
+        entry_type=entry_type,
+        entry_key=key(payment.id),
+        amount=-payment.amount,
+        effective_date=on,
+        payment_id=payment.id,
+    )
+
+
+async def charge_interest(
+    session: AsyncSession, loan: Loan, row: Installment, amount: int, on: date
+) -> None:
+    """Charge ``amount`` of interest on an instalment, once (its ledger key is unique)."""
+    if row.interest_charged is not None:
+        return
+    if amount > 0:
+        await ledger.append(
+            session,
+            loan_id=loan.id,
+            entry_type=LedgerEntryType.instalment_due,
+            entry_key=ledger.instalment_due_key(row.n),
+            amount=amount,
+            effective_date=on,
+            installment_n=row.n,
+        )
+    row.interest_charged = amount
+
+
+async def _allocate(
+    session: AsyncSession, loan: Loan, rows: list[Installment], amount: int, on: date
+) -> None:
+    remaining = amount
+    now = utcnow()
+    for row in rows:
+        if remaining <= 0:
+            break
+        if row.status == InstallmentStatus.paid:
+            continue
+        fee = min(service.fee_owed(row), remaining)
+        row.late_fee_paid += fee
+        remaining -= fee
+        if remaining <= 0:
+            break
+        # Paying an instalment before it falls due pays its scheduled interest.
+        await charge_interest(session, loan, row, row.interest, min(row.due_date, on))
+        assert row.interest_charged is not None
+        part = min(row.principal + row.interest_charged - row.paid_amount, remaining)
+        row.paid_amount += part
+        remaining -= part
+        if service.installment_owed(row) == 0:
+            row.status = InstallmentStatus.paid
+            row.paid_at = now
+    if remaining > 0:
+        event("loan_payment.overpaid", loan_id=str(loan.id), amount=remaining)
+
+
+async def _settle_payoff(
+    session: AsyncSession, loan: Loan, rows: list[Installment], on: date
+) -> None:
+    now = utcnow()
+    for row in rows:
+        if row.status == InstallmentStatus.paid:
+            continue
+        if row.interest_charged is None:
+            interest = service.interest_to_payoff(loan, rows, row.n, on)
+            await charge_interest(session, loan, row, interest, min(row.due_date, on))
+        assert row.interest_charged is not None
+        row.late_fee_paid = row.late_fee
+        row.paid_amount = row.principal + row.interest_charged
+        row.status = InstallmentStatus.paid
+        row.paid_at = now
+
+
+__all__ = [
+    "REPAYMENT_PURPOSE",
+    "PaymentRequest",
+    "apply_succeeded_payment",
+    "charge_interest",
+    "mark_payment_failed",
+    "request_payment",
+    "save_payment_method",
+]

@@ -1,0 +1,271 @@
+"""Servicing's SQL: loans, instalments, payments and payment profiles."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from marketplace.servicing.models import (
+    Installment,
+    InstallmentStatus,
+    LedgerEntry,
+    Loan,
+    LoanPayment,
+    LoanStatus,
+    PaymentProfile,
+    PaymentStatus,
+)
+from shared.db import utcnow
+from shared.identity.models import Organization
+
+
+async def transition(
+    session: AsyncSession,
+    loan_id: uuid.UUID,
+    *,
+    expected: LoanStatus,
+    new: LoanStatus,
+    where: Sequence[Any] = (),
+    **values: Any,
+) -> Loan | None:
+    """``UPDATE loans SET status = new … WHERE id = … AND status = expected``; the loan, or
+    None if it was not in ``expected`` (someone else moved it first)."""
+    result = await session.execute(
+        update(Loan)
+        .where(col(Loan.id) == loan_id, col(Loan.status) == expected.value, *where)
+        .values(status=new.value, status_changed_at=utcnow(), **values)
+        .returning(Loan)
+        .execution_options(populate_existing=True)
+    )
+    return result.scalars().one_or_none()
+
+
+async def get_loan(
+    session: AsyncSession,
+    loan_id: uuid.UUID,
+    *,
+    buyer_id: uuid.UUID | None = None,
+    lender_id: uuid.UUID | None = None,
+    for_update: bool = False,
+) -> Loan | None:
+    query = select(Loan).where(col(Loan.id) == loan_id)
+    if buyer_id is not None:
+        query = query.where(col(Loan.buyer_id) == buyer_id)
+    if lender_id is not None:
+        query = query.where(col(Loan.lender_id) == lender_id)
+    if for_update:
+        query = query.with_for_update()
+    result = await session.execute(query.execution_options(populate_existing=True))
+    return result.scalars().one_or_none()
+
+
+async def list_loans(
+    session: AsyncSession,
+    *,
+    buyer_id: uuid.UUID | None = None,
+    lender_id: uuid.UUID | None = None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Loan], int]:
+    conditions: list[Any] = []
+    if buyer_id is not None:
+        conditions.append(col(Loan.buyer_id) == buyer_id)
+    if lender_id is not None:
+        conditions.append(col(Loan.lender_id) == lender_id)
+    total = (
+        await session.execute(select(func.count()).select_from(Loan).where(*conditions))
+    ).scalar_one()
+    rows = await session.execute(
+        select(Loan)
+        .where(*conditions)
+        .order_by(col(Loan.created_at).desc(), col(Loan.id))
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows.scalars().all()), int(total)
+
+
+async def installments(
+    session: AsyncSession, loan_id: uuid.UUID, *, for_update: bool = False
+) -> list[Installment]:
+    query = (
+        select(Installment)
+        .where(col(Installment.loan_id) == loan_id)
+        .order_by(col(Installment.n))
+        .execution_options(populate_existing=True)
+    )
+    if for_update:
+        query = query.with_for_update()
+    return list((await session.execute(query)).scalars().all())
+
+
+async def installments_of(
+    session: AsyncSession, loan_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Installment]]:
+    by_loan: dict[uuid.UUID, list[Installment]] = {loan_id: [] for loan_id in loan_ids}
+    if not loan_ids:
+        return by_loan
+    rows = await session.execute(
+        select(Installment)
+        .where(col(Installment.loan_id).in_(loan_ids))
+        .order_by(col(Installment.loan_id), col(Installment.n))
+    )
+    for row in rows.scalars().all():
+        by_loan[row.loan_id].append(row)
+    return by_loan
+
+
+async def mark_late(
+    session: AsyncSession, *, due_on_or_before: date
+) -> list[tuple[uuid.UUID, int]]:
+    """Instalments of active loans due by ``due_on_or_before`` and still unpaid become late;
+    the ``(loan_id, n)`` of each one this call changed."""
+    active = select(col(Loan.id)).where(col(Loan.status) == LoanStatus.active.value)
+    result = await session.execute(
+        update(Installment)
+        .where(
+            col(Installment.status) == InstallmentStatus.due.value,
+            col(Installment.due_date) <= due_on_or_before,
+            col(Installment.loan_id).in_(active),
+        )
+        .values(status=InstallmentStatus.late.value)
+        .returning(col(Installment.loan_id), col(Installment.n))
+    )
+    return [(loan_id, n) for loan_id, n in result.all()]
+
+
+async def active_loan_ids(session: AsyncSession) -> list[uuid.UUID]:
+    result = await session.execute(
+        select(col(Loan.id))
+        .where(col(Loan.status) == LoanStatus.active.value)
+        .order_by(col(Loan.id))
+    )
+    return list(result.scalars().all())
+
+
+async def lock_active_loan(session: AsyncSession, loan_id: uuid.UUID) -> Loan | None:
+    """Lock an active loan for a job's pass, skipping one another worker holds."""
+    result = await session.execute(
+        select(Loan)
+        .where(col(Loan.id) == loan_id, col(Loan.status) == LoanStatus.active.value)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    return result.scalars().one_or_none()
+
+
+async def get_payment(
+    session: AsyncSession, payment_id: uuid.UUID, *, for_update: bool = False
+) -> LoanPayment | None:
+    query = (
+        select(LoanPayment)
+        .where(col(LoanPayment.id) == payment_id)
+        .execution_options(populate_existing=True)
+    )
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalars().one_or_none()
+
+
+async def settle_payment(
+    session: AsyncSession,
+    payment_id: uuid.UUID,
+    *,
+    new: PaymentStatus,
+    **values: Any,
+) -> LoanPayment | None:
+    """``processing → new`` once; None if the payment was already settled."""
+    result = await session.execute(
+        update(LoanPayment)
+        .where(
+            col(LoanPayment.id) == payment_id,
+            col(LoanPayment.status) == PaymentStatus.processing.value,
+        )
+        .values(status=new.value, settled_at=utcnow(), **values)
+        .returning(LoanPayment)
+        .execution_options(populate_existing=True)
+    )
+    return result.scalars().one_or_none()
+
+
+async def processing_payments(session: AsyncSession, loan_id: uuid.UUID) -> list[LoanPayment]:
+    result = await session.execute(
+        select(LoanPayment).where(
+            col(LoanPayment.loan_id) == loan_id,
+            col(LoanPayment.status) == PaymentStatus.processing.value,
+        )
+    )
+    return list(result.scalars().all())
+
+
+async def get_profile(session: AsyncSession, buyer_id: uuid.UUID) -> PaymentProfile | None:
+    result = await session.execute(
+        select(PaymentProfile)
+        .where(col(PaymentProfile.buyer_id) == buyer_id)
+        .execution_options(populate_existing=True)
+    )
+    return result.scalars().one_or_none()
+
+
+async def organization_names(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(col(Organization.id), col(Organization.name)).where(
+            col(Organization.id).in_(set(ids))
+        )
+    )
+    return {org_id: name for org_id, name in rows.all()}
+
+
+async def ledger_balances(
+    session: AsyncSession, loan_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    if not loan_ids:
+        return {}
+    rows = await session.execute(
+        select(col(LedgerEntry.loan_id), func.sum(col(LedgerEntry.amount)))
+        .where(col(LedgerEntry.loan_id).in_(loan_ids))
+        .group_by(col(LedgerEntry.loan_id))
+    )
+    return {loan_id: int(total) for loan_id, total in rows.all()}
+
+
+async def portfolio_groups(
+    session: AsyncSession, lender_id: uuid.UUID
+) -> list[tuple[str, str, str, bool, int, int]]:
+    """Per (grade, status, bucket, platform guarantee): how many loans and their ledger
+    balance, for one lender's loans (cancelled ones excluded)."""
+    balances = (
+        select(
+            col(LedgerEntry.loan_id).label("loan_id"),
+            func.sum(col(LedgerEntry.amount)).label("balance"),
+        )
+        .group_by(col(LedgerEntry.loan_id))
+        .subquery()
+    )
+    rows = await session.execute(
+        select(
+            col(Loan.grade),
+            col(Loan.status),
+            col(Loan.bucket),
+            col(Loan.platform_guarantee),
+            func.count(),
+            func.coalesce(func.sum(balances.c.balance), 0),
+        )
+        .outerjoin(balances, balances.c.loan_id == col(Loan.id))
+        .where(col(Loan.lender_id) == lender_id, col(Loan.status) != LoanStatus.cancelled.value)
+        .group_by(col(Loan.grade), col(Loan.status), col(Loan.bucket), col(Loan.platform_guarantee))
+    )
+    return [
+        (str(grade), str(status), str(bucket), bool(guaranteed), int(count), int(balance))
+        for grade, status, bucket, guaranteed, count, balance in rows.all()
+    ]

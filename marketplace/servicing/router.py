@@ -1,0 +1,285 @@
+"""The buyer's loans and repayments, and the lender's loans and portfolio."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketplace.servicing import repayments, repository, service
+from marketplace.servicing.exceptions import (
+    AmountExceedsPayoff,
+    LoanAutoFunded,
+    LoanNotFound,
+    LoanNotPendingFunding,
+    LoanNotRepayable,
+    NoPaymentMethod,
+    PaymentInProgress,
+    PaymentMethodRejected,
+    PayoffDateInvalid,
+    TooManyInstallments,
+)
+from marketplace.servicing.models import InstallmentStatus
+from marketplace.servicing.schemas import (
+    GradePerformance,
+    InstallmentPublic,
+    LoanDetail,
+    LoanSummary,
+    Party,
+    PaymentCreate,
+    PaymentMethodCreate,
+    PaymentMethodPublic,
+    PaymentPublic,
+    PayoffPublic,
+    Portfolio,
+)
+from shared.db import DatabaseDep, SessionDep
+from shared.errors import error_responses
+from shared.idempotency import (
+    IdempotencyKeyDep,
+    IdempotencyKeyInUse,
+    IdempotencyKeyRequired,
+    IdempotencyKeyReused,
+)
+from shared.identity.principal import BuyerPrincipal, LenderPrincipal
+from shared.pagination import Page, PageDep
+from shared.payments.gateway import (
+    PaymentDeclined,
+    PaymentGatewayDep,
+    PaymentProviderUnavailable,
+    PaymentRequestRejected,
+)
+
+buyer_router = APIRouter(prefix="/v1/buyer", tags=["buyer"])
+lender_router = APIRouter(prefix="/v1/lender", tags=["lender"])
+
+
+async def _views(session: AsyncSession, found: list[service.LoanWithSchedule]) -> list[LoanDetail]:
+    loans = [f.loan for f in found]
+    names = await repository.organization_names(
+        session,
+        [loan.lender_id for loan in loans] + [loan.dealer_id for loan in loans if loan.dealer_id],
+    )
+    balances = await repository.ledger_balances(session, [loan.id for loan in loans])
+    views = []
+    for loan, rows in ((f.loan, f.installments) for f in found):
+        unpaid = [r for r in rows if r.status != InstallmentStatus.paid]
+        views.append(
+            LoanDetail(
+                id=loan.id,
+                status=str(loan.status),
+                principal=loan.principal,
+                annual_rate=loan.annual_rate,
+                apr=loan.apr,
+                term_months=loan.term_months,
+                method=loan.method,
+                upfront_fee=loan.upfront_fee,
+                monthly_payment=loan.monthly_payment,
+                grade=loan.grade,
+                days_past_due=loan.days_past_due,
+                bucket=loan.bucket,
+                lender=Party(id=loan.lender_id, name=names.get(loan.lender_id, "")),
+                dealer=(
+                    Party(id=loan.dealer_id, name=names.get(loan.dealer_id, ""))
+                    if loan.dealer_id
+                    else None
+                ),
+                vehicle=loan.vehicle,
+                loan_date=loan.loan_date,
+                platform_guarantee=loan.platform_guarantee,
+                auto_fund=loan.auto_fund,
+                outstanding_principal=service.outstanding_principal(rows),
+                balance=balances.get(loan.id, 0),
+                next_due_date=unpaid[0].due_date if unpaid else None,
+                funded_at=loan.funded_at,
+                closed_at=loan.closed_at,
+                created_at=loan.created_at,
+                schedule=[
+                    InstallmentPublic(
+                        n=r.n,
+                        due_date=r.due_date,
+                        payment=r.payment,
+                        principal=r.principal,
+                        interest=r.interest,
+                        status=str(r.status),
+                        paid_at=r.paid_at,
+                        late_fee=r.late_fee,
+                        paid_amount=r.paid_amount,
+                        late_fee_paid=r.late_fee_paid,
+                        amount_due=service.installment_owed(r),
+                    )
+                    for r in rows
+                ],
+            )
+        )
+    return views
+
+
+def _summary(detail: LoanDetail) -> LoanSummary:
+    return LoanSummary.model_validate(detail.model_dump(exclude={"schedule"}))
+
+
+# -- buyer -----------------------------------------------------------------------------------
+
+
+@buyer_router.get("/loans")
+async def list_my_loans(
+    buyer: BuyerPrincipal, session: SessionDep, page: PageDep
+) -> Page[LoanSummary]:
+    """The buyer's loans, newest first."""
+    found, total = await service.list_buyer_loans(
+        session, buyer, limit=page.limit, offset=page.offset
+    )
+    items = [_summary(view) for view in await _views(session, found)]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@buyer_router.get("/loans/{loan_id}", responses=error_responses(LoanNotFound))
+async def get_my_loan(loan_id: uuid.UUID, buyer: BuyerPrincipal, session: SessionDep) -> LoanDetail:
+    """One of the buyer's loans with its repayment schedule."""
+    found = await service.buyer_loan(session, buyer, loan_id)
+    return (await _views(session, [found]))[0]
+
+
+@buyer_router.get(
+    "/loans/{loan_id}/payoff", responses=error_responses(LoanNotFound, PayoffDateInvalid)
+)
+async def get_payoff(
+    loan_id: uuid.UUID,
+    buyer: BuyerPrincipal,
+    session: SessionDep,
+    on: Annotated[date | None, Query(description="The payoff date (default today).")] = None,
+) -> PayoffPublic:
+    """What closes the loan on a date: unpaid principal, interest due and accrued, fees."""
+    quote = await service.buyer_payoff(session, buyer, loan_id, on or repayments.today())
+    return PayoffPublic(
+        on=quote.on,
+        amount=quote.amount,
+        principal=quote.principal,
+        interest=quote.interest,
+        fees=quote.fees,
+    )
+
+
+@buyer_router.post(
+    "/payment-methods",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(PaymentMethodRejected, PaymentProviderUnavailable),
+)
+async def save_payment_method(
+    body: PaymentMethodCreate,
+    buyer: BuyerPrincipal,
+    database: DatabaseDep,
+    gateway: PaymentGatewayDep,
+) -> PaymentMethodPublic:
+    """Save a card as the buyer's default for repayments (only its brand and last 4 are kept)."""
+    try:
+        saved = await repayments.save_payment_method(database, gateway, buyer, body.payment_method)
+    except PaymentRequestRejected:
+        raise PaymentMethodRejected(field="payment_method") from None
+    return PaymentMethodPublic(
+        payment_method_id=saved.id, card_brand=saved.card_brand, card_last4=saved.card_last4
+    )
+
+
+@buyer_router.post(
+    "/loans/{loan_id}/payments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PaymentPublic,
+    responses=error_responses(
+        IdempotencyKeyRequired,
+        LoanNotFound,
+        LoanNotRepayable,
+        NoPaymentMethod,
+        PaymentInProgress,
+        IdempotencyKeyInUse,
+        AmountExceedsPayoff,
+        TooManyInstallments,
+        IdempotencyKeyReused,
+        PaymentDeclined,
+        PaymentProviderUnavailable,
+    ),
+)
+async def pay(
+    loan_id: uuid.UUID,
+    body: PaymentCreate,
+    request: Request,
+    buyer: BuyerPrincipal,
+    database: DatabaseDep,
+    gateway: PaymentGatewayDep,
+    idempotency_key: IdempotencyKeyDep,
+) -> JSONResponse:
+    """Charge the saved card for the next ``installments`` or the payoff; credited when
+    Stripe confirms it. Retries with the same ``Idempotency-Key`` replay the first answer."""
+    response, replayed = await repayments.request_payment(
+        database,
+        gateway,
+        buyer,
+        loan_id,
+        repayments.PaymentRequest(installments=body.installments, payoff=bool(body.payoff)),
+        idempotency_key=idempotency_key,
+        path=request.url.path,
+    )
+    return response.to_response(replayed=replayed)
+
+
+# -- lender ----------------------------------------------------------------------------------
+
+
+@lender_router.get("/loans")
+async def list_lender_loans(
+    lender: LenderPrincipal, session: SessionDep, page: PageDep
+) -> Page[LoanSummary]:
+    """Loans booked on the lender's products, newest first."""
+    found, total = await service.list_lender_loans(
+        session, lender, limit=page.limit, offset=page.offset
+    )
+    items = [_summary(view) for view in await _views(session, found)]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@lender_router.post(
+    "/loans/{loan_id}/fund",
+    responses=error_responses(LoanNotFound, LoanAutoFunded, LoanNotPendingFunding),
+)
+async def fund_loan(loan_id: uuid.UUID, lender: LenderPrincipal, session: SessionDep) -> LoanDetail:
+    """Fund a pending loan on a product that does not fund automatically at handover."""
+    loan = await service.fund_loan(session, lender, loan_id)
+    rows = await repository.installments(session, loan.id)
+    return (await _views(session, [service.LoanWithSchedule(loan, rows)]))[0]
+
+
+@lender_router.get("/portfolio")
+async def get_portfolio(lender: LenderPrincipal, session: SessionDep) -> Portfolio:
+    """Repayment performance by grade, with the platform's guaranteed exposure."""
+    grades = await service.portfolio(session, lender)
+    count = sum(g.count for g in grades)
+    charged_off = sum(g.charged_off for g in grades)
+    return Portfolio(
+        grades=[
+            GradePerformance(
+                grade=g.grade,
+                count=g.count,
+                active=g.active,
+                paid_off=g.paid_off,
+                charged_off=g.charged_off,
+                outstanding_balance=g.outstanding_balance,
+                buckets=g.buckets or {},
+                default_rate=g.default_rate,
+                guaranteed_outstanding=g.guaranteed_outstanding,
+            )
+            for g in grades
+        ],
+        count=count,
+        outstanding_balance=sum(g.outstanding_balance for g in grades),
+        charged_off=charged_off,
+        default_rate=(Decimal(charged_off) / count).quantize(Decimal("0.0001"))
+        if count
+        else Decimal(0),
+        platform_guarantee_exposure=sum(g.guaranteed_outstanding for g in grades),
+    )
