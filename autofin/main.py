@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
 from autofin import migrate
+from dealer_portal.router import router as dealer_portal_router
 from marketplace.router import router as marketplace_router
 from shared.db import Database, DatabaseDep
 from shared.errors import install_error_handlers
@@ -84,6 +85,7 @@ def create_app(
         auth_router,
         admin_router,
         marketplace_router,
+        dealer_portal_router,
         stripe_webhook_router,
     ):
         app.include_router(router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dealer_portal import models as _dealer_portal  # noqa: F401
 from marketplace.advisors import models as _advisors  # noqa: F401
 from marketplace.applications import models as _applications  # noqa: F401
 from marketplace.preapprovals import models as _preapprovals  # noqa: F401

@@ -266,6 +266,18 @@ class PaymentGateway:
             intent = await self.client.v1.payment_intents.retrieve_async(payment_intent_id)
         return _payment_intent(intent)
 
+    async def cancel_payment_intent(
+        self, payment_intent_id: str, *, idempotency_key: str
+    ) -> PaymentIntent:
+        """Cancel an unpaid PaymentIntent so it can never be paid; PaymentRequestRejected when
+        it is no longer cancellable (it succeeded meanwhile: refund it instead)."""
+        with _stripe_errors("payment_intent.cancel"):
+            intent = await self.client.v1.payment_intents.cancel_async(
+                payment_intent_id, options={"idempotency_key": idempotency_key}
+            )
+        event("payment_intent.canceled", payment_intent_id=intent.id, status=intent.status)
+        return _payment_intent(intent)
+
     async def create_refund(
         self, *, payment_intent_id: str, idempotency_key: str, amount: int | None = None
     ) -> Refund:

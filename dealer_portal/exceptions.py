@@ -1,0 +1,50 @@
+"""The dealer portal's refusals; each carries its status and a stable code."""
+
+from __future__ import annotations
+
+from shared.errors import Conflict, NotFound, Unprocessable
+
+
+class ApprovalNotFound(NotFound):
+    """An unknown code and a wrong verifier answer exactly alike, so neither can be probed."""
+
+    code = "approval_not_found"
+    message = "No pre-approval matches this code and verifier."
+
+
+class DealNotFound(NotFound):
+    code = "deal_not_found"
+    message = "No such deal."
+
+
+class DealNotQuoted(Conflict):
+    code = "deal_not_quoted"
+    message = "Only a quoted deal can be confirmed."
+
+
+class DealNotCancellable(Conflict):
+    code = "deal_not_cancellable"
+    message = "A deal that was handed over cannot be cancelled."
+
+
+class DealAlreadyCancelled(Conflict):
+    code = "deal_already_cancelled"
+    message = "This deal is already cancelled."
+
+
+class DealRefused(Unprocessable):
+    """The car or the structure breaks one rule of the approval or the product; ``code``,
+    ``message`` and ``field`` say which (``ltv_too_high``, ``used_car_term_too_long`` …)."""
+
+    code = "deal_refused"
+    message = "The deal does not fit the approval or the product."
+
+
+class OfferNotOnApproval(Unprocessable):
+    code = "offer_not_found"
+    message = "No such offer on this pre-approval."
+
+
+class ClaimInvalid(NotFound):
+    code = "claim_invalid"
+    message = "No unclaimed account matches this phone number and claim code."

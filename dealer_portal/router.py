@@ -1,0 +1,212 @@
+"""The dealer API (``/v1/dealer``) and the walk-in account claim (``/v1/auth/claim``)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, status
+from fastapi.responses import JSONResponse
+
+from dealer_portal import handover, service, walk_ins
+from dealer_portal import webhooks as _webhooks  # noqa: F401  (registers the Stripe handlers)
+from dealer_portal.exceptions import (
+    ApprovalNotFound,
+    ClaimInvalid,
+    DealAlreadyCancelled,
+    DealNotCancellable,
+    DealNotFound,
+    DealNotQuoted,
+    DealRefused,
+    OfferNotOnApproval,
+)
+from dealer_portal.models import DealStatus
+from dealer_portal.schemas import (
+    ClaimedAccount,
+    ClaimRequest,
+    ConfirmedDeal,
+    ConfirmRequest,
+    DealCreate,
+    DealPublic,
+    LookupPublic,
+    LookupRequest,
+    WalkInCreate,
+    WalkInPublic,
+)
+from marketplace.applications import exceptions as application_exceptions
+from marketplace.applications.bureau import BureauDep
+from marketplace.preapprovals.exceptions import PreapprovalUnavailable
+from shared.db import DatabaseDep, SessionDep, utcnow
+from shared.errors import TooManyRequests, Unprocessable, error_responses
+from shared.idempotency import (
+    IDEMPOTENCY_HEADER,
+    IdempotencyKeyDep,
+    IdempotencyKeyInUse,
+    IdempotencyKeyRequired,
+    IdempotencyKeyReused,
+)
+from shared.identity.principal import DealerPrincipal
+from shared.identity.service import EmailTaken
+from shared.pagination import Page, PageDep
+from shared.payments.gateway import PaymentGatewayDep, PaymentProviderUnavailable
+
+dealer_router = APIRouter(prefix="/v1/dealer", tags=["dealer"])
+claim_router = APIRouter(prefix="/v1/auth", tags=["auth"])
+
+
+@dealer_router.post(
+    "/lookups", responses=error_responses(ApprovalNotFound, TooManyRequests, Unprocessable)
+)
+async def look_up_approval(
+    body: LookupRequest, dealer: DealerPrincipal, session: SessionDep, database: DatabaseDep
+) -> LookupPublic:
+    """Look a buyer's approval up by its code and the last 4 digits of the buyer's phone.
+
+    Shows the masked name, credit limit, expiry, grade and offers — never income, bureau facts
+    or the national ID. An unknown code and a wrong verifier answer the same 404; repeated
+    failures are throttled per dealer and per code (429). Each look-up is audited and shown to
+    the buyer's advisor.
+    """
+    return await service.lookup(
+        session, database, dealer, code=body.code, verifier=body.verifier, now=utcnow()
+    )
+
+
+@dealer_router.post(
+    "/deals",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(
+        ApprovalNotFound, PreapprovalUnavailable, DealRefused, OfferNotOnApproval, TooManyRequests
+    ),
+)
+async def quote_deal(
+    body: DealCreate, dealer: DealerPrincipal, session: SessionDep, database: DatabaseDep
+) -> DealPublic:
+    """Structure a deal on a real car and quote it on one of the approval's locked offers.
+
+    A refusal (422) names the rule that failed in `error.code` (`ltv_too_high`,
+    `down_payment_too_low`, `used_car_term_too_long`, `amount_above_credit_limit`, …) and the
+    field to change. Quoting never locks the approval.
+    """
+    return await service.create_deal(session, database, dealer, body, utcnow())
+
+
+@dealer_router.get("/deals")
+async def list_deals(
+    dealer: DealerPrincipal,
+    session: SessionDep,
+    page: PageDep,
+    deal_status: Annotated[DealStatus | None, Query(alias="status")] = None,
+) -> Page[DealPublic]:
+    """The dealer's pipeline, newest first, optionally of one status."""
+    items, total = await service.list_deals(
+        session, dealer, status=deal_status, limit=page.limit, offset=page.offset
+    )
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@dealer_router.get("/deals/{deal_id}", responses=error_responses(DealNotFound))
+async def get_deal(deal_id: uuid.UUID, dealer: DealerPrincipal, session: SessionDep) -> DealPublic:
+    """One deal with its status and, if the buyer's payment failed, why."""
+    return await service.get_deal(session, dealer, deal_id)
+
+
+@dealer_router.post(
+    "/deals/{deal_id}/confirm",
+    response_model=ConfirmedDeal,
+    responses=error_responses(
+        IdempotencyKeyRequired,
+        DealNotFound,
+        DealNotQuoted,
+        PreapprovalUnavailable,
+        IdempotencyKeyInUse,
+        IdempotencyKeyReused,
+        PaymentProviderUnavailable,
+    ),
+)
+async def confirm_deal(
+    deal_id: uuid.UUID,
+    body: ConfirmRequest,
+    dealer: DealerPrincipal,
+    database: DatabaseDep,
+    gateway: PaymentGatewayDep,
+    idempotency_key: IdempotencyKeyDep,
+) -> JSONResponse:
+    """Confirm the deal at handover: the approval is consumed, the loan booked and the down
+    payment requested (a Stripe PaymentIntent the buyer pays), exactly once.
+
+    Retries with the same `Idempotency-Key` replay the first answer; the same key with another
+    request is 422; an approval no longer available (consumed by any deal, expired, cancelled)
+    or a deal that is not quoted is 409.
+    """
+    answer, replayed = await handover.confirm(
+        database, gateway, dealer, deal_id, body, idempotency_key=idempotency_key
+    )
+    return answer.to_response(replayed=replayed)
+
+
+@dealer_router.post(
+    "/deals/{deal_id}/cancel",
+    response_model=DealPublic,
+    responses=error_responses(
+        DealNotFound,
+        DealNotCancellable,
+        DealAlreadyCancelled,
+        IdempotencyKeyInUse,
+        IdempotencyKeyReused,
+        PaymentProviderUnavailable,
+    ),
+)
+async def cancel_deal(
+    deal_id: uuid.UUID,
+    dealer: DealerPrincipal,
+    database: DatabaseDep,
+    gateway: PaymentGatewayDep,
+    idempotency_key: Annotated[str | None, Header(alias=IDEMPOTENCY_HEADER)] = None,
+) -> JSONResponse:
+    """Cancel before handover: the loan is cancelled, the credit given back to the buyer, and
+    the down payment's PaymentIntent cancelled (or refunded if it was paid). A handed-over deal
+    cannot be cancelled (409). Repeating the call replays its answer."""
+    answer, replayed = await handover.cancel(
+        database, gateway, dealer, deal_id, idempotency_key=idempotency_key
+    )
+    return answer.to_response(replayed=replayed)
+
+
+@dealer_router.post(
+    "/walk-ins",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(
+        application_exceptions.ConsentRequired,
+        application_exceptions.PreapprovalAlreadyActive,
+        EmailTaken,
+        TooManyRequests,
+    ),
+)
+async def submit_walk_in(
+    body: WalkInCreate, dealer: DealerPrincipal, session: SessionDep, bureau: BureauDep
+) -> WalkInPublic:
+    """Submit a customer at the dealership to every lender at once, with their recorded consent.
+
+    The customer gets an account tied to their phone, claimable with the one-time `claim_code`
+    in the answer (`POST /v1/auth/claim`). The answer never includes the national ID.
+    """
+    return await walk_ins.submit(session, dealer, body, bureau, utcnow())
+
+
+@claim_router.post(
+    "/claim", responses=error_responses(ClaimInvalid, EmailTaken, TooManyRequests, Unprocessable)
+)
+async def claim_walk_in_account(
+    body: ClaimRequest, session: SessionDep, database: DatabaseDep
+) -> ClaimedAccount:
+    """Claim the account a dealer opened at a walk-in: the phone and the one-time claim code
+    set the email and password (then log in at `/v1/auth/token`). A code works once, within
+    14 days."""
+    user = await walk_ins.claim(session, database, body, utcnow())
+    return ClaimedAccount(id=user.id, email=user.email, kind=user.kind)
+
+
+router = APIRouter()
+router.include_router(dealer_router)
+router.include_router(claim_router)

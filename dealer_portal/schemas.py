@@ -1,0 +1,252 @@
+"""Dealer portal requests and answers. Requests forbid unknown fields; answers carry the buyer's
+masked name at most — never the national ID, income or bureau facts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+from dealer_portal.models import DealerDeal
+from dealer_portal.vin import normalize_vin
+from marketplace.applications.schemas import ApplicationCreate, ReasonPublic
+from marketplace.preapprovals.schemas import OfferPublic, PreapprovalPublic
+from shared.schemas import (
+    Email,
+    FullName,
+    MobilePhone,
+    Password,
+    RequestModel,
+    ResponseModel,
+    mask_name,
+)
+
+ApprovalCode = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+Verifier = Annotated[str, StringConstraints(pattern=r"^\d{4}$")]
+Vin = Annotated[str, StringConstraints(max_length=32), AfterValidator(normalize_vin)]
+Fen = Annotated[int, Field(strict=True, gt=0, le=10_000_000_000)]
+
+
+class LookupRequest(RequestModel):
+    code: ApprovalCode
+    verifier: Verifier = Field(description="The last 4 digits of the buyer's mobile phone.")
+
+
+class LookupPublic(ResponseModel):
+    """What dealer staff may see of an approval: enough to structure a deal, nothing more."""
+
+    preapproval_id: uuid.UUID
+    buyer_name_masked: str
+    credit_limit: int
+    expires_at: datetime
+    grade: str
+    status: str
+    offers: list[OfferPublic]
+
+
+class Vehicle(RequestModel):
+    vin: Vin = Field(description="17 characters, ISO 3779 check digit in position 9 (GB 16735).")
+    make: Annotated[str, StringConstraints(min_length=1, max_length=50)]
+    model: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    vehicle_type: Literal["new", "used"]
+    price: Fen
+
+
+class DealCreate(RequestModel):
+    code: ApprovalCode
+    verifier: Verifier
+    vehicle: Vehicle
+    down_payment: Fen = Field(
+        description="Fen, more than 0: Chinese rules cap an auto loan below the car's price."
+    )
+    term_months: Annotated[int, Field(strict=True, ge=1, le=84)]
+    offer_id: uuid.UUID
+
+
+class ConfirmRequest(RequestModel):
+    identity_verified: Literal[True] = Field(
+        description="Staff checked the buyer's identity document against the masked name."
+    )
+    identity_document: Literal["resident_id_card", "passport", "hk_macau_permit", "tw_permit"] = (
+        "resident_id_card"
+    )
+
+
+class ScheduleRowPublic(ResponseModel):
+    n: int
+    payment: int
+    principal: int
+    interest: int
+    balance: int
+
+
+class DealQuote(ResponseModel):
+    """The terms the locked offer gives this car, with the full repayment schedule."""
+
+    offer_id: uuid.UUID
+    lender: str
+    lender_id: uuid.UUID
+    product: str
+    product_id: uuid.UUID
+    product_version: int
+    method: str
+    amount: int
+    term_months: int
+    annual_rate: Decimal
+    apr: Decimal
+    monthly_payment: int
+    total_interest: int
+    upfront_fee: int
+    total_cost: int
+    total_repayment: int
+    subsidised: bool
+    platform_guarantee: bool
+    schedule: list[ScheduleRowPublic]
+
+
+class VehiclePublic(ResponseModel):
+    vin: str
+    make: str
+    model: str
+    vehicle_type: str
+    price: int
+
+
+class DownPaymentFailure(ResponseModel):
+    code: str | None
+    message: str | None
+
+
+class DealPublic(ResponseModel):
+    id: uuid.UUID
+    status: str
+    dealer_id: uuid.UUID
+    preapproval_id: uuid.UUID
+    offer_id: uuid.UUID
+    product_version_id: uuid.UUID
+    lender_id: uuid.UUID
+    loan_id: uuid.UUID | None
+    buyer_name_masked: str
+    vehicle: VehiclePublic
+    down_payment: int
+    down_payment_status: str
+    down_payment_failure: DownPaymentFailure | None
+    payment_intent_id: str | None
+    refund_id: str | None
+    term_months: int
+    quote: DealQuote
+    created_by: str
+    created_at: datetime
+    confirmed_at: datetime | None
+    down_payment_paid_at: datetime | None
+    handed_over_at: datetime | None
+    cancelled_at: datetime | None
+
+
+def deal_public(deal: DealerDeal, buyer_full_name: str) -> DealPublic:
+    failure = None
+    if deal.down_payment_failure_code or deal.down_payment_failure_message:
+        failure = DownPaymentFailure(
+            code=deal.down_payment_failure_code, message=deal.down_payment_failure_message
+        )
+    return DealPublic(
+        id=deal.id,
+        status=deal.status,
+        dealer_id=deal.dealer_id,
+        preapproval_id=deal.preapproval_id,
+        offer_id=deal.offer_id,
+        product_version_id=deal.product_version_id,
+        lender_id=deal.lender_id,
+        loan_id=deal.loan_id,
+        buyer_name_masked=mask_name(buyer_full_name),
+        vehicle=VehiclePublic(
+            vin=deal.vin,
+            make=deal.make,
+            model=deal.model,
+            vehicle_type=deal.vehicle_type,
+            price=deal.car_price,
+        ),
+        down_payment=deal.down_payment_amount,
+        down_payment_status=deal.down_payment_status,
+        down_payment_failure=failure,
+        payment_intent_id=deal.payment_intent_id,
+        refund_id=deal.refund_id,
+        term_months=deal.term_months,
+        quote=DealQuote.model_validate(deal.quote),
+        created_by=deal.created_by,
+        created_at=deal.created_at,
+        confirmed_at=deal.confirmed_at,
+        down_payment_paid_at=deal.down_payment_paid_at,
+        handed_over_at=deal.handed_over_at,
+        cancelled_at=deal.cancelled_at,
+    )
+
+
+class DownPaymentRequested(ResponseModel):
+    """The PaymentIntent the buyer pays the down payment with (Stripe.js uses the secret)."""
+
+    payment_intent_id: str
+    client_secret: str | None
+    amount: int
+
+
+class ConfirmedDeal(ResponseModel):
+    deal: DealPublic
+    loan_id: uuid.UUID
+    down_payment: DownPaymentRequested
+
+
+class WalkInCreate(ApplicationCreate):
+    """A customer at the dealership, entered by staff with the customer's recorded consent."""
+
+    full_name: FullName
+    phone: MobilePhone
+
+    def application(self) -> ApplicationCreate:
+        fields: dict[str, Any] = self.model_dump(exclude={"full_name", "phone"})
+        return ApplicationCreate.model_validate(fields)
+
+
+class WalkInBuyer(ResponseModel):
+    id: uuid.UUID
+    name_masked: str
+    phone_masked: str
+
+
+class ClaimCode(ResponseModel):
+    """Shown once, to hand to the customer: with their phone it claims the account."""
+
+    claim_code: str
+    expires_at: datetime
+    claim_path: str = "/v1/auth/claim"
+
+
+class WalkInPublic(ResponseModel):
+    application_id: uuid.UUID
+    status: str
+    decision: str | None
+    grade: str | None
+    credit_limit: int
+    reasons: list[ReasonPublic]
+    channel: str
+    created_at: datetime
+    decided_at: datetime | None
+    preapproval: PreapprovalPublic | None
+    buyer: WalkInBuyer
+    claim: ClaimCode | None
+
+
+class ClaimRequest(RequestModel):
+    phone: MobilePhone
+    claim_code: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    email: Email
+    password: Password
+
+
+class ClaimedAccount(ResponseModel):
+    id: uuid.UUID
+    email: str
+    kind: str

@@ -1,0 +1,268 @@
+"""Dealer staff look an approval up (code + the buyer's phone digits, throttled) and quote a real
+car on one of its locked offers; a refusal names the rule that failed. Confirming and cancelling
+live in ``dealer_portal.handover``."""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dealer_portal import repository
+from dealer_portal.exceptions import (
+    ApprovalNotFound,
+    DealNotFound,
+    DealRefused,
+    OfferNotOnApproval,
+)
+from dealer_portal.models import DealerDeal, DealStatus
+from dealer_portal.schemas import (
+    DealCreate,
+    DealPublic,
+    LookupPublic,
+    deal_public,
+)
+from marketplace.preapprovals import repository as preapproval_repository
+from marketplace.preapprovals import service as preapproval_service
+from marketplace.preapprovals.exceptions import OfferNotFound, unavailable
+from marketplace.preapprovals.models import Preapproval, PreapprovalStatus
+from marketplace.preapprovals.schemas import OfferPublic
+from pricing import Deal, Offer, PricingInputError, Rejection, VehicleType, quote_loan
+from shared import audit, ratelimit
+from shared.db import Database
+from shared.identity.models import User
+from shared.identity.principal import Principal
+from shared.observability import event
+from shared.schemas import mask_name
+
+# Failed look-ups (unknown code or wrong verifier) before 429, per approval code and per dealer.
+LOOKUP_FAILURES_PER_CODE = 5
+LOOKUP_FAILURES_PER_DEALER = 10
+LOOKUP_WINDOW = timedelta(minutes=15)
+_NO_PHONE = "----"  # compared against when there is no phone, so timing does not tell
+
+
+# -- look-up -------------------------------------------------------------------------------------
+
+
+def _failure_keys(dealer_id: uuid.UUID, code: str) -> tuple[tuple[str, int], ...]:
+    return (
+        (f"dealer_lookup:dealer:{dealer_id}", LOOKUP_FAILURES_PER_DEALER),
+        (f"dealer_lookup:code:{code}", LOOKUP_FAILURES_PER_CODE),
+    )
+
+
+async def verified_preapproval(
+    session: AsyncSession, database: Database, dealer: Principal, code: str, verifier: str
+) -> tuple[Preapproval, User]:
+    """The approval with this code whose buyer's phone ends in ``verifier``; else 404.
+
+    Throttled per dealer and per code: the limits are checked before anything is compared, so a
+    locked-out caller learns nothing; a failure is counted in its own transaction, so it
+    survives this request's rollback.
+    """
+    normalized = preapproval_service.normalize_code(code)
+    limits = _failure_keys(dealer.org_id, normalized)
+    for key, limit in limits:
+        await ratelimit.ensure_below(
+            session,
+            key,
+            limit=limit,
+            window=LOOKUP_WINDOW,
+            message="Too many failed look-ups; try again in 15 minutes.",
+        )
+    preapproval = await preapproval_repository.by_code(session, normalized) if normalized else None
+    buyer = await repository.buyer(session, preapproval.buyer_id) if preapproval else None
+    phone = buyer.phone if buyer is not None and buyer.phone else ""
+    expected = phone[-4:] if len(phone) >= 4 else _NO_PHONE
+    matches = hmac.compare_digest(expected.encode(), verifier.encode())
+    if preapproval is None or buyer is None or not matches:
+        for key, _ in limits:
+            await ratelimit.record_failure(database, key)
+        event("dealer.lookup_failed", dealer_id=str(dealer.org_id))
+        raise ApprovalNotFound()
+    await preapproval_service.record_lookup(session, dealer, preapproval)
+    return preapproval, buyer
+
+
+async def lookup(
+    session: AsyncSession,
+    database: Database,
+    dealer: Principal,
+    *,
+    code: str,
+    verifier: str,
+    now: datetime,
+) -> LookupPublic:
+    """What dealer staff may see of the approval: masked name, line, expiry, grade, offers."""
+    preapproval, buyer = await verified_preapproval(session, database, dealer, code, verifier)
+    offers = await preapproval_repository.offers(session, preapproval.id)
+    event("dealer.lookup", dealer_id=str(dealer.org_id), preapproval_id=str(preapproval.id))
+    return LookupPublic(
+        preapproval_id=preapproval.id,
+        buyer_name_masked=mask_name(buyer.full_name),
+        credit_limit=preapproval.credit_limit,
+        expires_at=preapproval.expires_at,
+        grade=preapproval.grade,
+        status=preapproval_service.effective_status(preapproval, now),
+        offers=[OfferPublic.model_validate(offer.details) for offer in offers],
+    )
+
+
+# -- quoting a car -------------------------------------------------------------------------------
+
+_REQUEST_FIELDS = {"vehicle_type": "vehicle.vehicle_type", "car_price": "vehicle.price"}
+
+
+def _refusal(code: str, message: str, field: str | None) -> DealRefused:
+    return DealRefused(message, code=code, field=_REQUEST_FIELDS.get(field or "", field))
+
+
+def _quote_body(offer_id: uuid.UUID, offer: Offer) -> dict[str, Any]:
+    loan = quote_loan(
+        offer.amount, offer.annual_rate, offer.term_months, offer.method, offer.upfront_fee
+    )
+    return {
+        "offer_id": str(offer_id),
+        "lender": offer.lender_name,
+        "lender_id": offer.lender_id,
+        "product": offer.product_name,
+        "product_id": offer.product_id,
+        "product_version": offer.product_version,
+        "method": offer.method.value,
+        "amount": offer.amount,
+        "term_months": offer.term_months,
+        "annual_rate": str(offer.annual_rate),
+        "apr": str(offer.apr),
+        "monthly_payment": offer.monthly_payment,
+        "total_interest": offer.total_interest,
+        "upfront_fee": offer.upfront_fee,
+        "total_cost": offer.total_cost,
+        "total_repayment": offer.total_repayment,
+        "subsidised": offer.subsidised,
+        "platform_guarantee": offer.platform_guarantee,
+        "schedule": [
+            {
+                "n": row.n,
+                "payment": row.payment,
+                "principal": row.principal,
+                "interest": row.interest,
+                "balance": row.balance,
+            }
+            for row in loan.schedule
+        ],
+    }
+
+
+async def create_deal(
+    session: AsyncSession, database: Database, dealer: Principal, body: DealCreate, now: datetime
+) -> DealPublic:
+    """Quote a real car on one locked offer; a refusal names the rule that failed.
+
+    Quoting never locks the approval: only confirmation consumes it.
+    """
+    preapproval, buyer = await verified_preapproval(
+        session, database, dealer, body.code, body.verifier
+    )
+    status = preapproval_service.effective_status(preapproval, now)
+    if status != PreapprovalStatus.active:
+        raise unavailable(status)
+    try:
+        car = Deal(
+            car_price=body.vehicle.price,
+            down_payment=body.down_payment,
+            term_months=body.term_months,
+            vehicle_type=VehicleType(body.vehicle.vehicle_type),
+            brand=body.vehicle.make,
+        )
+    except PricingInputError as error:
+        raise _refusal(error.code, error.message, error.field) from None
+    try:
+        locked, outcome = await preapproval_service.quote_offer(
+            session, preapproval, body.offer_id, car, now
+        )
+    except OfferNotFound:
+        raise OfferNotOnApproval(field="offer_id") from None
+    if isinstance(outcome, Rejection):
+        raise _refusal(outcome.code, outcome.message, outcome.field)
+
+    deal = DealerDeal(
+        dealer_id=dealer.org_id,
+        preapproval_id=preapproval.id,
+        offer_id=locked.id,
+        product_version_id=locked.product_version_id,
+        lender_id=locked.lender_id,
+        buyer_id=preapproval.buyer_id,
+        created_by=dealer.actor,
+        vin=body.vehicle.vin,
+        make=body.vehicle.make,
+        model=body.vehicle.model,
+        vehicle_type=body.vehicle.vehicle_type,
+        car_price=body.vehicle.price,
+        down_payment_amount=body.down_payment,
+        term_months=outcome.term_months,
+        principal=outcome.amount,
+        annual_rate=outcome.annual_rate,
+        apr=outcome.apr,
+        monthly_payment=outcome.monthly_payment,
+        total_interest=outcome.total_interest,
+        total_cost=outcome.total_cost,
+        upfront_fee=outcome.upfront_fee,
+        method=outcome.method.value,
+        grade=preapproval.grade,
+        platform_guarantee=outcome.platform_guarantee,
+        quote=_quote_body(locked.id, outcome),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(deal)
+    await session.flush()
+    audit.record(
+        session,
+        actor=dealer,
+        action="deal.quoted",
+        subject_type="deal",
+        subject_id=deal.id,
+        after={
+            "status": DealStatus.quoted.value,
+            "preapproval_id": str(preapproval.id),
+            "offer_id": str(locked.id),
+            "car_price": deal.car_price,
+            "down_payment": deal.down_payment_amount,
+            "principal": deal.principal,
+            "term_months": deal.term_months,
+            "annual_rate": str(deal.annual_rate),
+        },
+    )
+    event("deal.quoted", deal_id=str(deal.id), dealer_id=str(dealer.org_id))
+    return deal_public(deal, buyer.full_name)
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+async def get_deal(session: AsyncSession, dealer: Principal, deal_id: uuid.UUID) -> DealPublic:
+    """One of this dealer's deals; another dealer's deal does not exist for it (404)."""
+    deal = await repository.get_deal(session, deal_id, dealer_id=dealer.org_id)
+    if deal is None:
+        raise DealNotFound()
+    names = await repository.buyer_names(session, [deal.buyer_id])
+    return deal_public(deal, names.get(deal.buyer_id, ""))
+
+
+async def list_deals(
+    session: AsyncSession,
+    dealer: Principal,
+    *,
+    status: DealStatus | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[DealPublic], int]:
+    rows, total = await repository.list_deals(
+        session, dealer.org_id, status=status, limit=limit, offset=offset
+    )
+    names = await repository.buyer_names(session, list({row.buyer_id for row in rows}))
+    return [deal_public(row, names.get(row.buyer_id, "")) for row in rows], total

@@ -1,0 +1,198 @@
+"""Walk-in customers: dealer staff submit an application on the spot, to every lender at once.
+
+The customer gets a buyer account tied to their phone: passwordless, with a placeholder email
+(``phone-<digits>@claim.autofin.invalid``), which they claim later with the one-time code the
+walk-in answer shows (``POST /v1/auth/claim``). A still-unclaimed walk-in account with the same
+phone is reused. An account someone registered themselves is never reused, even with the same
+phone: registration does not verify the phone, so a dealer-typed number must not drop a credit
+decision into a stranger's account.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dealer_portal import repository
+from dealer_portal.exceptions import ClaimInvalid
+from dealer_portal.models import WalkInClaim
+from dealer_portal.schemas import (
+    ClaimCode,
+    ClaimRequest,
+    WalkInBuyer,
+    WalkInCreate,
+    WalkInPublic,
+)
+from marketplace.applications import service as application_service
+from marketplace.applications.bureau import CreditBureau
+from marketplace.applications.models import Channel
+from marketplace.applications.schemas import ReasonPublic
+from marketplace.preapprovals import repository as preapproval_repository
+from marketplace.preapprovals import service as preapproval_service
+from marketplace.preapprovals.schemas import preapproval_public
+from shared import audit, pii, ratelimit
+from shared.db import Database
+from shared.errors import Unprocessable
+from shared.identity import service as identity_service
+from shared.identity.models import User, UserKind
+from shared.identity.principal import Principal
+from shared.identity.security import derive_key, hash_password
+from shared.observability import event
+from shared.schemas import mask_name
+from shared.settings import get_settings
+
+PLACEHOLDER_DOMAIN = "claim.autofin.invalid"
+CLAIM_VALIDITY = timedelta(days=14)
+CLAIM_FAILURES_PER_PHONE = 5
+CLAIM_WINDOW = timedelta(minutes=15)
+
+
+def placeholder_email(phone: str) -> str:
+    return f"phone-{phone}@{PLACEHOLDER_DOMAIN}"
+
+
+def claim_code_hash(code: str) -> str:
+    """A keyed hash of the code (the code itself is never stored)."""
+    key = derive_key(get_settings().resolved_secret_key(), "walk-in-claim")
+    normalized = preapproval_service.normalize_code(code)
+    return hmac.new(key, normalized.encode(), hashlib.sha256).hexdigest()
+
+
+def mask_phone(phone: str) -> str:
+    return phone[:3] + "****" + phone[-4:]
+
+
+async def walk_in_buyer(session: AsyncSession, *, full_name: str, phone: str) -> User:
+    """The unclaimed walk-in account for this phone, or a new one."""
+    existing = await repository.user_by_email(session, placeholder_email(phone))
+    if existing is not None and existing.password_hash is None:
+        existing.full_name = full_name  # staff just checked the customer's ID card
+        await session.flush()
+        return existing
+    user = await identity_service.create_user(
+        session,
+        kind=UserKind.buyer,
+        email=placeholder_email(phone),
+        password=None,
+        full_name=full_name,
+        phone=phone,
+    )
+    audit.record(
+        session,
+        actor=f"user:{user.id}",
+        action="buyer.created_at_dealer",
+        subject_type="user",
+        subject_id=user.id,
+    )
+    return user
+
+
+async def submit(
+    session: AsyncSession,
+    dealer: Principal,
+    body: WalkInCreate,
+    bureau: CreditBureau,
+    now: datetime,
+) -> WalkInPublic:
+    """Decide a walk-in customer's application exactly as an online one (same path, every
+    lender), rate-limited per dealer and per national ID; the answer never holds the ID."""
+    buyer = await walk_in_buyer(session, full_name=body.full_name, phone=body.phone)
+    application = await application_service.submit(
+        session,
+        dealer,
+        body.application(),
+        bureau,
+        buyer_id=buyer.id,
+        now=now,
+        channel=Channel.walk_in,
+        dealer_id=dealer.org_id,
+    )
+    claim = None
+    if buyer.password_hash is None:
+        code = preapproval_service.new_code()
+        expires_at = now + CLAIM_VALIDITY
+        await repository.replace_claim(
+            session,
+            WalkInClaim(
+                user_id=buyer.id,
+                dealer_id=dealer.org_id,
+                application_id=application.id,
+                code_hash=claim_code_hash(code),
+                expires_at=expires_at,
+                created_at=now,
+            ),
+        )
+        claim = ClaimCode(claim_code=code, expires_at=expires_at)
+    preapproval = await preapproval_repository.by_application(session, application.id)
+    view = None
+    if preapproval is not None:
+        offers = await preapproval_repository.offers(session, preapproval.id)
+        status = preapproval_service.effective_status(preapproval, now)
+        view = preapproval_public(preapproval, offers, status)
+    event(
+        "dealer.walk_in_submitted",
+        dealer_id=str(dealer.org_id),
+        application_id=str(application.id),
+        decision=application.decision,
+    )
+    return WalkInPublic(
+        application_id=application.id,
+        status=application.status,
+        decision=application.decision,
+        grade=application.grade,
+        credit_limit=application.credit_limit,
+        reasons=[ReasonPublic.model_validate(reason) for reason in application.reasons],
+        channel=application.channel,
+        created_at=application.created_at,
+        decided_at=application.decided_at,
+        preapproval=view,
+        buyer=WalkInBuyer(
+            id=buyer.id, name_masked=mask_name(buyer.full_name), phone_masked=mask_phone(body.phone)
+        ),
+        claim=claim,
+    )
+
+
+async def claim(
+    session: AsyncSession, database: Database, body: ClaimRequest, now: datetime
+) -> User:
+    """Set email and password on a walk-in account whose live claim code matches: once only.
+
+    Failed attempts are throttled per phone (counted in their own transaction).
+    """
+    if body.email.endswith("@" + PLACEHOLDER_DOMAIN):
+        raise Unprocessable("Use your own email address.", field="email")
+    limit_key = f"walk_in_claim:phone:{pii.lookup_hash(body.phone)}"
+    await ratelimit.ensure_below(
+        session, limit_key, limit=CLAIM_FAILURES_PER_PHONE, window=CLAIM_WINDOW
+    )
+    user_id = await repository.use_claim(
+        session, phone=body.phone, code_hash=claim_code_hash(body.claim_code), now=now
+    )
+    if user_id is None:
+        await ratelimit.record_failure(database, limit_key)
+        raise ClaimInvalid()
+    password_hash = await hash_password(body.password)
+    try:
+        async with session.begin_nested():
+            claimed = await repository.set_credentials(
+                session, user_id, email=body.email, password_hash=password_hash
+            )
+    except IntegrityError:
+        raise identity_service.EmailTaken(field="email") from None
+    if not claimed:
+        raise ClaimInvalid()
+    audit.record(
+        session,
+        actor=f"user:{user_id}",
+        action="buyer.claimed_walk_in_account",
+        subject_type="user",
+        subject_id=user_id,
+    )
+    user = await session.get(User, user_id, populate_existing=True)
+    assert user is not None
+    return user

@@ -1,0 +1,165 @@
+"""Stripe events about down payments: paid → the deal is handed over; failed → the dealer sees why.
+
+Each event is stored and applied once by ``shared.payments.webhooks`` (duplicates change
+nothing). Different events about one PaymentIntent can arrive in any order, so every effect here
+is a conditional UPDATE on the deal's current state: a success after a failure hands the deal
+over; a failure after a success changes nothing; a success after the deal was cancelled marks
+the money as owed back (``refund_due``) instead of handing the car over.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import ColumnElement, or_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from dealer_portal import repository
+from dealer_portal.handover import DOWN_PAYMENT_PURPOSE
+from dealer_portal.models import DealerDeal, DealStatus, DownPaymentStatus
+from marketplace.servicing import service as servicing_service
+from shared import audit
+from shared.db import utcnow
+from shared.observability import event
+from shared.payments.webhooks import StripeEvent, webhook_handler
+
+_MESSAGE_LENGTH = 300
+
+
+def _deal_id(stripe_event: StripeEvent) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(stripe_event.metadata.get("deal_id", ""))
+    except ValueError:
+        return None
+
+
+def _same_intent(payment_intent_id: str) -> ColumnElement[bool]:
+    return or_(
+        col(DealerDeal.payment_intent_id).is_(None),
+        col(DealerDeal.payment_intent_id) == payment_intent_id,
+    )
+
+
+@webhook_handler("payment_intent.succeeded", purpose=DOWN_PAYMENT_PURPOSE)
+async def down_payment_succeeded(session: AsyncSession, stripe_event: StripeEvent) -> None:
+    """The down payment is paid: hand the deal over and, if the product auto-funds, activate
+    the loan (otherwise it waits for the lender to fund it)."""
+    deal_id, intent_id = _deal_id(stripe_event), stripe_event.object_id
+    amount = stripe_event.data_object.get("amount")
+    if deal_id is None or intent_id is None or not isinstance(amount, int):
+        event("deal.down_payment_event_unusable", stripe_event_id=stripe_event.id)
+        return
+    now = utcnow()
+    paid_intent = [col(DealerDeal.down_payment_amount) == amount, _same_intent(intent_id)]
+    handed_over = await repository.update_deal(
+        session,
+        deal_id,
+        where=[
+            repository.status_is(DealStatus.confirmed),
+            repository.down_payment_is(DownPaymentStatus.requested, DownPaymentStatus.failed),
+            *paid_intent,
+        ],
+        values={
+            "status": DealStatus.handed_over,
+            "handed_over_at": now,
+            "down_payment_status": DownPaymentStatus.paid,
+            "down_payment_paid_at": now,
+            "payment_intent_id": intent_id,
+            "down_payment_failure_code": None,
+            "down_payment_failure_message": None,
+        },
+        now=now,
+    )
+    if handed_over is not None:
+        loan = None
+        if handed_over.loan_id is not None:  # active now only if the product auto-funds
+            loan = await servicing_service.activate_at_handover(
+                session, audit.SYSTEM_ACTOR, handed_over.loan_id
+            )
+        audit.record(
+            session,
+            actor=audit.SYSTEM_ACTOR,
+            action="deal.handed_over",
+            subject_type="deal",
+            subject_id=deal_id,
+            before={"status": DealStatus.confirmed.value},
+            after={
+                "status": DealStatus.handed_over.value,
+                "payment_intent_id": intent_id,
+                "down_payment": amount,
+                "loan_activated": loan is not None,
+            },
+        )
+        event("deal.handed_over", deal_id=str(deal_id), stripe_event_id=stripe_event.id)
+        return
+
+    # Paid after the dealer cancelled (the buyer paid while staff were cancelling): the money
+    # is owed back; the cancellation's own Stripe phase or a retried cancel refunds it.
+    owed = await repository.update_deal(
+        session,
+        deal_id,
+        where=[
+            repository.status_is(DealStatus.cancelled),
+            repository.down_payment_is(DownPaymentStatus.requested, DownPaymentStatus.failed),
+            *paid_intent,
+        ],
+        values={"down_payment_status": DownPaymentStatus.refund_due, "down_payment_paid_at": now},
+        now=now,
+    )
+    if owed is not None:
+        audit.record(
+            session,
+            actor=audit.SYSTEM_ACTOR,
+            action="deal.down_payment_refund_due",
+            subject_type="deal",
+            subject_id=deal_id,
+            after={"payment_intent_id": intent_id, "down_payment": amount},
+        )
+        event("deal.refund_due", deal_id=str(deal_id), stripe_event_id=stripe_event.id)
+        return
+    event("deal.down_payment_event_ignored", deal_id=str(deal_id), stripe_event_id=stripe_event.id)
+
+
+@webhook_handler("payment_intent.payment_failed", purpose=DOWN_PAYMENT_PURPOSE)
+async def down_payment_failed(session: AsyncSession, stripe_event: StripeEvent) -> None:
+    """The buyer's payment failed: the deal stays confirmed and shows the dealer why (Stripe's
+    error code and safe message; never card data). They may pay again on the same intent."""
+    deal_id, intent_id = _deal_id(stripe_event), stripe_event.object_id
+    if deal_id is None or intent_id is None:
+        event("deal.down_payment_event_unusable", stripe_event_id=stripe_event.id)
+        return
+    error = stripe_event.data_object.get("last_payment_error")
+    error = error if isinstance(error, dict) else {}
+    code = error.get("decline_code") or error.get("code")
+    message = error.get("message")
+    now = utcnow()
+    failed = await repository.update_deal(
+        session,
+        deal_id,
+        where=[
+            repository.status_is(DealStatus.confirmed),
+            repository.down_payment_is(DownPaymentStatus.requested, DownPaymentStatus.failed),
+            _same_intent(intent_id),
+        ],
+        values={
+            "down_payment_status": DownPaymentStatus.failed,
+            "down_payment_failure_code": str(code)[:100] if code else "payment_failed",
+            "down_payment_failure_message": str(message)[:_MESSAGE_LENGTH] if message else None,
+        },
+        now=now,
+    )
+    if failed is None:
+        event(
+            "deal.down_payment_event_ignored", deal_id=str(deal_id), stripe_event_id=stripe_event.id
+        )
+        return
+    audit.record(
+        session,
+        actor=audit.SYSTEM_ACTOR,
+        action="deal.down_payment_failed",
+        subject_type="deal",
+        subject_id=deal_id,
+        after={"payment_intent_id": intent_id, "code": failed.down_payment_failure_code},
+    )
+    event("deal.down_payment_failed", deal_id=str(deal_id), stripe_event_id=stripe_event.id)

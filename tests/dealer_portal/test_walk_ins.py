@@ -1,0 +1,91 @@
+"""Walk-in customers: submitted by dealer staff to every lender at once, claimable later."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.dealer_portal.conftest import new_dealer
+from tests.factories import PASSWORD, admin_headers, application_body, lender_with_product, login
+
+WALK_IN_PHONE = "13700001234"
+
+
+def walk_in_body(**overrides: object) -> dict[str, object]:
+    return {"full_name": "王小明", "phone": WALK_IN_PHONE, **application_body(), **overrides}
+
+
+async def test_a_walk_in_gets_a_decision_with_every_lenders_offers_and_a_claimable_account(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    admin = await admin_headers(client, session)
+    await lender_with_product(client, admin, name="Bank A loan")
+    await lender_with_product(client, admin, name="Bank B loan")
+    _, dealer = await new_dealer(client, admin)
+    body = walk_in_body()
+
+    response = await client.post("/v1/dealer/walk-ins", json=body, headers=dealer)
+
+    assert response.status_code == 201, response.text
+    answer = response.json()
+    assert answer["decision"] == "approved" and answer["channel"] == "walk_in"
+    assert {o["product"] for o in answer["preapproval"]["offers"]} == {"Bank A loan", "Bank B loan"}
+    assert answer["buyer"]["name_masked"] == "王**"
+    assert answer["buyer"]["phone_masked"] == "137****1234"
+    assert str(body["national_id"]) not in response.text and "王小明" not in response.text
+    # The dealer can go straight on to the deal with the approval code and the phone digits.
+    lookup = await client.post(
+        "/v1/dealer/lookups",
+        json={"code": answer["preapproval"]["code"], "verifier": "1234"},
+        headers=dealer,
+    )
+    assert lookup.status_code == 200 and lookup.json()["buyer_name_masked"] == "王**"
+
+    claim = {
+        "phone": WALK_IN_PHONE,
+        "claim_code": answer["claim"]["claim_code"],
+        "email": "wang.xiaoming@example.com",
+        "password": PASSWORD,
+    }
+    claimed = await client.post("/v1/auth/claim", json=claim)
+    reused = await client.post("/v1/auth/claim", json=claim | {"email": "other@example.com"})
+
+    assert claimed.status_code == 200, claimed.text
+    assert claimed.json()["email"] == "wang.xiaoming@example.com"
+    assert reused.status_code == 404 and reused.json()["error"]["code"] == "claim_invalid"
+    buyer = await login(client, "wang.xiaoming@example.com")
+    mine = await client.get("/v1/buyer/applications", headers=buyer)
+    assert [a["id"] for a in mine.json()["items"]] == [answer["application_id"]]
+
+
+async def test_a_wrong_claim_code_is_refused(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    admin = await admin_headers(client, session)
+    await lender_with_product(client, admin)
+    _, dealer = await new_dealer(client, admin)
+    response = await client.post("/v1/dealer/walk-ins", json=walk_in_body(), headers=dealer)
+    assert response.status_code == 201, response.text
+    claim = {
+        "phone": WALK_IN_PHONE,
+        "claim_code": "WRONG234",
+        "email": "someone@example.com",
+        "password": PASSWORD,
+    }
+    wrong = await client.post("/v1/auth/claim", json=claim)
+    assert wrong.status_code == 404
+
+
+async def test_walk_ins_are_for_dealers_only(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    admin = await admin_headers(client, session)
+    _, lender = (await lender_with_product(client, admin))[:2]
+    refused = await client.post("/v1/dealer/walk-ins", json=walk_in_body(), headers=lender)
+    no_consent = await client.post(
+        "/v1/dealer/walk-ins",
+        json=walk_in_body(consent={"bureau_pull": False}),
+        headers=(await new_dealer(client, admin))[1],
+    )
+    assert refused.status_code == 403
+    assert no_consent.status_code == 422
