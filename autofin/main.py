@@ -18,6 +18,7 @@ from shared.observability import RequestIdMiddleware, configure_logging
 from shared.payments.gateway import PaymentGateway
 from shared.payments.webhooks import router as stripe_webhook_router
 from shared.settings import get_settings
+from shared.web.pages import static_files
 
 health_router = APIRouter(tags=["health"])
 
@@ -79,6 +80,7 @@ def create_app(
     owned_gateway = payment_gateway is None
     app.state.payment_gateway = payment_gateway or PaymentGateway.from_settings(settings)
     app.add_middleware(RequestIdMiddleware)
+    app.mount("/static", static_files(), name="static")
     install_error_handlers(app)
     for router in (
         health_router,

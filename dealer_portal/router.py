@@ -21,6 +21,7 @@ from dealer_portal.exceptions import (
     OfferNotOnApproval,
 )
 from dealer_portal.models import DealStatus
+from dealer_portal.pages.router import router as pages_router
 from dealer_portal.schemas import (
     ClaimedAccount,
     ClaimRequest,
@@ -208,5 +209,6 @@ async def claim_walk_in_account(
 
 
 router = APIRouter()
+router.include_router(pages_router)
 router.include_router(dealer_router)
 router.include_router(claim_router)

@@ -8,12 +8,14 @@ from marketplace.advisors.router import admin_router as advisor_admin_router
 from marketplace.advisors.router import router as advisor_router
 from marketplace.applications.router import router as buyer_router
 from marketplace.calculator.router import router as calculator_router
+from marketplace.pages.router import router as pages_router
 from marketplace.products.router import router as products_router
 from marketplace.servicing import webhooks as _servicing_webhooks  # noqa: F401  (registers)
 from marketplace.servicing.router import buyer_router as servicing_buyer_router
 from marketplace.servicing.router import lender_router as servicing_lender_router
 
 router = APIRouter()
+router.include_router(pages_router)
 router.include_router(calculator_router)
 router.include_router(products_router)
 router.include_router(buyer_router)

@@ -1,0 +1,23 @@
+"""The dealer portal's web page: static files that use the dealer API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+
+from shared.web.pages import page
+
+HERE = Path(__file__).parent
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/dealer")
+async def dealer_page() -> FileResponse:
+    return page(HERE / "dealer.html")
+
+
+@router.get("/dealer.js")
+async def dealer_script() -> FileResponse:
+    return FileResponse(HERE / "dealer.js", media_type="text/javascript")

@@ -1,0 +1,96 @@
+"""A live server of the app on 127.0.0.1 and a headless Chromium (Debian's) driven by Playwright.
+
+Without /usr/bin/chromium the page tests are skipped, unless AUTOFIN_REQUIRE_BROWSER is set
+(CI sets it, and installs chromium), in which case they fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from playwright.async_api import Browser, Page, async_playwright
+
+from autofin.main import create_app
+from shared.db import Database
+from shared.identity.service import create_or_reset_admin
+from tests.factories import PASSWORD, login, unique_email
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+async def live_server(committed_database: Database) -> AsyncIterator[str]:
+    """The app served over real HTTP on 127.0.0.1, on a database of this test's own."""
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(committed_database), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 (uvicorn exposes a flag, not an event)
+        await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture
+async def api(live_server: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=live_server) as client:
+        yield client
+
+
+@pytest.fixture
+async def admin(api: httpx.AsyncClient, committed_database: Database) -> dict[str, str]:
+    email = unique_email("admin")
+    async with committed_database.sessionmaker() as session, session.begin():
+        await create_or_reset_admin(session, email=email, password=PASSWORD)
+    return await login(api, email)
+
+
+def chromium_installed() -> bool:
+    return CHROMIUM.exists()
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    if not chromium_installed():
+        if os.environ.get("AUTOFIN_REQUIRE_BROWSER"):
+            pytest.fail("AUTOFIN_REQUIRE_BROWSER is set but /usr/bin/chromium is missing")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        await chromium.close()
+
+
+@pytest.fixture
+async def page(browser: Browser, live_server: str) -> AsyncIterator[Page]:
+    context = await browser.new_context(base_url=live_server, locale="zh-CN")
+    tab = await context.new_page()
+    yield tab
+    await context.close()
