@@ -19,12 +19,11 @@ from sqlalchemy import (
     Integer,
     Numeric,
     String,
-    func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from shared.db import utcnow
+from shared.db import created_now, timestamp_column
 
 
 class DealStatus(StrEnum):
@@ -46,12 +45,6 @@ class DownPaymentStatus(StrEnum):
     refunded = "refunded"
     refund_due = "refund_due"
     voided = "voided"  # the deal was cancelled before it was paid; the intent was cancelled
-
-
-def _timestamp(nullable: bool = False) -> Column[datetime]:
-    if nullable:
-        return Column(DateTime(timezone=True), nullable=True)
-    return Column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
 class DealerDeal(SQLModel, table=True):
@@ -119,12 +112,14 @@ class DealerDeal(SQLModel, table=True):
     down_payment_failure_message: str | None = Field(default=None, sa_column=Column(String(300)))
     refund_id: str | None = Field(default=None, sa_column=Column(String(255), unique=True))
 
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
-    confirmed_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
-    down_payment_paid_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
-    handed_over_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
-    cancelled_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    created_at: datetime = created_now()
+    updated_at: datetime = created_now()
+    confirmed_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+    down_payment_paid_at: datetime | None = Field(
+        default=None, sa_column=timestamp_column(nullable=True)
+    )
+    handed_over_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+    cancelled_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
 
 
 class WalkInClaim(SQLModel, table=True):
@@ -145,5 +140,5 @@ class WalkInClaim(SQLModel, table=True):
     )
     code_hash: str = Field(sa_column=Column(String(64), nullable=False))
     expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    used_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    used_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+    created_at: datetime = created_now()

@@ -11,12 +11,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, String, func
+from sqlalchemy import BigInteger, Column, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
-from shared.db import utcnow
+from shared.db import created_now
 from shared.identity.principal import Principal
 from shared.observability import current_request_id
 
@@ -29,10 +29,7 @@ class AuditEntry(SQLModel, table=True):
     id: int | None = Field(
         default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True)
     )
-    occurred_at: datetime = Field(
-        default_factory=utcnow,
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
-    )
+    occurred_at: datetime = created_now()
     actor: str = Field(max_length=80)
     action: str = Field(max_length=80, index=True)
     subject_type: str = Field(max_length=40)

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData
+from sqlalchemy import Column, DateTime, MetaData, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlmodel import SQLModel
+from sqlmodel import Field, SQLModel
 
 # Constraint names are stable and readable, so migrations can refer to them.
 NAMING_CONVENTION = {
@@ -106,3 +106,15 @@ async def insert_unique(session: AsyncSession, row: SQLModel) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def timestamp_column(*, nullable: bool = False) -> Column[datetime]:
+    """A ``timestamptz`` column; a required one defaults to the database's ``now()``."""
+    if nullable:
+        return Column(DateTime(timezone=True), nullable=True)
+    return Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+def created_now() -> Any:
+    """A required timestamp field that defaults to now, in Python and in the database."""
+    return Field(default_factory=utcnow, sa_column=timestamp_column())

@@ -78,7 +78,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col, select
 
-from shared.db import Database, utcnow
+from shared.db import Database, created_now, utcnow
 from shared.errors import BadRequest, Conflict, DomainError, Unprocessable
 from shared.identity.principal import Principal
 from shared.observability import event
@@ -129,10 +129,7 @@ class IdempotencyKey(SQLModel, table=True):
             DateTime(timezone=True), nullable=False, server_default=func.now(), index=True
         ),
     )
-    last_run_at: datetime = Field(
-        default_factory=utcnow,
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
-    )
+    last_run_at: datetime = created_now()
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, String, func, select, text
+from sqlalchemy import BigInteger, Column, Index, String, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
-from shared.db import Database, utcnow
+from shared.db import Database, created_now, utcnow
 from shared.errors import TooManyRequests
 
 
@@ -22,10 +22,7 @@ class RateLimitEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
     key: str = Field(sa_column=Column(String(200), nullable=False))
-    occurred_at: datetime = Field(
-        default_factory=utcnow,
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
-    )
+    occurred_at: datetime = created_now()
 
 
 async def recent_count(session: AsyncSession, key: str, window: timedelta) -> int:

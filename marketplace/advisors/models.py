@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, ForeignKey, String, Text, func
+from sqlalchemy import Column, ForeignKey, String, Text
 from sqlmodel import Field, SQLModel
 
-from shared.db import utcnow
+from shared.db import created_now
 
 
 class AdvisorAssignment(SQLModel, table=True):
@@ -18,10 +18,7 @@ class AdvisorAssignment(SQLModel, table=True):
     advisor_id: uuid.UUID = Field(
         sa_column=Column(ForeignKey("users.id"), nullable=False, index=True)
     )
-    assigned_at: datetime = Field(
-        default_factory=utcnow,
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
-    )
+    assigned_at: datetime = created_now()
 
 
 class Message(SQLModel, table=True):
@@ -34,7 +31,4 @@ class Message(SQLModel, table=True):
     advisor_id: uuid.UUID = Field(sa_column=Column(ForeignKey("users.id"), nullable=False))
     sender: str = Field(sa_column=Column(String(16), nullable=False))  # buyer | advisor
     body: str = Field(sa_column=Column(Text, nullable=False))
-    sent_at: datetime = Field(
-        default_factory=utcnow,
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
-    )
+    sent_at: datetime = created_now()

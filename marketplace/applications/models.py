@@ -8,11 +8,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Integer, Numeric, String, func
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, Numeric, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from shared.db import utcnow
+from shared.db import created_now, timestamp_column
 
 
 class ApplicationStatus(StrEnum):
@@ -32,12 +32,6 @@ class Channel(StrEnum):
     walk_in = "walk_in"
 
 
-def _timestamp(nullable: bool = False) -> Column[datetime]:
-    if nullable:
-        return Column(DateTime(timezone=True), nullable=True)
-    return Column(DateTime(timezone=True), nullable=False, server_default=func.now())
-
-
 class BureauReport(SQLModel, table=True):
     """One pull from the credit bureau for one person; reused for 30 days."""
 
@@ -47,7 +41,7 @@ class BureauReport(SQLModel, table=True):
     person_hash: str = Field(sa_column=Column(String(64), nullable=False, index=True))
     source: str = Field(max_length=32)
     facts: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
-    pulled_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    pulled_at: datetime = created_now()
 
 
 class Application(SQLModel, table=True):
@@ -86,5 +80,5 @@ class Application(SQLModel, table=True):
         default=None, sa_column=Column(ForeignKey("bureau_reports.id"), nullable=True)
     )
     bureau_attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
-    decided_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    created_at: datetime = created_now()
+    decided_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))

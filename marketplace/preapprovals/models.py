@@ -18,13 +18,12 @@ from sqlalchemy import (
     Integer,
     Numeric,
     String,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from shared.db import utcnow
+from shared.db import created_now
 
 
 class PreapprovalStatus(StrEnum):
@@ -32,10 +31,6 @@ class PreapprovalStatus(StrEnum):
     consumed = "consumed"
     expired = "expired"
     cancelled = "cancelled"
-
-
-def _timestamp() -> Column[datetime]:
-    return Column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
 class Preapproval(SQLModel, table=True):
@@ -67,8 +62,8 @@ class Preapproval(SQLModel, table=True):
     expires_at: datetime = Field(
         sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
     )
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
-    status_changed_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    created_at: datetime = created_now()
+    status_changed_at: datetime = created_now()
 
 
 class LockedOffer(SQLModel, table=True):
@@ -104,4 +99,4 @@ class PreapprovalLookup(SQLModel, table=True):
         sa_column=Column(ForeignKey("preapprovals.id"), nullable=False, index=True)
     )
     dealer_id: uuid.UUID = Field(sa_column=Column(ForeignKey("organizations.id"), nullable=False))
-    looked_up_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    looked_up_at: datetime = created_now()

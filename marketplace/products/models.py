@@ -12,18 +12,16 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    DateTime,
     ForeignKey,
     Integer,
     Numeric,
     String,
     UniqueConstraint,
-    func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from shared.db import utcnow
+from shared.db import created_now
 
 
 class ProductStatus(StrEnum):
@@ -42,14 +40,8 @@ class Product(SQLModel, table=True):
         default=ProductStatus.active, sa_column=Column(String(16), nullable=False)
     )
     current_version: int = Field(default=1, sa_column=Column(Integer, nullable=False))
-    created_at: datetime = Field(
-        default_factory=utcnow,
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
-    )
-    updated_at: datetime = Field(
-        default_factory=utcnow,
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
-    )
+    created_at: datetime = created_now()
+    updated_at: datetime = created_now()
 
 
 class ProductVersion(SQLModel, table=True):
@@ -78,7 +70,4 @@ class ProductVersion(SQLModel, table=True):
     commission_rate: Decimal = Field(
         default=Decimal(0), sa_column=Column(Numeric(6, 4), nullable=False)
     )
-    created_at: datetime = Field(
-        default_factory=utcnow,
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
-    )
+    created_at: datetime = created_now()

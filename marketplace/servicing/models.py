@@ -26,13 +26,12 @@ from sqlalchemy import (
     Numeric,
     String,
     UniqueConstraint,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from shared.db import utcnow
+from shared.db import created_now
 
 
 class LoanStatus(StrEnum):
@@ -75,10 +74,6 @@ class Bucket(StrEnum):
     dpd_31_60 = "31-60"
     dpd_61_90 = "61-90"
     dpd_90_plus = "90+"
-
-
-def _timestamp() -> Column[datetime]:
-    return Column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
 class Loan(SQLModel, table=True):
@@ -133,8 +128,8 @@ class Loan(SQLModel, table=True):
     delinquency_as_of: date | None = Field(default=None, sa_column=Column(Date))
     funded_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
-    status_changed_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    created_at: datetime = created_now()
+    status_changed_at: datetime = created_now()
 
 
 class Installment(SQLModel, table=True):
@@ -183,7 +178,7 @@ class LoanPayment(SQLModel, table=True):
     )
     payment_intent_id: str | None = Field(default=None, sa_column=Column(String(255), unique=True))
     failure_code: str | None = Field(default=None, sa_column=Column(String(64)))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    created_at: datetime = created_now()
     settled_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 
 
@@ -206,7 +201,7 @@ class LedgerEntry(SQLModel, table=True):
         default=None, sa_column=Column(ForeignKey("loan_payments.id"))
     )
     effective_date: date = Field(sa_column=Column(Date, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    created_at: datetime = created_now()
 
 
 class PaymentProfile(SQLModel, table=True):
@@ -219,5 +214,5 @@ class PaymentProfile(SQLModel, table=True):
     payment_method_id: str | None = Field(default=None, sa_column=Column(String(255)))
     card_brand: str | None = Field(default=None, sa_column=Column(String(32)))
     card_last4: str | None = Field(default=None, sa_column=Column(String(4)))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    created_at: datetime = created_now()
+    updated_at: datetime = created_now()

@@ -6,11 +6,11 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, DateTime, String, func
+from sqlalchemy import Column, DateTime, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from shared.db import utcnow
+from shared.db import created_now
 
 
 class UserKind(StrEnum):
@@ -36,10 +36,6 @@ class MemberRole(StrEnum):
     staff = "staff"
 
 
-def _created_at() -> Column[datetime]:
-    return Column(DateTime(timezone=True), nullable=False, server_default=func.now())
-
-
 class User(SQLModel, table=True):
     __tablename__ = "users"
 
@@ -50,7 +46,7 @@ class User(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=20, index=True)
     kind: UserKind = Field(sa_column=Column(String(16), nullable=False))
     is_active: bool = True
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_created_at())
+    created_at: datetime = created_now()
 
 
 class Organization(SQLModel, table=True):
@@ -65,7 +61,7 @@ class Organization(SQLModel, table=True):
     status: OrganizationStatus = Field(
         default=OrganizationStatus.active, sa_column=Column(String(16), nullable=False)
     )
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_created_at())
+    created_at: datetime = created_now()
 
 
 class Membership(SQLModel, table=True):
@@ -76,7 +72,7 @@ class Membership(SQLModel, table=True):
     user_id: uuid.UUID = Field(foreign_key="users.id", primary_key=True)
     organization_id: uuid.UUID = Field(foreign_key="organizations.id", index=True)
     role: MemberRole = Field(sa_column=Column(String(16), nullable=False))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_created_at())
+    created_at: datetime = created_now()
 
 
 class ApiKey(SQLModel, table=True):
@@ -89,5 +85,5 @@ class ApiKey(SQLModel, table=True):
     name: str = Field(max_length=100)
     prefix: str = Field(max_length=16)
     key_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_created_at())
+    created_at: datetime = created_now()
     revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
