@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -113,3 +114,44 @@ async def test_the_demo_loads_every_role_once_however_often_it_runs(
     preapprovals = (await client.get("/v1/buyer/preapprovals", headers=buyer)).json()
     assert preapprovals["total"] == 1 and preapprovals["items"][0]["offers"]
     assert any("approval code" in line for line in printed)
+
+
+async def test_the_command_line_migrates_creates_an_admin_and_runs_the_daily_jobs_twice(
+    server_url: str, tmp_path: Path
+) -> None:
+    name = await create_database(server_url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOFIN_")}
+    env |= {
+        "AUTOFIN_DATABASE_URL": database_url(server_url, name),
+        "AUTOFIN_SECRET_KEY": os.environ["AUTOFIN_SECRET_KEY"],
+        "AUTOFIN_DATA_DIR": str(tmp_path),
+    }
+    autofin = str(Path(sys.executable).with_name("autofin"))
+
+    def run(*args: str) -> str:
+        done = subprocess.run(
+            [autofin, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    def exercise() -> None:
+        assert "Database at migrations" in run("db", "upgrade")
+        assert "is ready" in run(
+            "admin", "create", "--email", "ops@example.com", "--password", "x" * 12
+        )
+        assert "approval code" in run("demo")
+        first = subprocess.Popen(
+            [autofin, "jobs", "run", "--as-of", "2027-06-01"],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        second = run("jobs", "run", "--as-of", "2027-06-01")
+        assert first.wait(timeout=120) == 0
+        assert "expired" in second
+
+    try:
+        await asyncio.to_thread(exercise)
+    finally:
+        await drop_database(server_url, name)
