@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from typing import Any
@@ -48,16 +49,27 @@ def cmd_serve(args: argparse.Namespace) -> None:
     get_settings.cache_clear()
     shown_host = "localhost" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
     _step(f"API docs at http://{shown_host}:{args.port}/docs")
-    uvicorn.run(
-        "autofin.main:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-    )
-    del server  # keep the embedded server alive until uvicorn returns
+    # uvicorn re-raises SIGTERM after its graceful shutdown; turn it into a normal exit so
+    # the embedded database is stopped below instead of being left running.
+    signal.signal(signal.SIGTERM, _exit_normally)
+    try:
+        uvicorn.run(
+            "autofin.main:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level=settings.log_level.lower(),
+            access_log=False,
+        )
+    finally:
+        if server is not None:
+            _step("Stopping the embedded PostgreSQL")
+            server.cleanup()
+
+
+def _exit_normally(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def cmd_db_upgrade(_: argparse.Namespace) -> None:

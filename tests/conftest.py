@@ -9,6 +9,8 @@ races and crashes get a committed database of their own, cloned from the templat
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -67,15 +69,23 @@ def _test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A PostgreSQL server for this run: the configured one, or an embedded one."""
+def server_url() -> Iterator[str]:
+    """A PostgreSQL server for this run: the configured one, or an embedded one.
+
+    The embedded server's data lives in a directory of its own, not pytest's rotating
+    temporary directories, which a concurrent pytest run may delete under it.
+    """
     configured = os.environ.get("AUTOFIN_TEST_DATABASE_URL")
     if configured:
         yield configured
         return
-    server, url = start_embedded_postgres(Path(tmp_path_factory.mktemp("pg")))
-    yield url
-    server.cleanup()
+    data_dir = Path(tempfile.mkdtemp(prefix="autofin-test-pg-"))
+    server, url = start_embedded_postgres(data_dir)
+    try:
+        yield url
+    finally:
+        server.cleanup()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
