@@ -30,10 +30,8 @@ from dealer_portal.schemas import (
 from marketplace.applications import service as application_service
 from marketplace.applications.bureau import CreditBureau
 from marketplace.applications.models import Channel
-from marketplace.applications.schemas import ReasonPublic
-from marketplace.preapprovals import repository as preapproval_repository
+from marketplace.applications.views import application_views
 from marketplace.preapprovals import service as preapproval_service
-from marketplace.preapprovals.schemas import preapproval_public
 from shared import audit, pii, ratelimit
 from shared.db import Database
 from shared.errors import Unprocessable
@@ -127,12 +125,7 @@ async def submit(
             ),
         )
         claim = ClaimCode(claim_code=code, expires_at=expires_at)
-    preapproval = await preapproval_repository.by_application(session, application.id)
-    view = None
-    if preapproval is not None:
-        offers = await preapproval_repository.offers(session, preapproval.id)
-        status = preapproval_service.effective_status(preapproval, now)
-        view = preapproval_public(preapproval, offers, status)
+    view = (await application_views(session, [application]))[0]
     event(
         "dealer.walk_in_submitted",
         dealer_id=str(dealer.org_id),
@@ -140,16 +133,8 @@ async def submit(
         decision=application.decision,
     )
     return WalkInPublic(
-        application_id=application.id,
-        status=application.status,
-        decision=application.decision,
-        grade=application.grade,
-        credit_limit=application.credit_limit,
-        reasons=[ReasonPublic.model_validate(reason) for reason in application.reasons],
-        channel=application.channel,
-        created_at=application.created_at,
-        decided_at=application.decided_at,
-        preapproval=view,
+        **view.model_dump(exclude={"id", "national_id_masked"}),
+        application_id=view.id,
         buyer=WalkInBuyer(
             id=buyer.id, name_masked=mask_name(buyer.full_name), phone_masked=mask_phone(body.phone)
         ),

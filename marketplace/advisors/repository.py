@@ -105,19 +105,6 @@ async def diversion_alerts(
     return [dict(row._mapping) for row in rows]
 
 
-async def lookups_for_buyer(session: AsyncSession, buyer_id: uuid.UUID) -> list[dict[str, Any]]:
-    rows = await session.execute(
-        text(
-            "SELECT l.preapproval_id, o.name AS dealer_name, l.looked_up_at "
-            "FROM preapproval_lookups l JOIN preapprovals p ON p.id = l.preapproval_id "
-            "JOIN organizations o ON o.id = l.dealer_id WHERE p.buyer_id = :buyer "
-            "ORDER BY l.looked_up_at DESC LIMIT 100"
-        ),
-        {"buyer": buyer_id},
-    )
-    return [dict(row._mapping) for row in rows]
-
-
 async def messages(
     session: AsyncSession, buyer_id: uuid.UUID, *, limit: int, offset: int
 ) -> tuple[Sequence[Message], int]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, status
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.advisors import repository as advisor_repository
 from marketplace.advisors import service as advisor_service
@@ -14,8 +13,8 @@ from marketplace.applications import exceptions
 from marketplace.applications import repository as application_repository
 from marketplace.applications import service as application_service
 from marketplace.applications.bureau import BureauDep
-from marketplace.applications.models import Application
-from marketplace.applications.schemas import ApplicationCreate, ApplicationPublic, ReasonPublic
+from marketplace.applications.schemas import ApplicationCreate, ApplicationPublic
+from marketplace.applications.views import application_views
 from marketplace.preapprovals import exceptions as preapproval_exceptions
 from marketplace.preapprovals import repository as preapproval_repository
 from marketplace.preapprovals import service as preapproval_service
@@ -28,35 +27,12 @@ from marketplace.preapprovals.schemas import (
     preapproval_public,
 )
 from pricing import Deal, PricingInputError
-from shared import pii
 from shared.db import SessionDep, utcnow
 from shared.errors import TooManyRequests, Unprocessable, error_responses
 from shared.identity.principal import BuyerPrincipal
 from shared.pagination import Page, PageDep
 
 router = APIRouter(prefix="/v1/buyer", tags=["buyer"])
-
-
-async def application_public(session: AsyncSession, application: Application) -> ApplicationPublic:
-    preapproval = await preapproval_repository.by_application(session, application.id)
-    view = None
-    if preapproval is not None:
-        offers = await preapproval_repository.offers(session, preapproval.id)
-        status_now = preapproval_service.effective_status(preapproval, utcnow())
-        view = preapproval_public(preapproval, offers, status_now)
-    return ApplicationPublic(
-        id=application.id,
-        status=application.status,
-        decision=application.decision,
-        grade=application.grade,
-        credit_limit=application.credit_limit,
-        reasons=[ReasonPublic.model_validate(reason) for reason in application.reasons],
-        national_id_masked=pii.mask_national_id(pii.decrypt(application.national_id_encrypted)),
-        channel=application.channel,
-        created_at=application.created_at,
-        decided_at=application.decided_at,
-        preapproval=view,
-    )
 
 
 @router.post(
@@ -80,7 +56,7 @@ async def apply(
     application = await application_service.submit(
         session, buyer, body, bureau, buyer_id=buyer.uid, now=utcnow()
     )
-    return await application_public(session, application)
+    return (await application_views(session, [application]))[0]
 
 
 @router.get("/applications")
@@ -90,7 +66,7 @@ async def list_applications(
     rows, total = await application_repository.list_for_buyer(
         session, buyer.uid, limit=page.limit, offset=page.offset
     )
-    items = [await application_public(session, row) for row in rows]
+    items = await application_views(session, rows)
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
@@ -101,7 +77,7 @@ async def get_application(
     application_id: uuid.UUID, buyer: BuyerPrincipal, session: SessionDep
 ) -> ApplicationPublic:
     application = await application_service.get_for_buyer(session, buyer.uid, application_id)
-    return await application_public(session, application)
+    return (await application_views(session, [application]))[0]
 
 
 @router.post(
@@ -113,7 +89,7 @@ async def retry_application(
 ) -> ApplicationPublic:
     """Retry the bureau pull of an application left `pending_bureau`."""
     application = await application_service.retry(session, buyer, application_id, bureau, utcnow())
-    return await application_public(session, application)
+    return (await application_views(session, [application]))[0]
 
 
 @router.get("/preapprovals")

@@ -32,9 +32,12 @@ async def by_code(session: AsyncSession, code: str) -> Preapproval | None:
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def by_application(session: AsyncSession, application_id: uuid.UUID) -> Preapproval | None:
-    statement = select(Preapproval).where(col(Preapproval.application_id) == application_id)
-    return (await session.execute(statement)).scalar_one_or_none()
+async def by_applications(
+    session: AsyncSession, application_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Preapproval]:
+    """The pre-approval of each of these applications that has one."""
+    statement = select(Preapproval).where(col(Preapproval.application_id).in_(application_ids))
+    return {p.application_id: p for p in (await session.execute(statement)).scalars()}
 
 
 async def list_for_buyer(

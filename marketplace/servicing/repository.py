@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -13,7 +12,6 @@ from sqlmodel import col
 
 from marketplace.servicing.models import (
     Installment,
-    InstallmentStatus,
     LedgerEntry,
     Loan,
     LoanPayment,
@@ -119,25 +117,6 @@ async def installments_of(
     for row in rows.scalars().all():
         by_loan[row.loan_id].append(row)
     return by_loan
-
-
-async def mark_late(
-    session: AsyncSession, *, due_on_or_before: date
-) -> list[tuple[uuid.UUID, int]]:
-    """Instalments of active loans due by ``due_on_or_before`` and still unpaid become late;
-    the ``(loan_id, n)`` of each one this call changed."""
-    active = select(col(Loan.id)).where(col(Loan.status) == LoanStatus.active.value)
-    result = await session.execute(
-        update(Installment)
-        .where(
-            col(Installment.status) == InstallmentStatus.due.value,
-            col(Installment.due_date) <= due_on_or_before,
-            col(Installment.loan_id).in_(active),
-        )
-        .values(status=InstallmentStatus.late.value)
-        .returning(col(Installment.loan_id), col(Installment.n))
-    )
-    return [(loan_id, n) for loan_id, n in result.all()]
 
 
 async def active_loan_ids(session: AsyncSession) -> list[uuid.UUID]:
