@@ -62,10 +62,13 @@ async def verified_preapproval(
 
     Throttled per dealer and per code: the limits are checked before anything is compared, so a
     locked-out caller learns nothing; a failure is counted in its own transaction, so it
-    survives this request's rollback.
+    survives this request's rollback; and attempts on the same dealer or code take turns
+    (advisory locks held until this request ends), so concurrent guesses cannot all be
+    compared before the first failures are counted.
     """
     normalized = preapproval_service.normalize_code(code)
     limits = _failure_keys(dealer.org_id, normalized)
+    await ratelimit.serialize(session, *(key for key, _ in limits))
     for key, limit in limits:
         await ratelimit.ensure_below(
             session,

@@ -32,17 +32,24 @@ async def recent_count(session: AsyncSession, key: str, window: timedelta) -> in
     return int((await session.execute(statement)).scalar_one())
 
 
+async def serialize(session: AsyncSession, *keys: str) -> None:
+    """Hold transaction-scoped advisory locks on ``keys`` (in a fixed order, so two callers
+    cannot deadlock): attempts against the same key then check, act and count one at a time,
+    so racing requests cannot all slip under a limit. Released when the transaction ends."""
+    for key in sorted(set(keys)):
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+        )
+
+
 async def consume(
     session: AsyncSession, key: str, *, limit: int, window: timedelta, message: str | None = None
 ) -> None:
     """Count one attempt against ``key``; TooManyRequests once ``limit`` fall in ``window``.
 
-    A transaction-scoped advisory lock on the key makes count-then-insert atomic across
-    processes, so racing requests cannot all slip under the limit.
+    The key is serialized, so count-then-insert is atomic across processes.
     """
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
-    )
+    await serialize(session, key)
     if await recent_count(session, key, window) >= limit:
         raise TooManyRequests(message, retry_after=int(window.total_seconds()))
     session.add(RateLimitEvent(key=key))
@@ -52,7 +59,8 @@ async def consume(
 async def ensure_below(
     session: AsyncSession, key: str, *, limit: int, window: timedelta, message: str | None = None
 ) -> None:
-    """TooManyRequests when ``limit`` attempts against ``key`` already fall in ``window``."""
+    """TooManyRequests when ``limit`` attempts against ``key`` already fall in ``window``
+    (``serialize`` the key first when racing callers must not all pass)."""
     if await recent_count(session, key, window) >= limit:
         raise TooManyRequests(message, retry_after=int(window.total_seconds()))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -118,6 +119,23 @@ async def test_repeated_failed_lookups_are_throttled_even_for_the_right_verifier
     assert statuses == [404] * 5
     assert right.status_code == 429 and right.headers["Retry-After"] == "900"
     assert elsewhere.status_code == 429  # the code itself is locked, whichever dealer asks
+
+
+async def test_concurrent_guesses_cannot_slip_past_the_throttle(
+    committed_client: httpx.AsyncClient, committed_database: Database
+) -> None:
+    """Thirty wrong verifiers at once: only the first five are even compared."""
+    admin = await committed_admin(committed_client, committed_database)
+    approved = await approved_buyer(committed_client, admin)
+    guesses = [{"code": approved.code, "verifier": f"{n:04d}"} for n in range(30) if n != 5678]
+    answers = await asyncio.gather(
+        *(
+            committed_client.post("/v1/dealer/lookups", json=g, headers=approved.dealer)
+            for g in guesses
+        )
+    )
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses.count(404) == 5 and statuses.count(429) == len(guesses) - 5
 
 
 async def test_a_dealer_with_many_failures_is_throttled_on_every_code(
