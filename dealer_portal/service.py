@@ -48,11 +48,11 @@ _NO_PHONE = "----"  # compared against when there is no phone, so timing does no
 # -- look-up -------------------------------------------------------------------------------------
 
 
-def _failure_keys(dealer_id: uuid.UUID, code: str) -> tuple[tuple[str, int], ...]:
-    return (
-        (f"dealer_lookup:dealer:{dealer_id}", LOOKUP_FAILURES_PER_DEALER),
-        (f"dealer_lookup:code:{code}", LOOKUP_FAILURES_PER_CODE),
-    )
+def _failure_limits(dealer_id: uuid.UUID, code: str) -> dict[str, int]:
+    return {
+        f"dealer_lookup:dealer:{dealer_id}": LOOKUP_FAILURES_PER_DEALER,
+        f"dealer_lookup:code:{code}": LOOKUP_FAILURES_PER_CODE,
+    }
 
 
 async def verified_preapproval(
@@ -62,28 +62,24 @@ async def verified_preapproval(
 
     Throttled per dealer and per code: the limits are checked before anything is compared, so a
     locked-out caller learns nothing; a failure is counted in its own transaction, so it
-    survives this request's rollback; and attempts on the same dealer or code take turns
-    (advisory locks held until this request ends), so concurrent guesses cannot all be
-    compared before the first failures are counted.
+    survives this request's rollback; attempts on the same dealer or code take turns, so
+    concurrent guesses cannot all be compared before the first failures are counted.
     """
     normalized = preapproval_service.normalize_code(code)
-    limits = _failure_keys(dealer.org_id, normalized)
-    await ratelimit.serialize(session, *(key for key, _ in limits))
-    for key, limit in limits:
-        await ratelimit.ensure_below(
-            session,
-            key,
-            limit=limit,
-            window=LOOKUP_WINDOW,
-            message="Too many failed look-ups; try again in 15 minutes.",
-        )
+    limits = _failure_limits(dealer.org_id, normalized)
+    await ratelimit.ensure_below(
+        session,
+        limits,
+        window=LOOKUP_WINDOW,
+        message="Too many failed look-ups; try again in 15 minutes.",
+    )
     preapproval = await preapproval_repository.by_code(session, normalized) if normalized else None
     buyer = await repository.buyer(session, preapproval.buyer_id) if preapproval else None
     phone = buyer.phone if buyer is not None and buyer.phone else ""
     expected = phone[-4:] if len(phone) >= 4 else _NO_PHONE
     matches = hmac.compare_digest(expected.encode(), verifier.encode())
     if preapproval is None or buyer is None or not matches:
-        for key, _ in limits:
+        for key in limits:
             await ratelimit.record_failure(database, key)
         event("dealer.lookup_failed", dealer_id=str(dealer.org_id))
         raise ApprovalNotFound()

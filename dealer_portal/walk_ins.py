@@ -147,13 +147,14 @@ async def claim(
 ) -> User:
     """Set email and password on a walk-in account whose live claim code matches: once only.
 
-    Failed attempts are throttled per phone (counted in their own transaction).
+    Failed attempts are throttled per phone (counted in their own transaction; concurrent
+    attempts take turns).
     """
     if body.email.endswith("@" + PLACEHOLDER_DOMAIN):
         raise Unprocessable("Use your own email address.", field="email")
     limit_key = f"walk_in_claim:phone:{pii.lookup_hash(body.phone)}"
     await ratelimit.ensure_below(
-        session, limit_key, limit=CLAIM_FAILURES_PER_PHONE, window=CLAIM_WINDOW
+        session, {limit_key: CLAIM_FAILURES_PER_PHONE}, window=CLAIM_WINDOW
     )
     user_id = await repository.use_claim(
         session, phone=body.phone, code_hash=claim_code_hash(body.claim_code), now=now

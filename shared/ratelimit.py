@@ -6,6 +6,7 @@ address alone (a dealer's walk-in customers share one).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import BigInteger, Column, Index, String, func, select, text
@@ -57,12 +58,22 @@ async def consume(
 
 
 async def ensure_below(
-    session: AsyncSession, key: str, *, limit: int, window: timedelta, message: str | None = None
+    session: AsyncSession,
+    limits: Mapping[str, int],
+    *,
+    window: timedelta,
+    message: str | None = None,
 ) -> None:
-    """TooManyRequests when ``limit`` attempts against ``key`` already fall in ``window``
-    (``serialize`` the key first when racing callers must not all pass)."""
-    if await recent_count(session, key, window) >= limit:
-        raise TooManyRequests(message, retry_after=int(window.total_seconds()))
+    """TooManyRequests when any key already has its limit of attempts within ``window``.
+
+    The keys are serialized first and stay locked until the caller's transaction ends, so
+    racing attempts take turns: each sees the failures recorded (``record_failure``) by the
+    ones before it.
+    """
+    await serialize(session, *limits)
+    for key, limit in limits.items():
+        if await recent_count(session, key, window) >= limit:
+            raise TooManyRequests(message, retry_after=int(window.total_seconds()))
 
 
 async def record_failure(database: Database, key: str) -> None:
