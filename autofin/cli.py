@@ -6,11 +6,13 @@ import argparse
 import asyncio
 import os
 import signal
+import subprocess
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from typing import Any
 
-from shared.settings import get_settings
+from autofin import stripe_emulator
+from shared.settings import PLACEHOLDER_STRIPE_KEY, Settings, get_settings
 
 
 def _step(message: str) -> None:
@@ -46,11 +48,12 @@ def cmd_serve(args: argparse.Namespace) -> None:
         _migrate(url)
     os.environ["AUTOFIN_DATABASE_URL"] = url  # the workers read it
     settings.resolved_secret_key()  # create development secrets once, before workers start
+    emulator = _local_stripe(settings, args.port)
     get_settings.cache_clear()
     shown_host = "localhost" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
     _step(f"API docs at http://{shown_host}:{args.port}/docs")
     # uvicorn re-raises SIGTERM after its graceful shutdown; turn it into a normal exit so
-    # the embedded database is stopped below instead of being left running.
+    # the embedded database and the Stripe emulator are stopped below, not left running.
     signal.signal(signal.SIGTERM, _exit_normally)
     try:
         uvicorn.run(
@@ -63,9 +66,29 @@ def cmd_serve(args: argparse.Namespace) -> None:
             access_log=False,
         )
     finally:
+        if emulator is not None:
+            stripe_emulator.stop(emulator)
         if server is not None:
             _step("Stopping the embedded PostgreSQL")
             server.cleanup()
+
+
+def _local_stripe(settings: Settings, port: int) -> subprocess.Popen[str] | None:
+    """In development with no Stripe key, a local Stripe emulator wired to this server, so
+    the down payment and repayments work on one machine; None when Stripe is configured."""
+    if settings.is_production or settings.stripe_api_key != PLACEHOLDER_STRIPE_KEY:
+        return None
+    process, base_url = stripe_emulator.start()
+    stripe_emulator.register_webhook(
+        base_url,
+        "autofin",
+        f"http://127.0.0.1:{port}/v1/stripe/webhook",
+        settings.stripe_webhook_secret,
+        events=["payment_intent.succeeded", "payment_intent.payment_failed"],
+    )
+    os.environ["AUTOFIN_STRIPE_API_BASE"] = base_url
+    _step(f"No AUTOFIN_STRIPE_API_KEY: payments go to a local Stripe emulator at {base_url}")
+    return process
 
 
 def _exit_normally(signum: int, frame: object) -> None:

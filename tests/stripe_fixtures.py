@@ -6,27 +6,25 @@ test asks for it; the ``AUTOFIN_STRIPE_*`` settings point at it while it runs.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import stripe
 
+from autofin import stripe_emulator
 from shared.settings import get_settings
 
 TEST_STRIPE_API_KEY = "sk_test_autofin_localstripe"
 TEST_WEBHOOK_SECRET = "whsec_autofin_localstripe_test"
-_SERVER_SCRIPT = Path(__file__).with_name("localstripe_server.py")
 
 
 @dataclass(frozen=True)
@@ -70,12 +68,9 @@ class LocalStripe:
 
     async def register_webhook(self, name: str, url: str, events: list[str]) -> None:
         """Have the emulator deliver ``events`` to ``url``, signed with our webhook secret."""
-        async with httpx.AsyncClient(base_url=self.base_url) as http:
-            response = await http.post(
-                f"/_config/webhooks/{name}",
-                json={"url": url, "secret": self.webhook_secret, "events": events},
-            )
-        response.raise_for_status()
+        await asyncio.to_thread(
+            stripe_emulator.register_webhook, self.base_url, name, url, self.webhook_secret, events
+        )
 
 
 def stripe_signature(payload: bytes, secret: str, *, timestamp: int | None = None) -> str:
@@ -99,44 +94,14 @@ def stripe_event(
     }
 
 
-def _wait_until_answering(base_url: str, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("localstripe exited during start-up")
-        try:
-            # Any HTTP answer (401 without a key) means it is serving.
-            httpx.get(f"{base_url}/v1/customers", timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise RuntimeError("localstripe did not answer within 15 s")
-
-
 @pytest.fixture(scope="session")
 def localstripe() -> Iterator[LocalStripe]:
     """localstripe on 127.0.0.1, started once for the run and stopped at its end."""
-    process = subprocess.Popen(
-        [sys.executable, str(_SERVER_SCRIPT)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    process, base_url = stripe_emulator.start()
     try:
-        assert process.stdout is not None
-        port = int(process.stdout.readline().strip() or 0)
-        if not port:
-            raise RuntimeError("localstripe did not report its port")
-        emulator = LocalStripe(base_url=f"http://127.0.0.1:{port}")
-        _wait_until_answering(emulator.base_url, process)
-        yield emulator
+        yield LocalStripe(base_url=base_url)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stripe_emulator.stop(process)
 
 
 @pytest.fixture

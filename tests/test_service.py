@@ -99,6 +99,7 @@ def test_serve_on_a_fresh_machine_starts_an_embedded_database(tmp_path: Path) ->
         process.terminate()
         output, _ = process.communicate(timeout=30)
     assert f"http://127.0.0.1:{port}/docs" in output
+    assert "local Stripe emulator at http://127.0.0.1:" in output
     # Stopping serve stops the database it started: nothing is left running.
     assert not (tmp_path / ".autofin" / "pgdata" / "postmaster.pid").exists(), output
 
