@@ -14,7 +14,10 @@ from marketplace.applications.bureau import CreditBureau, SandboxBureau
 from marketplace.preapprovals import service as preapproval_service
 from marketplace.servicing import delinquency
 from shared.db import utcnow
+from shared.idempotency import purge_expired_keys
 from shared.settings import get_settings
+
+IDEMPOTENCY_KEY_RETENTION = timedelta(days=30)
 
 
 def as_of_moment(as_of: date, now: datetime) -> datetime:
@@ -49,5 +52,9 @@ async def run_daily_jobs(
     progress(
         f"  serviced {servicing.loans_checked} loans: {servicing.installments_late} instalments"
         f" late, {servicing.late_fees} late fees, {servicing.charged_off} charged off"
+    )
+    # Keys outlive Stripe's own (24 h) by far; a month keeps every realistic retry replayable.
+    done["idempotency_keys_purged"] = await purge_expired_keys(
+        session, older_than=utcnow() - IDEMPOTENCY_KEY_RETENTION
     )
     return done

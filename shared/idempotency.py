@@ -10,19 +10,8 @@ the last phase that committed, and, once finished, the response to replay.
 - a run that crashed (lock older than ``lock_timeout``) or failed → the next retry resumes at
   its recovery point; nothing committed before it is done twice
 
-Two ways to use it.
-
-**In the request's session** (no Stripe call): the key row is written in the same transaction as
-the work, so it commits or rolls back with it::
-
-    record = await claim_in_session(session, scope=scope, key=key, fingerprint=fingerprint)
-    if record.response is not None:
-        return record.response.to_response()
-    body = await preapproval_service.consume(session, ...)
-    await finish_in_session(session, record, status=201, body=body)  # commits with the work
-
-**As explicit atomic phases** (a flow that calls Stripe; each phase commits on its own, and the
-Stripe call runs between phases, outside any transaction)::
+A flow runs as explicit atomic phases (each phase commits on its own, and the Stripe call runs
+between phases, outside any transaction)::
 
     async with IdempotentRun.begin(
         database, scope=idempotency_scope(principal), key=idempotency_key,
@@ -270,36 +259,6 @@ async def _claim(
     return _claimed(row)
 
 
-# -- in the request's session ---------------------------------------------------------------
-
-
-async def claim_in_session(
-    session: AsyncSession,
-    *,
-    scope: str,
-    key: str,
-    fingerprint: str,
-    lock_timeout: timedelta = DEFAULT_LOCK_TIMEOUT,
-) -> ClaimedKey:
-    """Claim ``key`` inside the request's transaction; a concurrent twin waits for it, then
-    replays its response (or takes over if it rolled back)."""
-    return await _claim(
-        session, scope=scope, key=key, fingerprint=fingerprint, lock_timeout=lock_timeout
-    )
-
-
-async def finish_in_session(
-    session: AsyncSession, claimed: ClaimedKey, *, status: int, body: dict[str, Any]
-) -> StoredResponse:
-    """Store the response; it is committed (or rolled back) with the request's work."""
-    await session.execute(
-        update(IdempotencyKey)
-        .where(col(IdempotencyKey.id) == claimed.id)
-        .values(recovery_point=FINISHED, response_status=status, response_body=body, locked_at=None)
-    )
-    return StoredResponse(status, body)
-
-
 # -- as explicit atomic phases ----------------------------------------------------------------
 
 Phase = Callable[[AsyncSession], Awaitable[RecoveryPoint | StoredResponse]]
@@ -445,8 +404,6 @@ __all__ = [
     "IdempotentRun",
     "RecoveryPoint",
     "StoredResponse",
-    "claim_in_session",
-    "finish_in_session",
     "idempotency_scope",
     "purge_expired_keys",
     "request_fingerprint",

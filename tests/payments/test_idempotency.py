@@ -27,12 +27,9 @@ from shared.errors import Conflict
 from shared.idempotency import (
     IdempotencyKey,
     IdempotencyKeyDep,
-    IdempotencyKeyReused,
     IdempotentRun,
     RecoveryPoint,
     StoredResponse,
-    claim_in_session,
-    finish_in_session,
     request_fingerprint,
 )
 from shared.payments.gateway import PaymentGateway, PaymentGatewayDep
@@ -269,24 +266,3 @@ async def test_a_refusal_is_stored_and_replayed(http: httpx.AsyncClient) -> None
         == first.json()
         == {"error": {"code": "loan_paid_off", "message": "The loan is already paid off."}}
     )
-
-
-async def test_in_the_request_session_a_finished_key_replays_and_a_changed_body_is_refused(
-    session: AsyncSession,
-) -> None:
-    fingerprint = request_fingerprint("POST", "/v1/x", {"installments": 1})
-    claimed = await claim_in_session(session, scope="user:1", key="k", fingerprint=fingerprint)
-    assert claimed.response is None
-    await finish_in_session(session, claimed, status=201, body={"paid": 1})
-
-    replay = await claim_in_session(session, scope="user:1", key="k", fingerprint=fingerprint)
-    assert replay.response == StoredResponse(201, {"paid": 1})
-    other_tenant = await claim_in_session(session, scope="user:2", key="k", fingerprint=fingerprint)
-    assert other_tenant.response is None
-    with pytest.raises(IdempotencyKeyReused):
-        await claim_in_session(
-            session,
-            scope="user:1",
-            key="k",
-            fingerprint=request_fingerprint("POST", "/v1/x", {"installments": 2}),
-        )
