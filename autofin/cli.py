@@ -100,16 +100,23 @@ def cmd_db_upgrade(_: argparse.Namespace) -> None:
     _migrate(url)
 
 
-async def _with_session(work: Callable[[Any], Awaitable[None]]) -> None:
+async def _with_database(work: Callable[[Any], Awaitable[None]]) -> None:
     from shared.db import Database
 
     url, _server = _database_url()
     database = Database.from_url(url, pool_size=2)
     try:
-        async with database.sessionmaker() as session, session.begin():
-            await work(session)
+        await work(database)
     finally:
         await database.dispose()
+
+
+async def _with_session(work: Callable[[Any], Awaitable[None]]) -> None:
+    async def in_one_transaction(database: Any) -> None:
+        async with database.sessionmaker() as session, session.begin():
+            await work(session)
+
+    await _with_database(in_one_transaction)
 
 
 def cmd_admin_create(args: argparse.Namespace) -> None:
@@ -129,14 +136,22 @@ def cmd_demo(_: argparse.Namespace) -> None:
 
 
 def cmd_jobs_run(args: argparse.Namespace) -> None:
-    from autofin.jobs import run_daily_jobs
+    from autofin.jobs import run_daily_jobs, run_reconciliation
+    from shared.payments.gateway import PaymentGateway
 
     as_of = args.as_of or date.today()
 
-    async def work(session: Any) -> None:
-        await run_daily_jobs(session, as_of=as_of, progress=_step)
+    async def work(database: Any) -> None:
+        async with database.sessionmaker() as session, session.begin():
+            await run_daily_jobs(session, as_of=as_of, progress=_step)
+        # After the daily jobs committed: reconciliation calls Stripe between transactions.
+        gateway = PaymentGateway.from_settings(get_settings())
+        try:
+            await run_reconciliation(database, gateway, progress=_step)
+        finally:
+            await gateway.aclose()
 
-    asyncio.run(_with_session(work))
+    asyncio.run(_with_database(work))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -171,7 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
     jobs = commands.add_parser("jobs", help="daily jobs").add_subparsers(
         dest="jobs_command", required=True
     )
-    run = jobs.add_parser("run", help="expire approvals, mark delinquency, apply late fees")
+    run = jobs.add_parser(
+        "run",
+        help="expire approvals, mark delinquency, apply late fees, settle payments from Stripe",
+    )
     run.add_argument(
         "--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default today)"
     )

@@ -1,5 +1,10 @@
 """The daily jobs, run by ``autofin jobs run``; each is safe to run twice or concurrently
-(conditional updates, SKIP LOCKED, ON CONFLICT DO NOTHING)."""
+(conditional updates, SKIP LOCKED, ON CONFLICT DO NOTHING).
+
+``run_daily_jobs`` runs in the caller's one transaction. ``run_reconciliation`` — the steps that
+ask Stripe what really happened to money we are unsure of — cannot: Stripe is never called
+inside a transaction, so it takes the database and opens short transactions between the calls.
+It runs as of now whatever ``--as-of`` says: Stripe's record is only ever current."""
 
 from __future__ import annotations
 
@@ -8,13 +13,16 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dealer_portal import reconciliation as deal_reconciliation
 from marketplace.advisors import service as advisor_service
 from marketplace.applications import service as application_service
 from marketplace.applications.bureau import CreditBureau, SandboxBureau
 from marketplace.preapprovals import service as preapproval_service
 from marketplace.servicing import delinquency
-from shared.db import utcnow
+from marketplace.servicing import reconciliation as payment_reconciliation
+from shared.db import Database, utcnow
 from shared.idempotency import purge_expired_keys
+from shared.payments.gateway import PaymentGateway
 from shared.settings import get_settings
 
 IDEMPOTENCY_KEY_RETENTION = timedelta(days=30)
@@ -56,5 +64,28 @@ async def run_daily_jobs(
     # Keys outlive Stripe's own (24 h) by far; a month keeps every realistic retry replayable.
     done["idempotency_keys_purged"] = await purge_expired_keys(
         session, older_than=utcnow() - IDEMPOTENCY_KEY_RETENTION
+    )
+    return done
+
+
+async def run_reconciliation(
+    database: Database, gateway: PaymentGateway, *, progress: Callable[[str], None]
+) -> dict[str, int]:
+    """Settle the money the webhooks left unsettled, from Stripe's record; how many of each.
+
+    Call it outside any transaction (after the daily jobs committed): it commits, calls Stripe,
+    commits, per record, and two runs at once act on each record at most once."""
+    done: dict[str, int] = {}
+    done["down_payments_refunded"] = await deal_reconciliation.refund_owed_down_payments(
+        database, gateway
+    )
+    progress(f"  refunded {done['down_payments_refunded']} down payments paid after cancellation")
+    payments = await payment_reconciliation.settle_stalled_payments(database, gateway)
+    done["payments_credited"] = payments.credited
+    done["payments_failed"] = payments.failed
+    done["payments_abandoned"] = payments.abandoned
+    progress(
+        f"  settled stalled repayments: {payments.credited} credited, {payments.failed} failed,"
+        f" {payments.abandoned} abandoned, {payments.left} left for later"
     )
     return done

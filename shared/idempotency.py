@@ -381,6 +381,53 @@ class IdempotentRun:
             event("idempotency.release_failed", idempotency_key_id=self._id)
 
 
+async def finish_abandoned(
+    session: AsyncSession,
+    *,
+    recovery_point: str,
+    data: Mapping[str, str],
+    response: StoredResponse,
+    lock_timeout: timedelta = DEFAULT_LOCK_TIMEOUT,
+) -> bool:
+    """Give the requests stopped at ``recovery_point`` whose recovery data holds ``data`` the
+    final answer ``response``, so a late retry replays it instead of resuming; False, changing
+    nothing, if a run holds one of them now. Only flushes: commit it with whatever the
+    abandonment changes, so the two happen together or not at all.
+
+    The rows are locked first, as ``_claim`` locks them: a retry that claims the key before this
+    transaction is seen holding it; one that claims it after finds it finished."""
+    matching = [
+        col(IdempotencyKey.recovery_point) == recovery_point,
+        *(
+            col(IdempotencyKey.recovery_data).op("->>")(name) == value
+            for name, value in data.items()
+        ),
+    ]
+    rows = (
+        (
+            await session.execute(
+                select(IdempotencyKey)
+                .where(*matching)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    now = utcnow()
+    if any(row.locked_at is not None and row.locked_at > now - lock_timeout for row in rows):
+        return False
+    for row in rows:
+        row.recovery_point = FINISHED
+        row.response_status = response.status
+        row.response_body = response.body
+        row.locked_at = None
+        row.last_run_at = now
+    await session.flush()
+    return True
+
+
 async def purge_expired_keys(session: AsyncSession, *, older_than: datetime) -> int:
     """Delete keys created before ``older_than`` (Stripe keeps its own for 24 hours)."""
     result = await session.execute(
@@ -404,6 +451,7 @@ __all__ = [
     "IdempotentRun",
     "RecoveryPoint",
     "StoredResponse",
+    "finish_abandoned",
     "idempotency_scope",
     "purge_expired_keys",
     "request_fingerprint",

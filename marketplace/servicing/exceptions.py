@@ -58,3 +58,11 @@ class PaymentMethodRejected(Unprocessable):
 class PaymentInProgress(Conflict):
     code = "payment_in_progress"
     message = "Another payment on this loan is still being processed; try again shortly."
+
+
+class PaymentAbandoned(Conflict):
+    code = "payment_abandoned"
+    message = (
+        "This payment never reached the card network and was abandoned; nothing was charged."
+        " Ask for a new payment."
+    )

@@ -284,10 +284,20 @@ async def record_intent(
 
 
 async def mark_payment_failed(
-    session: AsyncSession, payment_id: uuid.UUID, *, failure_code: str | None
+    session: AsyncSession,
+    payment_id: uuid.UUID,
+    *,
+    failure_code: str | None,
+    without_intent: bool = False,
 ) -> bool:
+    """``processing → failed`` once (and, with ``without_intent``, only if no PaymentIntent was
+    stored for it); False if it was already settled."""
     payment = await repository.settle_payment(
-        session, payment_id, new=PaymentStatus.failed, failure_code=(failure_code or "failed")[:64]
+        session,
+        payment_id,
+        new=PaymentStatus.failed,
+        without_intent=without_intent,
+        failure_code=(failure_code or "failed")[:64],
     )
     if payment is None:
         return False

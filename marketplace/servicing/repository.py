@@ -157,15 +157,20 @@ async def settle_payment(
     payment_id: uuid.UUID,
     *,
     new: PaymentStatus,
+    without_intent: bool = False,
     **values: Any,
 ) -> LoanPayment | None:
-    """``processing → new`` once; None if the payment was already settled."""
+    """``processing → new`` once (only while it has no PaymentIntent, with ``without_intent``);
+    None if the payment was already settled."""
+    conditions = [
+        col(LoanPayment.id) == payment_id,
+        col(LoanPayment.status) == PaymentStatus.processing.value,
+    ]
+    if without_intent:
+        conditions.append(col(LoanPayment.payment_intent_id).is_(None))
     result = await session.execute(
         update(LoanPayment)
-        .where(
-            col(LoanPayment.id) == payment_id,
-            col(LoanPayment.status) == PaymentStatus.processing.value,
-        )
+        .where(*conditions)
         .values(status=new.value, settled_at=utcnow(), **values)
         .returning(LoanPayment)
         .execution_options(populate_existing=True)

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from autofin.main import create_app
 from shared.db import Database
-from shared.payments.gateway import PaymentGateway
+from shared.payments.gateway import PaymentGateway, Refund
 from shared.payments.gateway import PaymentIntent as Intent
 from shared.settings import get_settings
 from tests.factories import (
@@ -145,10 +145,19 @@ def intent_object(deal: dict[str, Any], status: str = "succeeded", **extra: Any)
     }
 
 
+async def pay(localstripe: LocalStripe, payment_intent_id: str) -> None:
+    """What Stripe.js does in the buyer's browser: pay the intent with a test card."""
+    client = localstripe.client()
+    card = await localstripe.create_card_payment_method()
+    await client.v1.payment_intents.update_async(payment_intent_id, {"payment_method": card})
+    await client.v1.payment_intents.confirm_async(payment_intent_id)
+
+
 class StripeLikeGateway(PaymentGateway):
     """localstripe plus what it lacks — Stripe's replay of the answer for a repeated idempotency
-    key — counting the PaymentIntents really created; ``crash_after_stripe`` makes the next
-    create die after Stripe answered, before we could store the answer."""
+    key — counting the PaymentIntents really created and the refunds asked for (localstripe
+    makes each one a refund); ``crash_after_stripe`` makes the next create die after Stripe
+    answered, before we could store the answer."""
 
     def __init__(self, localstripe: LocalStripe) -> None:
         super().__init__(
@@ -158,6 +167,7 @@ class StripeLikeGateway(PaymentGateway):
         )
         self.answers: dict[str, Intent] = {}
         self.created = 0
+        self.refunds = 0
         self.crash_after_stripe = False
 
     async def create_payment_intent(self, **kwargs: Any) -> Intent:
@@ -169,6 +179,11 @@ class StripeLikeGateway(PaymentGateway):
             self.crash_after_stripe = False
             raise ConnectionResetError("the process died after Stripe answered")
         return self.answers[key]
+
+    async def create_refund(self, **kwargs: Any) -> Refund:
+        refund = await super().create_refund(**kwargs)
+        self.refunds += 1
+        return refund
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ from tests.dealer_portal.conftest import (
     deal_body,
     intent_object,
     new_dealer,
+    pay,
     quoted_deal,
     signed_event,
 )
@@ -53,14 +54,6 @@ async def audited(session: AsyncSession, action: str, subject_id: str) -> int:
         col(AuditEntry.action) == action,
         col(AuditEntry.subject_id) == subject_id,
     )
-
-
-async def pay(localstripe: LocalStripe, payment_intent_id: str) -> None:
-    """What Stripe.js does in the buyer's browser: pay the intent with a test card."""
-    client = localstripe.client()
-    card = await localstripe.create_card_payment_method()
-    await client.v1.payment_intents.update_async(payment_intent_id, {"payment_method": card})
-    await client.v1.payment_intents.confirm_async(payment_intent_id)
 
 
 async def deliver(client: httpx.AsyncClient, event_type: str, intent: dict[str, Any]) -> int:
