@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hmac
 import uuid
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -121,38 +122,13 @@ def _refusal(code: str, message: str, field: str | None) -> DealRefused:
 
 
 def _quote_body(offer_id: uuid.UUID, offer: Offer) -> dict[str, Any]:
+    """The offer as buyers see it, plus what the dealer needs at the desk: the full schedule."""
     loan = quote_loan(
         offer.amount, offer.annual_rate, offer.term_months, offer.method, offer.upfront_fee
     )
-    return {
-        "offer_id": str(offer_id),
-        "lender": offer.lender_name,
-        "lender_id": offer.lender_id,
-        "product": offer.product_name,
-        "product_id": offer.product_id,
-        "product_version": offer.product_version,
-        "method": offer.method.value,
-        "amount": offer.amount,
-        "term_months": offer.term_months,
-        "annual_rate": str(offer.annual_rate),
-        "apr": str(offer.apr),
-        "monthly_payment": offer.monthly_payment,
-        "total_interest": offer.total_interest,
-        "upfront_fee": offer.upfront_fee,
-        "total_cost": offer.total_cost,
+    return preapproval_service.offer_details(offer_id, offer) | {
         "total_repayment": offer.total_repayment,
-        "subsidised": offer.subsidised,
-        "platform_guarantee": offer.platform_guarantee,
-        "schedule": [
-            {
-                "n": row.n,
-                "payment": row.payment,
-                "principal": row.principal,
-                "interest": row.interest,
-                "balance": row.balance,
-            }
-            for row in loan.schedule
-        ],
+        "schedule": [asdict(row) for row in loan.schedule],
     }
 
 
