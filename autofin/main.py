@@ -18,7 +18,9 @@ from shared.observability import RequestIdMiddleware, configure_logging
 from shared.payments.gateway import PaymentGateway
 from shared.payments.webhooks import router as stripe_webhook_router
 from shared.settings import get_settings
+from shared.web.admission import AdmissionControl
 from shared.web.pages import static_files
+from shared.web.retry import TransientRetry
 
 health_router = APIRouter(tags=["health"])
 
@@ -60,7 +62,11 @@ def create_app(
                 raise RuntimeError(
                     "AUTOFIN_DATABASE_URL is not set (autofin serve sets it for you)"
                 )
-            app.state.database = Database.from_url(settings.database_url)
+            app.state.database = Database.from_url(
+                settings.database_url,
+                pool_size=settings.db_pool_size,
+                pool_timeout=settings.db_pool_timeout_seconds,
+            )
         yield
         if owned_gateway:
             await app.state.payment_gateway.aclose()
@@ -79,6 +85,14 @@ def create_app(
     app.state.database = database
     owned_gateway = payment_gateway is None
     app.state.payment_gateway = payment_gateway or PaymentGateway.from_settings(settings)
+    # Outermost first: a request id for everything, then admission, then transient retries.
+    app.add_middleware(TransientRetry)
+    app.add_middleware(
+        AdmissionControl,
+        max_in_flight=settings.max_in_flight,
+        max_queued=settings.max_queued,
+        queue_timeout=settings.queue_timeout_seconds,
+    )
     app.add_middleware(RequestIdMiddleware)
     app.mount("/static", static_files(), name="static")
     install_error_handlers(app)

@@ -1,8 +1,16 @@
 """The database: one async engine per process, one session per request.
 
 The request's session commits once, when the request succeeds, and rolls back on any error;
-services only ``flush``. Flows that call Stripe commit in explicit phases instead
-(see ``shared.payments``).
+services only ``flush``. Flows that call something outside the database (Stripe, the credit
+bureau) commit in explicit phases on that same session instead (``shared.idempotency``), so a
+request holds **at most one pooled connection at a time** and none while it waits on the
+outside: a pool of N connections then serves any number of requests in turn, never deadlocked
+by requests that each hold one connection and wait for a second.
+
+Row locks are taken in one order everywhere (a deal before its approval before its loan; a loan
+before its payments before its instalments), so concurrent requests queue instead of deadlocking.
+A deadlock or serialization failure that still happens, or a connection found dead (there is no
+pre-ping round trip per checkout), is retried by ``shared.web.retry`` before any answer is sent.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import Depends, Request
 from sqlalchemy import Column, DateTime, MetaData, func
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -68,13 +76,42 @@ class Database:
         self.sessionmaker = async_sessionmaker(bind or engine, **options)
 
     @classmethod
-    def from_url(cls, url: str, **engine_options: Any) -> Database:
-        options: dict[str, Any] = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
-        options.update(engine_options)
-        return cls(create_async_engine(async_url(url), **options))
+    def from_url(
+        cls,
+        url: str,
+        *,
+        pool_size: int = 10,
+        max_overflow: int = 0,
+        pool_timeout: float = 5.0,
+        **engine_options: Any,
+    ) -> Database:
+        """An engine whose pool holds ``pool_size`` connections; a checkout waits at most
+        ``pool_timeout`` seconds (then ``sqlalchemy.exc.TimeoutError``: 503, not a hang)."""
+        engine = create_async_engine(
+            async_url(url),
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_timeout=pool_timeout,
+            **engine_options,
+        )
+        return cls(engine)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+# Deadlock detected, serialization failure: the transaction was rolled back and may be retried.
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether ``error`` rolled back a transaction that can simply be run again: a deadlock, a
+    serialization failure, or a pooled connection that turned out to be dead."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    return getattr(error.orig, "sqlstate", None) in TRANSIENT_SQLSTATES
 
 
 def get_database(request: Request) -> Database:
