@@ -112,11 +112,15 @@ async def _with_database(work: Callable[[Any], Awaitable[None]]) -> None:
 
 
 async def _with_session(work: Callable[[Any], Awaitable[None]]) -> None:
-    async def in_one_transaction(database: Any) -> None:
-        async with database.sessionmaker() as session, session.begin():
-            await work(session)
+    """Run ``work`` on a session committed when it returns, as a request's is (services that
+    call the bureau or Stripe commit their own phases in between)."""
 
-    await _with_database(in_one_transaction)
+    async def committed(database: Any) -> None:
+        async with database.sessionmaker() as session:
+            await work(session)
+            await session.commit()
+
+    await _with_database(committed)
 
 
 def cmd_admin_create(args: argparse.Namespace) -> None:

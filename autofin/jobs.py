@@ -20,12 +20,14 @@ from marketplace.applications.bureau import CreditBureau, SandboxBureau
 from marketplace.preapprovals import service as preapproval_service
 from marketplace.servicing import delinquency
 from marketplace.servicing import reconciliation as payment_reconciliation
+from shared import ratelimit
 from shared.db import Database, utcnow
 from shared.idempotency import purge_expired_keys
 from shared.payments.gateway import PaymentGateway
 from shared.settings import get_settings
 
 IDEMPOTENCY_KEY_RETENTION = timedelta(days=30)
+RATE_LIMIT_RETENTION = timedelta(days=2)  # longer than any limit's window
 
 
 def as_of_moment(as_of: date, now: datetime) -> datetime:
@@ -61,6 +63,9 @@ async def run_daily_jobs(
         f"  serviced {servicing.loans_checked} loans: {servicing.installments_late} instalments"
         f" late, {servicing.late_fees} late fees, {servicing.charged_off} charged off"
     )
+    done["rate_limit_counters_purged"] = await ratelimit.purge_expired(
+        session, older_than=moment - RATE_LIMIT_RETENTION
+    )
     # Keys outlive Stripe's own (24 h) by far; a month keeps every realistic retry replayable.
     done["idempotency_keys_purged"] = await purge_expired_keys(
         session, older_than=utcnow() - IDEMPOTENCY_KEY_RETENTION
@@ -76,6 +81,10 @@ async def run_reconciliation(
     Call it outside any transaction (after the daily jobs committed): it commits, calls Stripe,
     commits, per record, and two runs at once act on each record at most once."""
     done: dict[str, int] = {}
+    done["down_payments_settled"] = await deal_reconciliation.settle_paid_down_payments(
+        database, gateway
+    )
+    progress(f"  handed over {done['down_payments_settled']} deals paid without a webhook")
     done["down_payments_refunded"] = await deal_reconciliation.refund_owed_down_payments(
         database, gateway
     )

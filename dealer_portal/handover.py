@@ -55,7 +55,7 @@ from dealer_portal.service import get_deal
 from marketplace.preapprovals import service as preapproval_service
 from marketplace.servicing import service as servicing_service
 from shared import audit
-from shared.db import Database, utcnow
+from shared.db import utcnow
 from shared.errors import Conflict
 from shared.idempotency import (
     STARTED,
@@ -205,7 +205,7 @@ async def store_down_payment(
 
 
 async def confirm(
-    database: Database,
+    session: AsyncSession,
     gateway: PaymentGateway,
     dealer: Principal,
     deal_id: uuid.UUID,
@@ -217,7 +217,7 @@ async def confirm(
     it is a replay of an earlier one."""
     fingerprint = request_fingerprint("POST", f"/v1/dealer/deals/{deal_id}/confirm", body)
     async with IdempotentRun.begin(
-        database, scope=idempotency_scope(dealer), key=idempotency_key, fingerprint=fingerprint
+        session, scope=idempotency_scope(dealer), key=idempotency_key, fingerprint=fingerprint
     ) as run:
         if run.response is None and run.recovery_point == STARTED:
 
@@ -380,7 +380,7 @@ async def store_refund(
 
 
 async def cancel(
-    database: Database,
+    session: AsyncSession,
     gateway: PaymentGateway,
     dealer: Principal,
     deal_id: uuid.UUID,
@@ -400,7 +400,7 @@ async def cancel(
         )
 
     async with IdempotentRun.begin(
-        database, scope=idempotency_scope(dealer), key=key, fingerprint=fingerprint
+        session, scope=idempotency_scope(dealer), key=key, fingerprint=fingerprint
     ) as run:
         if run.response is None and run.recovery_point == STARTED:
 

@@ -1,4 +1,12 @@
-"""Refund down payments that arrived after their deal was cancelled (``refund_due``).
+"""Settle down payments from Stripe's record when their webhook never came.
+
+**Paid, never told** (``settle_paid_down_payments``): a confirmed deal whose down payment is
+still ``requested`` (or ``failed``) ``STALLED_AFTER`` its last change is checked at Stripe; a
+succeeded PaymentIntent hands the deal over through the webhook's own code
+(``record_down_payment_paid``, a conditional update: once, whichever comes first).
+
+**Paid after cancellation** (``refund_owed_down_payments``): refund down payments that arrived
+after their deal was cancelled (``refund_due``).
 
 The webhook marks such a payment ``refund_due`` but cannot refund it: it runs in a database
 transaction, and Stripe is never called inside one. The cancel flow's own Stripe phase refunds it
@@ -20,12 +28,13 @@ refunds each one through the cancel flow's code path (``settle_down_payment_afte
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
+from dealer_portal import repository
 from dealer_portal.handover import settle_down_payment_after_cancel, store_refund
-from dealer_portal.models import DealerDeal, DealStatus, DownPaymentStatus
+from dealer_portal.webhooks import record_down_payment_paid
 from shared.db import Database, utcnow
 from shared.errors import DomainError
 from shared.idempotency import (
@@ -35,26 +44,37 @@ from shared.idempotency import (
     request_fingerprint,
 )
 from shared.observability import event
-from shared.payments.gateway import PaymentGateway
+from shared.payments.gateway import PaymentGateway, PaymentProviderUnavailable
 
 RECONCILIATION_SCOPE = "system:reconciliation"
 BATCH_SIZE = 100
+STALLED_AFTER = timedelta(minutes=2)
 
 
-async def _deals_owed_a_refund(database: Database, limit: int) -> list[tuple[uuid.UUID, str]]:
+async def settle_paid_down_payments(
+    database: Database, gateway: PaymentGateway, *, limit: int = BATCH_SIZE
+) -> int:
+    """Hand over every confirmed deal whose down payment Stripe collected but whose webhook
+    never arrived; how many this run handed over (or marked owed back). Calls Stripe outside
+    any transaction; two runs at once act on each deal once (a conditional update)."""
     async with database.sessionmaker() as session:
-        rows = await session.execute(
-            select(col(DealerDeal.id), col(DealerDeal.payment_intent_id))
-            .where(
-                col(DealerDeal.status) == DealStatus.cancelled.value,
-                col(DealerDeal.down_payment_status) == DownPaymentStatus.refund_due.value,
-                col(DealerDeal.refund_id).is_(None),
-                col(DealerDeal.payment_intent_id).is_not(None),
-            )
-            .order_by(col(DealerDeal.updated_at))
-            .limit(limit)
+        waiting = await repository.deals_awaiting_down_payment(
+            session, changed_before=utcnow() - STALLED_AFTER, limit=limit
         )
-        return [(deal_id, str(intent_id)) for deal_id, intent_id in rows.all()]
+    settled = 0
+    for deal_id, intent_id in waiting:
+        try:
+            intent = await gateway.retrieve_payment_intent(intent_id)
+        except PaymentProviderUnavailable:
+            continue
+        if not intent.succeeded:
+            continue
+        async with database.sessionmaker() as session, session.begin():
+            outcome = await record_down_payment_paid(session, deal_id, intent.id, intent.amount)
+        if outcome != "down_payment_event_ignored":
+            settled += 1
+            event(f"deal.{outcome}", deal_id=str(deal_id), source="reconciliation")
+    return settled
 
 
 async def refund_owed_down_payments(
@@ -67,7 +87,9 @@ async def refund_owed_down_payments(
     inside one. A deal held by a concurrent run, or for which Stripe is unreachable, is left
     for the next run; one Stripe refuses outright is logged for a person to look at."""
     refunded = 0
-    for deal_id, payment_intent_id in await _deals_owed_a_refund(database, limit):
+    async with database.sessionmaker() as session:
+        owed = await repository.deals_owed_a_refund(session, limit=limit)
+    for deal_id, payment_intent_id in owed:
         try:
             if await _refund(database, gateway, deal_id, payment_intent_id):
                 refunded += 1
@@ -85,9 +107,12 @@ async def _refund(
     key = f"deal-{deal_id}-refund-due"
     fingerprint = request_fingerprint("RECONCILE", key, {"payment_intent_id": payment_intent_id})
     stored = False
-    async with IdempotentRun.begin(
-        database, scope=RECONCILIATION_SCOPE, key=key, fingerprint=fingerprint
-    ) as run:
+    async with (
+        database.sessionmaker() as session,
+        IdempotentRun.begin(
+            session, scope=RECONCILIATION_SCOPE, key=key, fingerprint=fingerprint
+        ) as run,
+    ):
         if run.response is not None:
             # Finished by an earlier run: refunded, or refused by Stripe (a person must look).
             if run.response.status >= 400:
@@ -95,9 +120,9 @@ async def _refund(
             return False
         refund_id = await settle_down_payment_after_cancel(gateway, deal_id, payment_intent_id)
 
-        async def store(session: AsyncSession) -> StoredResponse:
+        async def store(tx: AsyncSession) -> StoredResponse:
             nonlocal stored
-            deal = await store_refund(session, deal_id, refund_id, utcnow())
+            deal = await store_refund(tx, deal_id, refund_id, utcnow())
             stored = deal is not None
             return StoredResponse(200, {"deal_id": str(deal_id), "refund_id": refund_id})
 

@@ -71,6 +71,42 @@ async def update_deal(
     return result.scalar_one_or_none()
 
 
+async def deals_awaiting_down_payment(
+    session: AsyncSession, *, changed_before: datetime, limit: int
+) -> list[tuple[uuid.UUID, str]]:
+    """Confirmed deals (any dealer: the reconciliation's view) whose down payment was asked for
+    and not yet seen paid, unchanged since ``changed_before``: ``(deal_id, payment_intent_id)``."""
+    rows = await session.execute(
+        select(col(DealerDeal.id), col(DealerDeal.payment_intent_id))
+        .where(
+            col(DealerDeal.status) == DealStatus.confirmed.value,
+            down_payment_is(DownPaymentStatus.requested, DownPaymentStatus.failed),
+            col(DealerDeal.payment_intent_id).is_not(None),
+            col(DealerDeal.updated_at) < changed_before,
+        )
+        .order_by(col(DealerDeal.updated_at))
+        .limit(limit)
+    )
+    return [(deal_id, str(intent_id)) for deal_id, intent_id in rows.all()]
+
+
+async def deals_owed_a_refund(session: AsyncSession, *, limit: int) -> list[tuple[uuid.UUID, str]]:
+    """Cancelled deals (any dealer) whose down payment arrived after the cancellation and was
+    not refunded yet: ``(deal_id, payment_intent_id)``."""
+    rows = await session.execute(
+        select(col(DealerDeal.id), col(DealerDeal.payment_intent_id))
+        .where(
+            col(DealerDeal.status) == DealStatus.cancelled.value,
+            col(DealerDeal.down_payment_status) == DownPaymentStatus.refund_due.value,
+            col(DealerDeal.refund_id).is_(None),
+            col(DealerDeal.payment_intent_id).is_not(None),
+        )
+        .order_by(col(DealerDeal.updated_at))
+        .limit(limit)
+    )
+    return [(deal_id, str(intent_id)) for deal_id, intent_id in rows.all()]
+
+
 def status_is(*statuses: DealStatus) -> ColumnElement[bool]:
     return col(DealerDeal.status).in_([s.value for s in statuses])
 

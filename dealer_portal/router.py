@@ -37,7 +37,7 @@ from dealer_portal.schemas import (
 from marketplace.applications import exceptions as application_exceptions
 from marketplace.applications.bureau import BureauDep
 from marketplace.preapprovals.exceptions import PreapprovalUnavailable
-from shared.db import DatabaseDep, SessionDep, utcnow
+from shared.db import SessionDep, utcnow
 from shared.errors import TooManyRequests, Unprocessable, error_responses
 from shared.idempotency import (
     IDEMPOTENCY_HEADER,
@@ -59,7 +59,7 @@ claim_router = APIRouter(prefix="/v1/auth", tags=["auth"])
     "/lookups", responses=error_responses(ApprovalNotFound, TooManyRequests, Unprocessable)
 )
 async def look_up_approval(
-    body: LookupRequest, dealer: DealerPrincipal, session: SessionDep, database: DatabaseDep
+    body: LookupRequest, dealer: DealerPrincipal, session: SessionDep
 ) -> LookupPublic:
     """Look a buyer's approval up by its code and the last 4 digits of the buyer's phone.
 
@@ -69,7 +69,7 @@ async def look_up_approval(
     the buyer's advisor.
     """
     return await service.lookup(
-        session, database, dealer, code=body.code, verifier=body.verifier, now=utcnow()
+        session, dealer, code=body.code, verifier=body.verifier, now=utcnow()
     )
 
 
@@ -80,16 +80,14 @@ async def look_up_approval(
         ApprovalNotFound, PreapprovalUnavailable, DealRefused, OfferNotOnApproval, TooManyRequests
     ),
 )
-async def quote_deal(
-    body: DealCreate, dealer: DealerPrincipal, session: SessionDep, database: DatabaseDep
-) -> DealPublic:
+async def quote_deal(body: DealCreate, dealer: DealerPrincipal, session: SessionDep) -> DealPublic:
     """Structure a deal on a real car and quote it on one of the approval's locked offers.
 
     A refusal (422) names the rule that failed in `error.code` (`ltv_too_high`,
     `down_payment_too_low`, `used_car_term_too_long`, `amount_above_credit_limit`, …) and the
     field to change. Quoting never locks the approval.
     """
-    return await service.create_deal(session, database, dealer, body, utcnow())
+    return await service.create_deal(session, dealer, body, utcnow())
 
 
 @dealer_router.get("/deals")
@@ -129,7 +127,7 @@ async def confirm_deal(
     deal_id: uuid.UUID,
     body: ConfirmRequest,
     dealer: DealerPrincipal,
-    database: DatabaseDep,
+    session: SessionDep,
     gateway: PaymentGatewayDep,
     idempotency_key: IdempotencyKeyDep,
 ) -> JSONResponse:
@@ -141,7 +139,7 @@ async def confirm_deal(
     or a deal that is not quoted is 409.
     """
     answer, replayed = await handover.confirm(
-        database, gateway, dealer, deal_id, body, idempotency_key=idempotency_key
+        session, gateway, dealer, deal_id, body, idempotency_key=idempotency_key
     )
     return answer.to_response(replayed=replayed)
 
@@ -161,7 +159,7 @@ async def confirm_deal(
 async def cancel_deal(
     deal_id: uuid.UUID,
     dealer: DealerPrincipal,
-    database: DatabaseDep,
+    session: SessionDep,
     gateway: PaymentGatewayDep,
     idempotency_key: Annotated[str | None, Header(alias=IDEMPOTENCY_HEADER)] = None,
 ) -> JSONResponse:
@@ -169,7 +167,7 @@ async def cancel_deal(
     the down payment's PaymentIntent cancelled (or refunded if it was paid). A handed-over deal
     cannot be cancelled (409). Repeating the call replays its answer."""
     answer, replayed = await handover.cancel(
-        database, gateway, dealer, deal_id, idempotency_key=idempotency_key
+        session, gateway, dealer, deal_id, idempotency_key=idempotency_key
     )
     return answer.to_response(replayed=replayed)
 
@@ -198,13 +196,11 @@ async def submit_walk_in(
 @claim_router.post(
     "/claim", responses=error_responses(ClaimInvalid, EmailTaken, TooManyRequests, Unprocessable)
 )
-async def claim_walk_in_account(
-    body: ClaimRequest, session: SessionDep, database: DatabaseDep
-) -> ClaimedAccount:
+async def claim_walk_in_account(body: ClaimRequest, session: SessionDep) -> ClaimedAccount:
     """Claim the account a dealer opened at a walk-in: the phone and the one-time claim code
     set the email and password (then log in at `/v1/auth/token`). A code works once, within
     14 days."""
-    user = await walk_ins.claim(session, database, body, utcnow())
+    user = await walk_ins.claim(session, body, utcnow())
     return ClaimedAccount(id=user.id, email=user.email, kind=user.kind)
 
 

@@ -33,7 +33,6 @@ from marketplace.preapprovals.models import Preapproval, PreapprovalStatus
 from marketplace.preapprovals.schemas import OfferPublic
 from pricing import Deal, Offer, PricingInputError, Rejection, VehicleType, quote_loan
 from shared import audit, ratelimit
-from shared.db import Database
 from shared.identity.models import User
 from shared.identity.principal import Principal
 from shared.observability import event
@@ -49,30 +48,29 @@ _NO_PHONE = "----"  # compared against when there is no phone, so timing does no
 # -- look-up -------------------------------------------------------------------------------------
 
 
-def _failure_limits(dealer_id: uuid.UUID, code: str) -> dict[str, int]:
-    return {
-        f"dealer_lookup:dealer:{dealer_id}": LOOKUP_FAILURES_PER_DEALER,
-        f"dealer_lookup:code:{code}": LOOKUP_FAILURES_PER_CODE,
-    }
-
-
 async def verified_preapproval(
-    session: AsyncSession, database: Database, dealer: Principal, code: str, verifier: str
+    session: AsyncSession, dealer: Principal, code: str, verifier: str
 ) -> tuple[Preapproval, User]:
     """The approval with this code whose buyer's phone ends in ``verifier``; else 404.
 
-    Throttled per dealer and per code: the limits are checked before anything is compared, so a
-    locked-out caller learns nothing; a failure is counted in its own transaction, so it
-    survives this request's rollback; attempts on the same dealer or code take turns, so
-    concurrent guesses cannot all be compared before the first failures are counted.
+    Throttled per code and per dealer, checked before anything is compared, so a locked-out
+    caller learns nothing. Each attempt on a code is counted as a failure (and committed)
+    before the comparison, so concurrent guesses at one code can never all be compared; a
+    match takes its count back at once. A dealer's failures are counted as they happen, so a
+    busy dealer's successful look-ups never wait for each other.
     """
     normalized = preapproval_service.normalize_code(code)
-    limits = _failure_limits(dealer.org_id, normalized)
+    dealer_key = f"dealer_lookup:dealer:{dealer.org_id}"
+    message = "Too many failed look-ups; try again in 15 minutes."
     await ratelimit.ensure_below(
+        session, dealer_key, limit=LOOKUP_FAILURES_PER_DEALER, window=LOOKUP_WINDOW, message=message
+    )
+    reservation = await ratelimit.reserve(
         session,
-        limits,
+        f"dealer_lookup:code:{normalized}",
+        limit=LOOKUP_FAILURES_PER_CODE,
         window=LOOKUP_WINDOW,
-        message="Too many failed look-ups; try again in 15 minutes.",
+        message=message,
     )
     preapproval = await preapproval_repository.by_code(session, normalized) if normalized else None
     buyer = await repository.buyer(session, preapproval.buyer_id) if preapproval else None
@@ -80,17 +78,16 @@ async def verified_preapproval(
     expected = phone[-4:] if len(phone) >= 4 else _NO_PHONE
     matches = hmac.compare_digest(expected.encode(), verifier.encode())
     if preapproval is None or buyer is None or not matches:
-        for key in limits:
-            await ratelimit.record_failure(database, key)
+        await ratelimit.record_failure(session, dealer_key, window=LOOKUP_WINDOW)
         event("dealer.lookup_failed", dealer_id=str(dealer.org_id))
-        raise ApprovalNotFound()
+        raise ApprovalNotFound()  # the code's reserved failure stays counted too
+    await reservation.release(session)
     await preapproval_service.record_lookup(session, dealer, preapproval)
     return preapproval, buyer
 
 
 async def lookup(
     session: AsyncSession,
-    database: Database,
     dealer: Principal,
     *,
     code: str,
@@ -98,7 +95,7 @@ async def lookup(
     now: datetime,
 ) -> LookupPublic:
     """What dealer staff may see of the approval: masked name, line, expiry, grade, offers."""
-    preapproval, buyer = await verified_preapproval(session, database, dealer, code, verifier)
+    preapproval, buyer = await verified_preapproval(session, dealer, code, verifier)
     offers = await preapproval_repository.offers(session, preapproval.id)
     event("dealer.lookup", dealer_id=str(dealer.org_id), preapproval_id=str(preapproval.id))
     return LookupPublic(
@@ -133,15 +130,13 @@ def _quote_body(offer_id: uuid.UUID, offer: Offer) -> dict[str, Any]:
 
 
 async def create_deal(
-    session: AsyncSession, database: Database, dealer: Principal, body: DealCreate, now: datetime
+    session: AsyncSession, dealer: Principal, body: DealCreate, now: datetime
 ) -> DealPublic:
     """Quote a real car on one locked offer; a refusal names the rule that failed.
 
     Quoting never locks the approval: only confirmation consumes it.
     """
-    preapproval, buyer = await verified_preapproval(
-        session, database, dealer, body.code, body.verifier
-    )
+    preapproval, buyer = await verified_preapproval(session, dealer, body.code, body.verifier)
     status = preapproval_service.effective_status(preapproval, now)
     if status != PreapprovalStatus.active:
         raise unavailable(status)

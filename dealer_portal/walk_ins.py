@@ -33,7 +33,6 @@ from marketplace.applications.models import Channel
 from marketplace.applications.views import application_views
 from marketplace.preapprovals import service as preapproval_service
 from shared import audit, pii, ratelimit
-from shared.db import Database
 from shared.errors import Unprocessable
 from shared.identity import service as identity_service
 from shared.identity.models import User, UserKind
@@ -142,26 +141,23 @@ async def submit(
     )
 
 
-async def claim(
-    session: AsyncSession, database: Database, body: ClaimRequest, now: datetime
-) -> User:
+async def claim(session: AsyncSession, body: ClaimRequest, now: datetime) -> User:
     """Set email and password on a walk-in account whose live claim code matches: once only.
 
-    Failed attempts are throttled per phone (counted in their own transaction; concurrent
-    attempts take turns).
+    Failed attempts are throttled per phone: each attempt is counted as a failure (committed)
+    before the code is compared, and a successful claim takes its count back.
     """
     if body.email.endswith("@" + PLACEHOLDER_DOMAIN):
         raise Unprocessable("Use your own email address.", field="email")
     limit_key = f"walk_in_claim:phone:{pii.lookup_hash(body.phone)}"
-    await ratelimit.ensure_below(
-        session, {limit_key: CLAIM_FAILURES_PER_PHONE}, window=CLAIM_WINDOW
+    reservation = await ratelimit.reserve(
+        session, limit_key, limit=CLAIM_FAILURES_PER_PHONE, window=CLAIM_WINDOW
     )
     user_id = await repository.use_claim(
         session, phone=body.phone, code_hash=claim_code_hash(body.claim_code), now=now
     )
     if user_id is None:
-        await ratelimit.record_failure(database, limit_key)
-        raise ClaimInvalid()
+        raise ClaimInvalid()  # the reserved failure stays counted
     password_hash = await hash_password(body.password)
     try:
         async with session.begin_nested():
@@ -181,4 +177,5 @@ async def claim(
     )
     user = await session.get(User, user_id, populate_existing=True)
     assert user is not None
+    await reservation.release(session)  # commits the claim with its count taken back
     return user

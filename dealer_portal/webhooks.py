@@ -43,13 +43,23 @@ def _same_intent(payment_intent_id: str) -> ColumnElement[bool]:
 
 @webhook_handler("payment_intent.succeeded", purpose=DOWN_PAYMENT_PURPOSE)
 async def down_payment_succeeded(session: AsyncSession, stripe_event: StripeEvent) -> None:
-    """The down payment is paid: hand the deal over and, if the product auto-funds, activate
-    the loan (otherwise it waits for the lender to fund it)."""
+    """The down payment is paid: hand the deal over (see ``record_down_payment_paid``)."""
     deal_id, intent_id = _deal_id(stripe_event), stripe_event.object_id
     amount = stripe_event.data_object.get("amount")
     if deal_id is None or intent_id is None or not isinstance(amount, int):
         event("deal.down_payment_event_unusable", stripe_event_id=stripe_event.id)
         return
+    outcome = await record_down_payment_paid(session, deal_id, intent_id, amount)
+    event(f"deal.{outcome}", deal_id=str(deal_id), stripe_event_id=stripe_event.id)
+
+
+async def record_down_payment_paid(
+    session: AsyncSession, deal_id: uuid.UUID, intent_id: str, amount: int
+) -> str:
+    """Stripe collected the down payment ``intent_id``: hand the deal over and, if the product
+    auto-funds, activate the loan (otherwise it waits for the lender to fund it); on a cancelled
+    deal, mark the money owed back. Once, whoever calls first (the webhook, the reconciliation):
+    ``handed_over``, ``refund_due`` or ``down_payment_event_ignored``."""
     now = utcnow()
     paid_intent = [col(DealerDeal.down_payment_amount) == amount, _same_intent(intent_id)]
     handed_over = await repository.update_deal(
@@ -91,8 +101,7 @@ async def down_payment_succeeded(session: AsyncSession, stripe_event: StripeEven
                 "loan_activated": loan is not None,
             },
         )
-        event("deal.handed_over", deal_id=str(deal_id), stripe_event_id=stripe_event.id)
-        return
+        return "handed_over"
 
     # Paid after the dealer cancelled (the buyer paid while staff were cancelling): the money
     # is owed back; the cancellation's own Stripe phase or a retried cancel refunds it.
@@ -116,9 +125,8 @@ async def down_payment_succeeded(session: AsyncSession, stripe_event: StripeEven
             subject_id=deal_id,
             after={"payment_intent_id": intent_id, "down_payment": amount},
         )
-        event("deal.refund_due", deal_id=str(deal_id), stripe_event_id=stripe_event.id)
-        return
-    event("deal.down_payment_event_ignored", deal_id=str(deal_id), stripe_event_id=stripe_event.id)
+        return "refund_due"
+    return "down_payment_event_ignored"
 
 
 @webhook_handler("payment_intent.payment_failed", purpose=DOWN_PAYMENT_PURPOSE)

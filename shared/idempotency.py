@@ -55,19 +55,23 @@ from pydantic import BaseModel
 from sqlalchemy import (
     BigInteger,
     Column,
+    ColumnElement,
     DateTime,
+    Index,
     Integer,
     String,
     UniqueConstraint,
+    cast,
     delete,
     func,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col, select
 
-from shared.db import Database, created_now, utcnow
+from shared.db import created_now, is_transient, utcnow
 from shared.errors import BadRequest, Conflict, DomainError, Unprocessable
 from shared.identity.principal import Principal
 from shared.observability import event
@@ -78,6 +82,7 @@ DEFAULT_LOCK_TIMEOUT = timedelta(seconds=90)
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
+PHASE_ATTEMPTS = 3
 
 
 class IdempotencyKeyRequired(BadRequest):
@@ -97,7 +102,16 @@ class IdempotencyKeyInUse(Conflict):
 
 class IdempotencyKey(SQLModel, table=True):
     __tablename__ = "idempotency_keys"
-    __table_args__ = (UniqueConstraint("scope", "key"),)
+    __table_args__ = (
+        UniqueConstraint("scope", "key"),
+        # Reconciliation finds the requests behind a payment by their recovery data.
+        Index(
+            "ix_idempotency_keys_recovery_data",
+            "recovery_data",
+            postgresql_using="gin",
+            postgresql_ops={"recovery_data": "jsonb_path_ops"},
+        ),
+    )
 
     id: int | None = Field(
         default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True)
@@ -270,8 +284,8 @@ class IdempotentRun:
     Use ``IdempotentRun.begin(...)`` as an async context manager (see the module docstring).
     """
 
-    def __init__(self, database: Database, claimed: ClaimedKey) -> None:
-        self._database = database
+    def __init__(self, session: AsyncSession, claimed: ClaimedKey) -> None:
+        self._session = session
         self._id = claimed.id
         self._locked_at = claimed.locked_at
         self.recovery_point = claimed.recovery_point
@@ -288,19 +302,24 @@ class IdempotentRun:
     @asynccontextmanager
     async def begin(
         cls,
-        database: Database,
+        session: AsyncSession,
         *,
         scope: str,
         key: str,
         fingerprint: str,
         lock_timeout: timedelta = DEFAULT_LOCK_TIMEOUT,
     ) -> AsyncIterator[IdempotentRun]:
-        """Claim ``key`` in a committed transaction of its own, then run the caller's phases."""
-        async with database.sessionmaker() as session, session.begin():
+        """Claim ``key`` in a committed transaction of its own, then run the caller's phases.
+
+        Every transaction runs on ``session`` (the request's), one after another: whatever the
+        session did before (the caller's authentication) is committed first, so the request
+        holds one connection at a time and none between phases."""
+        await session.commit()
+        async with session.begin():
             claimed = await _claim(
                 session, scope=scope, key=key, fingerprint=fingerprint, lock_timeout=lock_timeout
             )
-        run = cls(database, claimed)
+        run = cls(session, claimed)
         if run.response is not None:
             yield run
             return
@@ -323,29 +342,37 @@ class IdempotentRun:
 
     async def phase(self, phase: Phase) -> None:
         """Run ``phase`` in its own transaction and commit it with the new recovery point (or
-        the final response), only if this run still holds the key."""
-        async with self._database.sessionmaker() as session, session.begin():
-            outcome = await phase(session)
-            if isinstance(outcome, StoredResponse):
-                values: dict[str, Any] = {
-                    "recovery_point": FINISHED,
-                    "response_status": outcome.status,
-                    "response_body": outcome.body,
-                    "locked_at": None,
-                }
-                data = self.data
-            else:
-                data = {**self.data, **outcome.data}
-                values = {"recovery_point": outcome.name, "recovery_data": data}
-            await self._update(session, values)
+        the final response), only if this run still holds the key. A deadlock or
+        serialization failure rolls the phase back whole; it is then run again."""
+        for attempt in range(1, PHASE_ATTEMPTS + 1):
+            try:
+                async with self._session.begin():
+                    outcome = await phase(self._session)
+                    if isinstance(outcome, StoredResponse):
+                        values: dict[str, Any] = {
+                            "recovery_point": FINISHED,
+                            "response_status": outcome.status,
+                            "response_body": outcome.body,
+                            "locked_at": None,
+                        }
+                        data = self.data
+                    else:
+                        data = {**self.data, **outcome.data}
+                        values = {"recovery_point": outcome.name, "recovery_data": data}
+                    await self._update(values)
+                break
+            except DBAPIError as error:
+                if not is_transient(error) or attempt == PHASE_ATTEMPTS:
+                    raise
+                event("idempotency.phase_retried", idempotency_key_id=self._id, attempt=attempt)
         self.data = data
         self.recovery_point = str(values["recovery_point"])
         if isinstance(outcome, StoredResponse):
             self.response = outcome
         event("idempotency.phase", idempotency_key_id=self._id, recovery_point=self.recovery_point)
 
-    async def _update(self, session: AsyncSession, values: dict[str, Any]) -> None:
-        result = await session.execute(
+    async def _update(self, values: dict[str, Any]) -> None:
+        result = await self._session.execute(
             update(IdempotencyKey)
             .where(
                 col(IdempotencyKey.id) == self._id,
@@ -359,26 +386,50 @@ class IdempotentRun:
             raise IdempotencyKeyInUse()
 
     async def _store(self, response: StoredResponse) -> None:
-        async with self._database.sessionmaker() as session, session.begin():
+        await self._session.rollback()  # whatever the failed phase left open
+        async with self._session.begin():
             await self._update(
-                session,
                 {
                     "recovery_point": FINISHED,
                     "response_status": response.status,
                     "response_body": response.body,
                     "locked_at": None,
-                },
+                }
             )
         self.response = response
 
     async def _release(self) -> None:
         try:
-            async with self._database.sessionmaker() as session, session.begin():
-                await self._update(session, {"locked_at": None})
+            await self._session.rollback()
+            async with self._session.begin():
+                await self._update({"locked_at": None})
         except IdempotencyKeyInUse:
             pass  # already taken over by a later run; nothing of ours to release
         except Exception:  # the lock times out by itself; never hide the original error
             event("idempotency.release_failed", idempotency_key_id=self._id)
+
+
+def _recovery_data_holds(data: Mapping[str, str]) -> ColumnElement[bool]:
+    # Containment, so the GIN index on recovery_data serves it.
+    return col(IdempotencyKey.recovery_data).op("@>")(cast(dict(data), JSONB))
+
+
+async def is_held(
+    session: AsyncSession,
+    *,
+    recovery_data: Mapping[str, str],
+    lock_timeout: timedelta = DEFAULT_LOCK_TIMEOUT,
+) -> bool:
+    """Whether a request whose recovery data holds ``recovery_data`` is running now."""
+    held = await session.execute(
+        select(col(IdempotencyKey.id))
+        .where(
+            _recovery_data_holds(recovery_data),
+            col(IdempotencyKey.locked_at) > utcnow() - lock_timeout,
+        )
+        .limit(1)
+    )
+    return held.first() is not None
 
 
 async def finish_abandoned(
@@ -396,18 +447,14 @@ async def finish_abandoned(
 
     The rows are locked first, as ``_claim`` locks them: a retry that claims the key before this
     transaction is seen holding it; one that claims it after finds it finished."""
-    matching = [
-        col(IdempotencyKey.recovery_point) == recovery_point,
-        *(
-            col(IdempotencyKey.recovery_data).op("->>")(name) == value
-            for name, value in data.items()
-        ),
-    ]
     rows = (
         (
             await session.execute(
                 select(IdempotencyKey)
-                .where(*matching)
+                .where(
+                    col(IdempotencyKey.recovery_point) == recovery_point,
+                    _recovery_data_holds(data),
+                )
                 .with_for_update()
                 .execution_options(populate_existing=True)
             )
@@ -453,6 +500,7 @@ __all__ = [
     "StoredResponse",
     "finish_abandoned",
     "idempotency_scope",
+    "is_held",
     "purge_expired_keys",
     "request_fingerprint",
 ]

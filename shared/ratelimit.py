@@ -1,82 +1,159 @@
 """Attempt limits kept in PostgreSQL, so every API process sees the same counts.
 
-Keys name an account, organisation, national-ID hash or approval code — never a client
-address alone (a dealer's walk-in customers share one).
+Each key (an account, organisation, national-ID hash or approval code — never a client address
+alone: a dealer's walk-in customers share one) has one counter row. Counting an attempt is one
+atomic statement, ``INSERT … ON CONFLICT DO UPDATE … RETURNING``: it starts a window at the
+first attempt, adds one within it and returns the count, so racing attempts each see a
+different count and no two slip under a limit together. Nothing takes turns beyond that
+statement's row lock, held until the counting transaction commits.
+
+- ``consume``: every attempt counts (applications: each may cost a bureau pull);
+- ``reserve``: a strict limit on failures (guessing one approval code): the attempt counts as a
+  failure before it is compared and is taken back on success;
+- ``ensure_below`` + ``record_failure``: a limit on failures that never holds successful
+  attempts back (a busy dealer's look-ups).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import BigInteger, Column, Index, String, func, select, text
+from sqlalchemy import Column, DateTime, Integer, String, delete, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
-from shared.db import Database, created_now, utcnow
 from shared.errors import TooManyRequests
 
 
-class RateLimitEvent(SQLModel, table=True):
-    __tablename__ = "rate_limit_events"
-    __table_args__ = (Index("ix_rate_limit_events_key_occurred_at", "key", "occurred_at"),)
+class RateLimitCounter(SQLModel, table=True):
+    __tablename__ = "rate_limit_counters"
 
-    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
-    key: str = Field(sa_column=Column(String(200), nullable=False))
-    occurred_at: datetime = created_now()
-
-
-async def recent_count(session: AsyncSession, key: str, window: timedelta) -> int:
-    statement = select(func.count()).where(
-        col(RateLimitEvent.key) == key, col(RateLimitEvent.occurred_at) > utcnow() - window
-    )
-    return int((await session.execute(statement)).scalar_one())
+    key: str = Field(sa_column=Column(String(200), primary_key=True))
+    window_started_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    count: int = Field(sa_column=Column(Integer, nullable=False))
 
 
-async def serialize(session: AsyncSession, *keys: str) -> None:
-    """Hold transaction-scoped advisory locks on ``keys`` (in a fixed order, so two callers
-    cannot deadlock): attempts against the same key then check, act and count one at a time,
-    so racing requests cannot all slip under a limit. Released when the transaction ends."""
-    for key in sorted(set(keys)):
-        await session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
-        )
+_COUNT = text(
+    """
+    INSERT INTO rate_limit_counters AS c (key, window_started_at, count)
+    VALUES (:key, now(), 1)
+    ON CONFLICT (key) DO UPDATE SET
+        count = CASE WHEN c.window_started_at <= now() - make_interval(secs => :seconds)
+                     THEN 1 ELSE c.count + 1 END,
+        window_started_at = CASE
+            WHEN c.window_started_at <= now() - make_interval(secs => :seconds)
+            THEN now() ELSE c.window_started_at END
+    RETURNING count,
+        EXTRACT(EPOCH FROM window_started_at + make_interval(secs => :seconds) - now())
+    """
+)
+_RELEASE = text(
+    """
+    UPDATE rate_limit_counters SET count = GREATEST(count - 1, 0)
+    WHERE key = :key AND window_started_at > now() - make_interval(secs => :seconds)
+    """
+)
+
+
+async def _count(session: AsyncSession, key: str, window: timedelta) -> tuple[int, int]:
+    """Add one attempt to ``key``'s window; the count so far and the seconds the window has left."""
+    row = (await session.execute(_COUNT, {"key": key, "seconds": window.total_seconds()})).one()
+    return int(row[0]), max(math.ceil(row[1]), 1)
 
 
 async def consume(
     session: AsyncSession, key: str, *, limit: int, window: timedelta, message: str | None = None
 ) -> None:
-    """Count one attempt against ``key``; TooManyRequests once ``limit`` fall in ``window``.
+    """Count one attempt against ``key`` in the caller's transaction; TooManyRequests when it is
+    beyond ``limit`` within ``window`` (the refused attempt rolls back with the request)."""
+    count, seconds_left = await _count(session, key, window)
+    if count > limit:
+        raise TooManyRequests(message, retry_after=seconds_left)
 
-    The key is serialized, so count-then-insert is atomic across processes.
-    """
-    await serialize(session, key)
-    if await recent_count(session, key, window) >= limit:
-        raise TooManyRequests(message, retry_after=int(window.total_seconds()))
-    session.add(RateLimitEvent(key=key))
-    await session.flush()
+
+@dataclass(frozen=True)
+class Reservation:
+    """Attempts counted ahead of the outcome (see ``reserve``)."""
+
+    keys: tuple[str, ...]
+    window: timedelta
+
+    async def release(self, session: AsyncSession) -> None:
+        """The attempt succeeded: take it back off every counter and commit at once, so the
+        counter rows are held only for that moment and nothing the request does next (a quote
+        refused, a rollback) can turn the success back into a failure."""
+        for key in self.keys:
+            await session.execute(_RELEASE, {"key": key, "seconds": self.window.total_seconds()})
+        await session.commit()
+
+
+async def reserve(
+    session: AsyncSession,
+    key: str,
+    *,
+    limit: int,
+    window: timedelta,
+    message: str | None = None,
+) -> Reservation:
+    """For a strict limit on *failed* attempts: count this attempt as a failure before its
+    outcome is known and commit that at once, so it survives the request's rollback and racing
+    guesses can never all be compared; ``release`` it when the attempt succeeds.
+    TooManyRequests (with nothing counted) when the key already holds its limit. Successes in
+    flight count too, so keep it to keys that see little concurrency (one approval code).
+
+    Commits the session: call it before the work it guards, outside any phase."""
+    try:
+        count, seconds_left = await _count(session, key, window)
+        if count > limit:
+            raise TooManyRequests(message, retry_after=seconds_left)
+    except BaseException:
+        await session.rollback()
+        raise
+    await session.commit()
+    return Reservation((key,), window)
 
 
 async def ensure_below(
     session: AsyncSession,
-    limits: Mapping[str, int],
+    key: str,
     *,
+    limit: int,
     window: timedelta,
     message: str | None = None,
 ) -> None:
-    """TooManyRequests when any key already has its limit of attempts within ``window``.
+    """TooManyRequests when ``key`` already counts ``limit`` failures in its window; a plain
+    read, so concurrent attempts never wait on each other. Failures racing past it are
+    bounded by the requests in flight; pair it with ``reserve`` where that matters."""
+    row = (
+        await session.execute(
+            text(
+                "SELECT count, EXTRACT(EPOCH FROM window_started_at"
+                " + make_interval(secs => :seconds) - now())"
+                " FROM rate_limit_counters WHERE key = :key"
+                " AND window_started_at > now() - make_interval(secs => :seconds)"
+            ),
+            {"key": key, "seconds": window.total_seconds()},
+        )
+    ).first()
+    if row is not None and row[0] >= limit:
+        raise TooManyRequests(message, retry_after=max(math.ceil(row[1]), 1))
 
-    The keys are serialized first and stay locked until the caller's transaction ends, so
-    racing attempts take turns: each sees the failures recorded (``record_failure``) by the
-    ones before it.
-    """
-    await serialize(session, *limits)
-    for key, limit in limits.items():
-        if await recent_count(session, key, window) >= limit:
-            raise TooManyRequests(message, retry_after=int(window.total_seconds()))
+
+async def record_failure(session: AsyncSession, key: str, *, window: timedelta) -> None:
+    """Count a failed attempt against ``key`` and commit it at once, so the request's own
+    rollback (it is about to refuse) keeps it."""
+    await session.rollback()
+    await _count(session, key, window)
+    await session.commit()
 
 
-async def record_failure(database: Database, key: str) -> None:
-    """Count a failed attempt in a transaction of its own, so the request's rollback keeps it."""
-    async with database.sessionmaker() as session, session.begin():
-        session.add(RateLimitEvent(key=key))
+async def purge_expired(session: AsyncSession, *, older_than: datetime) -> int:
+    """Delete counters whose window started before ``older_than`` (the daily job)."""
+    result = await session.execute(
+        delete(RateLimitCounter)
+        .where(col(RateLimitCounter.window_started_at) < older_than)
+        .returning(col(RateLimitCounter.key))
+    )
+    return len(result.all())

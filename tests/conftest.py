@@ -140,7 +140,7 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 async def committed_database(server_url: str, template_database: str) -> AsyncIterator[Database]:
     """A database of this test's own, committed for real: for races, crashes and jobs."""
     name = await create_database(server_url, template=template_database)
-    own = Database.from_url(database_url(server_url, name), pool_size=20, max_overflow=40)
+    own = Database.from_url(database_url(server_url, name), pool_size=10)
     yield own
     await own.dispose()
     await drop_database(server_url, name)

@@ -12,8 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.applications.bureau import sandbox_clean_national_id
 from pricing import DEFAULT_POLICY, SUB_GRADES, benchmark_rate
+from shared.db import Database
+from shared.identity.models import User, UserKind
+from shared.identity.security import issue_access_token
 from shared.identity.service import create_or_reset_admin
 from shared.identity.uscc import uscc_check_character
+from shared.settings import get_settings
 
 Headers = dict[str, str]
 _sequence = itertools.count(1)
@@ -173,3 +177,25 @@ def error_fields(response: httpx.Response) -> set[str]:
     """The request fields a 422 names: pydantic's ``fields`` list or a domain error's ``field``."""
     error = response.json()["error"]
     return {f["field"] for f in error.get("fields", [])} | {error.get("field")} - {None}
+
+
+async def direct_buyers(database: Database, count: int) -> list[tuple[Headers, str]]:
+    """Buyer accounts written straight to the database (argon2 is deliberately slow, and not
+    what load tests are about): each one's bearer header and phone."""
+    users = [
+        User(
+            email=unique_email("buyer"),
+            full_name="张三",
+            phone=f"139{next(_sequence) % 10**8:08d}",
+            kind=UserKind.buyer,
+        )
+        for _ in range(count)
+    ]
+    async with database.sessionmaker() as session, session.begin():
+        session.add_all(users)
+    secret = get_settings().resolved_secret_key()
+    tokens = [issue_access_token(u.id, master_secret=secret, minutes=60) for u in users]
+    return [
+        ({"Authorization": f"Bearer {token}"}, str(user.phone))
+        for token, user in zip(tokens, users, strict=True)
+    ]

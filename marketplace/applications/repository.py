@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -25,6 +25,7 @@ async def get(
         statement = statement.where(col(Application.buyer_id) == buyer_id)
     if for_update:
         statement = statement.with_for_update()
+    statement = statement.execution_options(populate_existing=True)
     return (await session.execute(statement)).scalar_one_or_none()
 
 
@@ -55,11 +56,22 @@ async def recent_report(
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def lock_pending(session: AsyncSession, limit: int) -> Sequence[Application]:
-    """Pending applications nobody else is retrying right now (SKIP LOCKED)."""
+async def lock_undecided(
+    session: AsyncSession, *, submitted_before: datetime, limit: int
+) -> Sequence[Application]:
+    """Applications waiting for the bureau, and those still ``submitted`` since before
+    ``submitted_before``, that nobody else is retrying right now (SKIP LOCKED)."""
     statement = (
         select(Application)
-        .where(col(Application.status) == ApplicationStatus.pending_bureau)
+        .where(
+            or_(
+                col(Application.status) == ApplicationStatus.pending_bureau,
+                and_(
+                    col(Application.status) == ApplicationStatus.submitted,
+                    col(Application.created_at) < submitted_before,
+                ),
+            )
+        )
         .order_by(col(Application.created_at))
         .limit(limit)
         .with_for_update(skip_locked=True)

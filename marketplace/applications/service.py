@@ -1,6 +1,11 @@
 """Applications: consent, a bureau pull (or a recent report), the pricing decision, and for an
 approval a pre-approval with offers and an advisor. A bureau outage leaves the application
-``pending_bureau``; the buyer or ``autofin jobs run`` retries it and nothing is lost."""
+``pending_bureau``; the buyer or ``autofin jobs run`` retries it and nothing is lost.
+
+A request that needs a fresh pull runs in two committed phases on its session: the application
+(limits counted, consent recorded) commits first, the bureau answers while the request holds no
+connection and no lock, then the decision commits. If the process dies in between, the
+application stays ``submitted`` and ``autofin jobs run`` decides it (``retry_pending``)."""
 
 from __future__ import annotations
 
@@ -41,15 +46,23 @@ from marketplace.policy import current_policy
 from marketplace.preapprovals import repository as preapproval_repository
 from marketplace.preapprovals import service as preapproval_service
 from pricing import Applicant, BureauFacts, decide
+from pricing.reasons import Reason
 from shared import audit, pii, ratelimit
 from shared.identity.principal import Principal
 from shared.observability import event
 
 REPORT_REUSE_WINDOW = timedelta(days=30)
+# A submission not decided within this was left by a process that died during its bureau pull.
+ABANDONED_SUBMISSION = timedelta(minutes=5)
 # Each application can cost a bureau pull, so attempts are limited per account and per person.
 APPLICATIONS_PER_BUYER_PER_DAY = 5
 APPLICATIONS_PER_PERSON_PER_DAY = 3
 WALK_INS_PER_DEALER_PER_DAY = 500
+ALREADY_ACTIVE = Reason(
+    "preapproval_already_active",
+    "This person already holds an active pre-approval.",
+    "该申请人已持有一份有效的预审批。",
+)
 CONSENT_SCOPE = (
     "credit report: repayment history, delinquencies, inquiries, utilisation, write-offs"
 )
@@ -124,8 +137,7 @@ async def submit(
         subject_id=application.id,
         after={"channel": channel, "dealer_id": str(dealer_id) if dealer_id else None},
     )
-    await _decide(session, application, bureau, now)
-    return application
+    return await _decide(session, application, bureau, now)
 
 
 async def retry(
@@ -136,22 +148,31 @@ async def retry(
     now: datetime,
 ) -> Application:
     """Retry the bureau pull of a pending application of this buyer."""
-    application = await repository.get(session, application_id, buyer_id=actor.uid, for_update=True)
+    application = await repository.get(session, application_id, buyer_id=actor.uid)
     if application is None:
         raise ApplicationNotFound()
     if application.status != ApplicationStatus.pending_bureau:
         raise AlreadyDecided()
-    await _decide(session, application, bureau, now)
-    return application
+    return await _decide(session, application, bureau, now)
 
 
 async def retry_pending(
     session: AsyncSession, bureau: CreditBureau, now: datetime, limit: int = 500
 ) -> int:
-    """The daily job: retry pending applications no one else is retrying; how many got decided."""
+    """The daily job: decide the applications waiting for the bureau, and those a dead process
+    left ``submitted``, that no one else is retrying; how many got decided. (A batch job: its
+    pulls run while it holds those applications' row locks, which is what keeps two runs apart.)
+    """
     decided = 0
-    for application in await repository.lock_pending(session, limit):
-        await _decide(session, application, bureau, now)
+    for application in await repository.lock_undecided(
+        session, submitted_before=now - ABANDONED_SUBMISSION, limit=limit
+    ):
+        report = await _recent_report(session, application, now)
+        if report is None:
+            report = await _pulled_report(
+                session, application, bureau, await _pull(bureau, application), now
+            )
+        await _record_decision(session, application, report, now)
         decided += application.status == ApplicationStatus.decided
     return decided
 
@@ -165,19 +186,56 @@ async def get_for_buyer(
     return application
 
 
-async def _bureau_facts(
+async def _decide(
     session: AsyncSession, application: Application, bureau: CreditBureau, now: datetime
+) -> Application:
+    """Decide with a recent report, or commit, pull outside any transaction, then decide under
+    the application's row lock — unless someone (a concurrent retry, the job) decided it since."""
+    report = await _recent_report(session, application, now)
+    if report is None:
+        await session.commit()  # the phase boundary: nothing is held while the bureau answers
+        facts = await _pull(bureau, application)
+        locked = await repository.get(session, application.id, for_update=True)
+        assert locked is not None
+        if locked.status == ApplicationStatus.decided:
+            return locked
+        application = locked
+        report = await _pulled_report(session, application, bureau, facts, now)
+    await _record_decision(session, application, report, now)
+    if application.reasons and application.reasons[0]["code"] == ALREADY_ACTIVE.code:
+        await session.commit()  # the refusal is the application's outcome; keep it
+        active = await preapproval_repository.active_for_person(
+            session, application.person_hash, now
+        )
+        raise _already_active(active.id if active else None)
+    return application
+
+
+async def _recent_report(
+    session: AsyncSession, application: Application, now: datetime
 ) -> BureauReport | None:
-    """A report from the last 30 days, or a fresh pull; None while the bureau is down."""
-    report = await repository.recent_report(
+    return await repository.recent_report(
         session, application.person_hash, now - REPORT_REUSE_WINDOW
     )
-    if report is not None:
-        return report
+
+
+async def _pull(bureau: CreditBureau, application: Application) -> BureauFacts | None:
+    """The bureau's facts on the applicant, or None while it is unavailable. No database."""
     try:
-        facts = await pull_with_timeout(bureau, pii.decrypt(application.national_id_encrypted))
+        return await pull_with_timeout(bureau, pii.decrypt(application.national_id_encrypted))
     except BureauUnavailable as error:
         event("bureau.unavailable", application_id=str(application.id), error=str(error))
+        return None
+
+
+async def _pulled_report(
+    session: AsyncSession,
+    application: Application,
+    bureau: CreditBureau,
+    facts: BureauFacts | None,
+    now: datetime,
+) -> BureauReport | None:
+    if facts is None:
         return None
     report = BureauReport(
         person_hash=application.person_hash,
@@ -190,12 +248,11 @@ async def _bureau_facts(
     return report
 
 
-async def _decide(
-    session: AsyncSession, application: Application, bureau: CreditBureau, now: datetime
+async def _record_decision(
+    session: AsyncSession, application: Application, report: BureauReport | None, now: datetime
 ) -> None:
     before = application.status
     application.bureau_attempts += 1
-    report = await _bureau_facts(session, application, bureau, now)
     if report is None:
         application.status = ApplicationStatus.pending_bureau
         application.decision = DecisionOutcome.pending_bureau
@@ -240,12 +297,14 @@ async def _decide(
             now=now,
         )
         if preapproval is None:
-            # Another application for this person won the race for the one active approval.
-            active = await preapproval_repository.active_for_person(
-                session, application.person_hash, now
-            )
-            raise _already_active(active.id if active else None)
-        await advisor_service.assign_advisor(session, application.buyer_id)
+            # Another application for this person won the race for the one active approval:
+            # this one is refused, and says why.
+            application.decision = DecisionOutcome.declined
+            application.grade, application.credit_limit = None, 0
+            application.reasons = [asdict(ALREADY_ACTIVE)]
+            await session.flush()
+        else:
+            await advisor_service.assign_advisor(session, application.buyer_id)
     _audit_decision(session, application, before)
     event(
         "application.decided",

@@ -1,45 +1,49 @@
-"""Settle repayments left ``processing``, which block a payoff until they settle.
+"""Settle repayments left ``processing``: nothing Stripe collected may go uncredited.
 
-A repayment stays ``processing`` when its ``payment_intent.succeeded`` (or ``payment_failed``)
-webhook never arrives, or when the process died between phase 1 (the row committed) and phase 2
-(the PaymentIntent stored) and the client never retried. This step, run with the daily jobs,
-settles them from Stripe's own record, calling Stripe outside any transaction:
+A repayment stays ``processing`` when its webhook never arrives, or when the process died
+between the request's phases and the client never retried. ``request_payment`` stores a
+PaymentIntent's id *before* confirming it, so Stripe can only have taken money on an intent
+we know of. This step, run by ``autofin jobs run``, settles every payment still ``processing``
+``STALLED_AFTER`` its creation, calling Stripe outside any transaction:
 
-- **with a PaymentIntent, older than** ``STALLED_AFTER``: the intent is retrieved; ``succeeded``
-  credits it through ``apply_succeeded_payment`` — its conditional ``processing → succeeded``
-  credits it once, whichever of this step, a late webhook or a concurrent run gets there first;
-  ``canceled`` or ``requires_payment_method`` (declined) fails it; any other status is still
-  moving and is left for Stripe's webhook or the next run.
-- **without a PaymentIntent**: Stripe may never have heard of it. The client's retry with the same
-  ``Idempotency-Key`` resumes the request and asks Stripe with the same Stripe idempotency key
-  (``loan-payment-{id}``), so within Stripe's 24 hours it gets the one intent back. After
-  ``ABANDONED_AFTER`` (a day) Stripe has forgotten that key, so a retry could charge a second time
-  anything the first attempt charged: the payment is failed (``abandoned``) to stop blocking the
-  payoff, and in the same transaction its request is given that refusal as its final answer, so a
-  late retry replays it and never reaches Stripe. A request being retried at that moment holds
-  its key; the payment is then left for the retry to finish.
+- **with a PaymentIntent**: the intent is retrieved. ``succeeded`` credits it through
+  ``apply_succeeded_payment`` (its conditional ``processing → succeeded`` credits it once,
+  whichever of this step, a late webhook or a concurrent run gets there first);
+  ``canceled`` or ``requires_payment_method`` (declined) fails it; an intent never confirmed
+  (``requires_confirmation``, ``requires_action``) whose request is not running now is
+  cancelled at Stripe — Stripe serialises that against a late confirm, so either the cancel
+  holds and the payment fails, or the confirm won and the payment is credited; ``processing``
+  is still moving and is left for the webhook or the next run.
+- **without a PaymentIntent**: Stripe never charged for it (no intent of ours was confirmed),
+  so the payment is failed (``abandoned``) to stop blocking the payoff, and in the same
+  transaction its request is given that refusal as its final answer, so a late retry replays it
+  and never reaches Stripe. A request being run at that moment holds its key; the payment is
+  then left for it to finish.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlmodel import col, select
-
-from marketplace.servicing import repayments
+from marketplace.servicing import repayments, repository
 from marketplace.servicing.exceptions import PaymentAbandoned
-from marketplace.servicing.models import LoanPayment, PaymentStatus
+from marketplace.servicing.models import LoanPayment
 from shared.db import Database, utcnow
-from shared.idempotency import StoredResponse, finish_abandoned
+from shared.idempotency import StoredResponse, finish_abandoned, is_held
 from shared.observability import event
-from shared.payments.gateway import PaymentGateway, PaymentProviderUnavailable
+from shared.payments.gateway import (
+    PaymentGateway,
+    PaymentIntent,
+    PaymentProviderUnavailable,
+    PaymentRequestRejected,
+)
 
-STALLED_AFTER = timedelta(minutes=15)
-ABANDONED_AFTER = timedelta(days=1)
+STALLED_AFTER = timedelta(minutes=2)
 BATCH_SIZE = 500
 FAILED_INTENT_STATUSES = frozenset({"canceled", "requires_payment_method"})
+UNCONFIRMED_INTENT_STATUSES = frozenset({"requires_confirmation", "requires_action"})
 ABANDONED = "abandoned"
 
 
@@ -53,64 +57,74 @@ class StalledPayments:
     left: int = 0
 
 
-async def _stalled(
-    database: Database, *, with_intent: bool, older_than: datetime, limit: int
-) -> list[LoanPayment]:
-    intent = col(LoanPayment.payment_intent_id)
-    async with database.sessionmaker() as session:
-        rows = await session.execute(
-            select(LoanPayment)
-            .where(
-                col(LoanPayment.status) == PaymentStatus.processing.value,
-                intent.is_not(None) if with_intent else intent.is_(None),
-                col(LoanPayment.created_at) < older_than,
-            )
-            .order_by(col(LoanPayment.created_at))
-            .limit(limit)
-        )
-        return list(rows.scalars().all())
-
-
 async def settle_stalled_payments(
     database: Database, gateway: PaymentGateway, *, limit: int = BATCH_SIZE
 ) -> StalledPayments:
     """Credit, fail or abandon the repayments stuck ``processing`` (see the module docstring),
     each at most once even when runs overlap. Opens its own short transactions and calls
     Stripe between them, so it must not be called inside one."""
-    now = utcnow()
     outcome = StalledPayments()
-    for payment in await _stalled(
-        database, with_intent=True, older_than=now - STALLED_AFTER, limit=limit
-    ):
-        assert payment.payment_intent_id is not None
-        try:
-            intent = await gateway.retrieve_payment_intent(payment.payment_intent_id)
-        except PaymentProviderUnavailable:
-            outcome.left += 1
+    async with database.sessionmaker() as session:
+        stalled = await repository.stalled_payments(
+            session, older_than=utcnow() - STALLED_AFTER, limit=limit
+        )
+    for payment in stalled:
+        if payment.payment_intent_id is None:
+            if await _abandon(database, payment.id):
+                outcome.abandoned += 1
+            else:
+                outcome.left += 1
             continue
-        if intent.amount != payment.amount:
-            event("loan_payment.intent_mismatch", payment_id=str(payment.id))
-            outcome.left += 1
-        elif intent.succeeded:
-            async with database.sessionmaker() as session, session.begin():
-                if await repayments.apply_succeeded_payment(session, payment.id):
-                    outcome.credited += 1
-        elif intent.status in FAILED_INTENT_STATUSES:
-            async with database.sessionmaker() as session, session.begin():
-                if await repayments.mark_payment_failed(
-                    session, payment.id, failure_code=intent.status
-                ):
-                    outcome.failed += 1
-        else:
-            outcome.left += 1
-    for payment in await _stalled(
-        database, with_intent=False, older_than=now - ABANDONED_AFTER, limit=limit
-    ):
-        if await _abandon(database, payment.id):
-            outcome.abandoned += 1
+        try:
+            settled = await _settle_from_stripe(
+                database, gateway, payment, payment.payment_intent_id
+            )
+        except PaymentProviderUnavailable:
+            settled = None
+        if settled == "credited":
+            outcome.credited += 1
+        elif settled == "failed":
+            outcome.failed += 1
         else:
             outcome.left += 1
     return outcome
+
+
+async def _settle_from_stripe(
+    database: Database, gateway: PaymentGateway, payment: LoanPayment, intent_id: str
+) -> str | None:
+    """``credited``, ``failed``, or None (still moving, settled meanwhile, or in use)."""
+    intent = await gateway.retrieve_payment_intent(intent_id)
+    if intent.amount != payment.amount:
+        event("loan_payment.intent_mismatch", payment_id=str(payment.id))
+        return None
+    if intent.status in UNCONFIRMED_INTENT_STATUSES:
+        async with database.sessionmaker() as session:
+            if await is_held(session, recovery_data={"payment_id": str(payment.id)}):
+                return None  # its request is running now: let it confirm or fail the intent
+        intent = await _cancel_unconfirmed(gateway, payment.id, intent)
+    async with database.sessionmaker() as session, session.begin():
+        if intent.succeeded:
+            credited = await repayments.apply_succeeded_payment(session, payment.id)
+            return "credited" if credited else None
+        if intent.status in FAILED_INTENT_STATUSES:
+            failed = await repayments.mark_payment_failed(
+                session, payment.id, failure_code=intent.status
+            )
+            return "failed" if failed else None
+    return None
+
+
+async def _cancel_unconfirmed(
+    gateway: PaymentGateway, payment_id: uuid.UUID, intent: PaymentIntent
+) -> PaymentIntent:
+    """Cancel an intent nobody confirmed, so nobody can; Stripe's final word on it."""
+    try:
+        return await gateway.cancel_payment_intent(
+            intent.id, idempotency_key=f"loan-payment-{payment_id}-cancel"
+        )
+    except PaymentRequestRejected:  # confirmed meanwhile: see what it became
+        return await gateway.retrieve_payment_intent(intent.id)
 
 
 class _RetryInProgress(Exception):
@@ -118,13 +132,13 @@ class _RetryInProgress(Exception):
 
 
 async def _abandon(database: Database, payment_id: uuid.UUID) -> bool:
-    """Fail a payment Stripe never answered for and finish its request with that refusal, in
-    one transaction; False if it settled meanwhile or its request is being retried now."""
+    """Fail a payment Stripe was never asked to charge and finish its request with that
+    refusal, in one transaction; False if it settled meanwhile or its request is running."""
     refusal = PaymentAbandoned()
     try:
         async with database.sessionmaker() as session, session.begin():
-            # Conditional: still processing and still without an intent (a retry's phase 2
-            # may have stored one since); the payment row first, as that phase 2 locks it.
+            # Conditional: still processing and still without an intent (a retry may have
+            # stored one since).
             if not await repayments.mark_payment_failed(
                 session, payment_id, failure_code=ABANDONED, without_intent=True
             ):

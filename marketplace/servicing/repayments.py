@@ -1,11 +1,12 @@
 """Repayments: saving the buyer's card, charging it, and crediting what Stripe collected.
 
-A repayment runs as atomic phases (``shared.idempotency.IdempotentRun``): phase 1 commits a
-``loan_payments`` row ``processing`` with its amount; the PaymentIntent is created outside any
-transaction with a Stripe idempotency key made from that row's id; phase 2 stores the intent.
-It is credited by ``apply_succeeded_payment``, from the ``payment_intent.succeeded`` webhook or
-from phase 2 when Stripe already answered ``succeeded`` — whichever comes first: the payment's
-conditional ``processing → succeeded`` lets exactly one of them credit it.
+A repayment runs as atomic phases (``request_payment``; the phase mechanics are explained once,
+in ``shared.idempotency``). It is credited by ``apply_succeeded_payment`` — from the
+``payment_intent.succeeded`` webhook, from the request's last phase when Stripe already answered
+``succeeded``, or from the reconciliation — whichever comes first: the payment's conditional
+``processing → succeeded`` lets exactly one of them credit it. Every transaction here locks the
+loan before its payments and instalments (``repository.lock_loan_of_payment``), so repayments
+and webhooks of one loan queue behind each other instead of deadlocking.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.servicing import ledger, repository, service
@@ -38,7 +38,7 @@ from marketplace.servicing.models import (
     PaymentStatus,
 )
 from shared import audit
-from shared.db import Database, utcnow
+from shared.db import utcnow
 from shared.idempotency import (
     STARTED,
     IdempotentRun,
@@ -54,6 +54,7 @@ from shared.payments.gateway import PaymentDeclined, PaymentGateway, SavedPaymen
 
 REPAYMENT_PURPOSE = "repayment"
 PAYMENT_CREATED = "payment_created"
+INTENT_STORED = "intent_stored"
 
 
 def today() -> date:
@@ -64,45 +65,40 @@ def today() -> date:
 
 
 async def save_payment_method(
-    database: Database, gateway: PaymentGateway, buyer: Principal, payment_method_id: str
+    session: AsyncSession, gateway: PaymentGateway, buyer: Principal, payment_method_id: str
 ) -> SavedPaymentMethod:
     """Attach a card to the buyer's Stripe customer (created once) as the repayment default.
 
-    Stripe is called outside any transaction; each write commits on its own."""
+    Stripe is called outside any transaction: the request's session commits before each call
+    and each write commits on its own."""
     buyer_id = buyer.uid
-    async with database.sessionmaker() as session:
-        profile = await repository.get_profile(session, buyer_id)
+    profile = await repository.get_profile(session, buyer_id)
+    await session.commit()
     if profile is None:
         customer = await gateway.create_customer(
             idempotency_key=f"buyer-{buyer_id}-customer", metadata={"buyer_id": str(buyer_id)}
         )
-        async with database.sessionmaker() as session, session.begin():
-            # A concurrent first save may have won; its customer is the buyer's from now on.
-            await session.execute(
-                insert(PaymentProfile)
-                .values(buyer_id=buyer_id, stripe_customer_id=customer.id)
-                .on_conflict_do_nothing(index_elements=["buyer_id"])
-            )
-            profile = await repository.get_profile(session, buyer_id)
-        assert profile is not None
+        # A concurrent first save may have won; its customer is the buyer's from now on.
+        profile = await repository.add_profile(session, buyer_id, customer.id)
+        await session.commit()
     saved = await gateway.attach_payment_method(
         customer_id=profile.stripe_customer_id, payment_method_id=payment_method_id
     )
-    async with database.sessionmaker() as session, session.begin():
-        stored = await repository.get_profile(session, buyer_id)
-        assert stored is not None
-        stored.payment_method_id = saved.id
-        stored.card_brand = saved.card_brand
-        stored.card_last4 = saved.card_last4
-        stored.updated_at = utcnow()
-        audit.record(
-            session,
-            actor=buyer,
-            action="payment_method.saved",
-            subject_type="buyer",
-            subject_id=buyer_id,
-            after={"payment_method_id": saved.id},
-        )
+    await repository.set_default_card(
+        session,
+        buyer_id,
+        payment_method_id=saved.id,
+        card_brand=saved.card_brand,
+        card_last4=saved.card_last4,
+    )
+    audit.record(
+        session,
+        actor=buyer,
+        action="payment_method.saved",
+        subject_type="buyer",
+        subject_id=buyer_id,
+        after={"payment_method_id": saved.id},
+    )
     event("payment_method.saved", buyer_id=str(buyer_id))
     return saved
 
@@ -186,7 +182,7 @@ async def start_payment(
 
 
 async def request_payment(
-    database: Database,
+    session: AsyncSession,
     gateway: PaymentGateway,
     buyer: Principal,
     loan_id: uuid.UUID,
@@ -196,18 +192,29 @@ async def request_payment(
     path: str,
 ) -> tuple[StoredResponse, bool]:
     """Charge the buyer's saved card for a repayment, in atomic phases, replayable by key;
-    the answer, and whether it is a replay of an earlier request's."""
+    the answer, and whether it is a replay of an earlier request's.
+
+    1. *payment_created* — the ``processing`` payment row, its amount fixed under the loan's lock;
+    2. Stripe creates the PaymentIntent **unconfirmed** (key ``loan-payment-{id}``);
+    3. *intent_stored* — its id on the payment: from here on we know of every intent that can
+       take money, so the reconciliation can always settle it from Stripe's record;
+    4. Stripe confirms it (key ``loan-payment-{id}-confirm``), charging the card;
+    5. the answer, crediting at once if Stripe already collected it.
+
+    A crash between 2 and 3 leaves an intent nobody confirmed (no money moved) and a payment
+    without one, which the reconciliation abandons; a crash after 4 leaves the charge on a
+    stored intent, credited by the webhook or the reconciliation."""
     body = {"installments": request.installments, "payoff": request.payoff}
     async with IdempotentRun.begin(
-        database,
+        session,
         scope=idempotency_scope(buyer),
         key=idempotency_key,
         fingerprint=request_fingerprint("POST", path, body),
     ) as run:
         if run.response is None and run.recovery_point == STARTED:
 
-            async def create(session: AsyncSession) -> RecoveryPoint:
-                payment, profile = await start_payment(session, buyer, loan_id, request)
+            async def create(tx: AsyncSession) -> RecoveryPoint:
+                payment, profile = await start_payment(tx, buyer, loan_id, request)
                 return RecoveryPoint(
                     PAYMENT_CREATED,
                     {
@@ -221,20 +228,28 @@ async def request_payment(
             await run.phase(create)
         if run.response is None and run.recovery_point == PAYMENT_CREATED:
             payment_id = uuid.UUID(run.data["payment_id"])
-            amount = int(run.data["amount"])
+            created = await gateway.create_payment_intent(
+                amount=int(run.data["amount"]),
+                idempotency_key=f"loan-payment-{payment_id}",
+                metadata={
+                    "purpose": REPAYMENT_PURPOSE,
+                    "loan_id": str(loan_id),
+                    "payment_id": str(payment_id),
+                },
+                customer_id=str(run.data["customer_id"]),
+                payment_method_id=str(run.data["payment_method_id"]),
+            )
+
+            async def store_intent(tx: AsyncSession) -> RecoveryPoint:
+                await repository.store_payment_intent(tx, payment_id, created.id)
+                return RecoveryPoint(INTENT_STORED, {"payment_intent_id": created.id})
+
+            await run.phase(store_intent)
+        if run.response is None and run.recovery_point == INTENT_STORED:
+            payment_id, intent_id = uuid.UUID(run.data["payment_id"]), run.data["payment_intent_id"]
             try:
-                intent = await gateway.create_payment_intent(
-                    amount=amount,
-                    idempotency_key=f"loan-payment-{payment_id}",
-                    metadata={
-                        "purpose": REPAYMENT_PURPOSE,
-                        "loan_id": str(loan_id),
-                        "payment_id": str(payment_id),
-                    },
-                    customer_id=str(run.data["customer_id"]),
-                    payment_method_id=str(run.data["payment_method_id"]),
-                    confirm=True,
-                    off_session=True,
+                intent = await gateway.confirm_payment_intent(
+                    intent_id, idempotency_key=f"loan-payment-{payment_id}-confirm"
                 )
             except PaymentDeclined as exc:
                 # A decline is the request's answer: the payment is failed, the refusal stored.
@@ -242,42 +257,30 @@ async def request_payment(
                 assert run.response is not None
                 return run.response, False
 
-            async def store(session: AsyncSession) -> StoredResponse:
-                await record_intent(session, payment_id, intent.id, succeeded=intent.succeeded)
+            async def answer(tx: AsyncSession) -> StoredResponse:
+                if intent.succeeded:
+                    await apply_succeeded_payment(tx, payment_id)
                 return StoredResponse(
                     201,
                     {
                         "payment_id": str(payment_id),
                         "payment_intent_id": intent.id,
-                        "amount": amount,
+                        "amount": intent.amount,
                         "status": intent.status,
                     },
                 )
 
-            await run.phase(store)
+            await run.phase(answer)
     assert run.response is not None
     return run.response, run.replayed
 
 
 def _declined(payment_id: uuid.UUID, declined: PaymentDeclined) -> Phase:
-    async def phase(session: AsyncSession) -> StoredResponse:
-        await mark_payment_failed(session, payment_id, failure_code=declined.code)
+    async def phase(tx: AsyncSession) -> StoredResponse:
+        await mark_payment_failed(tx, payment_id, failure_code=declined.code)
         return StoredResponse(declined.status_code, declined.body())
 
     return phase
-
-
-async def record_intent(
-    session: AsyncSession, payment_id: uuid.UUID, payment_intent_id: str, *, succeeded: bool
-) -> None:
-    """Phase 2: remember the intent; credit it now if Stripe already collected it."""
-    payment = await repository.get_payment(session, payment_id)
-    assert payment is not None
-    if payment.payment_intent_id is None:
-        payment.payment_intent_id = payment_intent_id
-        await session.flush()
-    if succeeded:
-        await apply_succeeded_payment(session, payment_id)
 
 
 # -- crediting -------------------------------------------------------------------------------
@@ -292,6 +295,7 @@ async def mark_payment_failed(
 ) -> bool:
     """``processing → failed`` once (and, with ``without_intent``, only if no PaymentIntent was
     stored for it); False if it was already settled."""
+    await repository.lock_loan_of_payment(session, payment_id)
     payment = await repository.settle_payment(
         session,
         payment_id,
@@ -320,13 +324,12 @@ async def apply_succeeded_payment(
 
     Fees of the oldest unpaid instalment first, then that instalment, then the next; a payoff
     that covers everything closes the loan."""
-    payment = await repository.settle_payment(session, payment_id, new=PaymentStatus.succeeded)
-    if payment is None:
+    loan = await repository.lock_loan_of_payment(session, payment_id)
+    payment = await repository.settle_payment(
+        session, payment_id, new=PaymentStatus.succeeded, payment_intent_id=payment_intent_id
+    )
+    if loan is None or payment is None:
         return False
-    if payment_intent_id and payment.payment_intent_id is None:
-        payment.payment_intent_id = payment_intent_id
-    loan = await repository.get_loan(session, payment.loan_id, for_update=True)
-    assert loan is not None
     rows = await repository.installments(session, loan.id, for_update=True)
     on = max(today(), loan.delinquency_as_of or loan.loan_date)
     closed = False

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -152,30 +154,77 @@ async def get_payment(
     return (await session.execute(query)).scalars().one_or_none()
 
 
+async def lock_loan_of_payment(session: AsyncSession, payment_id: uuid.UUID) -> Loan | None:
+    """Lock the loan a payment belongs to (``FOR UPDATE OF loans``), before touching the payment.
+
+    The lock order for repayments is loan → its payments → its instalments, in every
+    transaction (a request, a webhook, the reconciliation, the daily job), so two of them on one
+    loan queue behind each other instead of deadlocking."""
+    result = await session.execute(
+        select(Loan)
+        .join(LoanPayment, col(LoanPayment.loan_id) == col(Loan.id))
+        .where(col(LoanPayment.id) == payment_id)
+        .with_for_update(of=Loan)
+        .execution_options(populate_existing=True)
+    )
+    return result.scalars().one_or_none()
+
+
 async def settle_payment(
     session: AsyncSession,
     payment_id: uuid.UUID,
     *,
     new: PaymentStatus,
     without_intent: bool = False,
-    **values: Any,
+    payment_intent_id: str | None = None,
+    failure_code: str | None = None,
 ) -> LoanPayment | None:
-    """``processing → new`` once (only while it has no PaymentIntent, with ``without_intent``);
-    None if the payment was already settled."""
+    """``processing → new`` once (only while it has no PaymentIntent, with ``without_intent``),
+    recording the PaymentIntent that settled it if none was stored; None if the payment was
+    already settled. Call it with the loan locked (``lock_loan_of_payment``)."""
     conditions = [
         col(LoanPayment.id) == payment_id,
         col(LoanPayment.status) == PaymentStatus.processing.value,
     ]
     if without_intent:
         conditions.append(col(LoanPayment.payment_intent_id).is_(None))
+    values: dict[str, Any] = {"status": new.value, "settled_at": utcnow()}
+    if failure_code is not None:
+        values["failure_code"] = failure_code
+    if payment_intent_id is not None:
+        values["payment_intent_id"] = func.coalesce(
+            col(LoanPayment.payment_intent_id), payment_intent_id
+        )
     result = await session.execute(
         update(LoanPayment)
         .where(*conditions)
-        .values(status=new.value, settled_at=utcnow(), **values)
+        .values(**values)
         .returning(LoanPayment)
         .execution_options(populate_existing=True)
     )
     return result.scalars().one_or_none()
+
+
+async def store_payment_intent(
+    session: AsyncSession, payment_id: uuid.UUID, payment_intent_id: str
+) -> bool:
+    """Remember the PaymentIntent created for a payment still ``processing`` that has none (a
+    retry stores the same one again); False if the payment settled or holds another."""
+    await lock_loan_of_payment(session, payment_id)
+    result = await session.execute(
+        update(LoanPayment)
+        .where(
+            col(LoanPayment.id) == payment_id,
+            col(LoanPayment.status) == PaymentStatus.processing.value,
+            or_(
+                col(LoanPayment.payment_intent_id).is_(None),
+                col(LoanPayment.payment_intent_id) == payment_intent_id,
+            ),
+        )
+        .values(payment_intent_id=payment_intent_id)
+        .returning(col(LoanPayment.id))
+    )
+    return result.scalar_one_or_none() is not None
 
 
 async def processing_payments(session: AsyncSession, loan_id: uuid.UUID) -> list[LoanPayment]:
@@ -253,3 +302,54 @@ async def portfolio_groups(
         (str(grade), str(status), str(bucket), bool(guaranteed), int(count), int(balance))
         for grade, status, bucket, guaranteed, count, balance in rows.all()
     ]
+
+
+async def add_profile(
+    session: AsyncSession, buyer_id: uuid.UUID, stripe_customer_id: str
+) -> PaymentProfile:
+    """The buyer's payment profile, created with this Stripe customer unless one exists."""
+    await session.execute(
+        insert(PaymentProfile)
+        .values(buyer_id=buyer_id, stripe_customer_id=stripe_customer_id)
+        .on_conflict_do_nothing(index_elements=["buyer_id"])
+    )
+    profile = await get_profile(session, buyer_id)
+    assert profile is not None
+    return profile
+
+
+async def set_default_card(
+    session: AsyncSession,
+    buyer_id: uuid.UUID,
+    *,
+    payment_method_id: str,
+    card_brand: str | None,
+    card_last4: str | None,
+) -> None:
+    """Make this card the buyer's default for repayments (only brand and last 4 are kept)."""
+    await session.execute(
+        update(PaymentProfile)
+        .where(col(PaymentProfile.buyer_id) == buyer_id)
+        .values(
+            payment_method_id=payment_method_id,
+            card_brand=card_brand,
+            card_last4=card_last4,
+            updated_at=utcnow(),
+        )
+    )
+
+
+async def stalled_payments(
+    session: AsyncSession, *, older_than: datetime, limit: int
+) -> list[LoanPayment]:
+    """Payments still ``processing`` that were created before ``older_than``, oldest first."""
+    result = await session.execute(
+        select(LoanPayment)
+        .where(
+            col(LoanPayment.status) == PaymentStatus.processing.value,
+            col(LoanPayment.created_at) < older_than,
+        )
+        .order_by(col(LoanPayment.created_at))
+        .limit(limit)
+    )
+    return list(result.scalars().all())

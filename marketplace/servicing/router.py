@@ -38,7 +38,7 @@ from marketplace.servicing.schemas import (
     PayoffPublic,
     Portfolio,
 )
-from shared.db import DatabaseDep, SessionDep
+from shared.db import SessionDep
 from shared.errors import error_responses
 from shared.idempotency import (
     IdempotencyKeyDep,
@@ -174,12 +174,12 @@ async def get_payoff(
 async def save_payment_method(
     body: PaymentMethodCreate,
     buyer: BuyerPrincipal,
-    database: DatabaseDep,
+    session: SessionDep,
     gateway: PaymentGatewayDep,
 ) -> PaymentMethodPublic:
     """Save a card as the buyer's default for repayments (only its brand and last 4 are kept)."""
     try:
-        saved = await repayments.save_payment_method(database, gateway, buyer, body.payment_method)
+        saved = await repayments.save_payment_method(session, gateway, buyer, body.payment_method)
     except PaymentRequestRejected:
         raise PaymentMethodRejected(field="payment_method") from None
     return PaymentMethodPublic(
@@ -210,14 +210,14 @@ async def pay(
     body: PaymentCreate,
     request: Request,
     buyer: BuyerPrincipal,
-    database: DatabaseDep,
+    session: SessionDep,
     gateway: PaymentGatewayDep,
     idempotency_key: IdempotencyKeyDep,
 ) -> JSONResponse:
     """Charge the saved card for the next ``installments`` or the payoff; credited when
     Stripe confirms it. Retries with the same ``Idempotency-Key`` replay the first answer."""
     response, replayed = await repayments.request_payment(
-        database,
+        session,
         gateway,
         buyer,
         loan_id,

@@ -261,6 +261,19 @@ class PaymentGateway:
         event("payment_intent.created", payment_intent_id=intent.id, status=intent.status)
         return _payment_intent(intent)
 
+    async def confirm_payment_intent(
+        self, payment_intent_id: str, *, idempotency_key: str
+    ) -> PaymentIntent:
+        """Charge a PaymentIntent created with a customer's saved card. Creating it unconfirmed,
+        storing its id, then confirming it means we know of every intent that can take money
+        (a card needing authentication comes back ``requires_action``: not charged)."""
+        with _stripe_errors("payment_intent.confirm"):
+            intent = await self.client.v1.payment_intents.confirm_async(
+                payment_intent_id, options={"idempotency_key": idempotency_key}
+            )
+        event("payment_intent.confirmed", payment_intent_id=intent.id, status=intent.status)
+        return _payment_intent(intent)
+
     async def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntent:
         with _stripe_errors("payment_intent.retrieve"):
             intent = await self.client.v1.payment_intents.retrieve_async(payment_intent_id)

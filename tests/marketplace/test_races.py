@@ -25,7 +25,11 @@ async def test_concurrent_applications_for_one_person_yield_one_active_preapprov
 
     statuses = sorted(r.status_code for r in responses)
     assert statuses.count(201) == 1, [r.text for r in responses]
-    assert all(s in (201, 409) for s in statuses)
+    # The rest are refused: 409 once the approval exists (or lost the race for it), 429 once
+    # the person's three applications a day are counted. Attempts no longer take turns, so
+    # which refusal each one gets depends on timing; never a server error.
+    assert all(s in (201, 409, 429) for s in statuses)
+    assert statuses.count(201) + statuses.count(409) <= 3  # the per-person limit held
     async with committed_database.sessionmaker() as session:
         active = await session.execute(
             select(func.count()).where(col(Preapproval.status) == "active")

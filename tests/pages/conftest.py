@@ -6,21 +6,19 @@ Without /usr/bin/chromium the page tests are skipped, unless AUTOFIN_REQUIRE_BRO
 
 from __future__ import annotations
 
-import asyncio
 import os
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from playwright.async_api import Browser, Page, async_playwright
 
 from autofin.main import create_app
 from shared.db import Database
 from shared.identity.service import create_or_reset_admin
 from tests.factories import PASSWORD, login, unique_email
+from tests.servers import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -34,26 +32,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 async def live_server(committed_database: Database) -> AsyncIterator[str]:
     """The app served over real HTTP on 127.0.0.1, on a database of this test's own."""
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(committed_database), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 (uvicorn exposes a flag, not an event)
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    async with serving(create_app(committed_database)) as url:
+        yield url
 
 
 @pytest.fixture

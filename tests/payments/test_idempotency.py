@@ -22,7 +22,7 @@ from sqlmodel import col
 
 from autofin.main import create_app
 from shared import audit
-from shared.db import Database, DatabaseDep, utcnow
+from shared.db import Database, SessionDep, utcnow
 from shared.errors import Conflict
 from shared.idempotency import (
     IdempotencyKey,
@@ -56,23 +56,23 @@ async def charge(
     body: ChargeBody,
     request: Request,
     idempotency_key: IdempotencyKeyDep,
-    database: DatabaseDep,
+    session: SessionDep,
     gateway: PaymentGatewayDep,
 ) -> JSONResponse:
     scope = "test:tenant"
     fingerprint = request_fingerprint("POST", "/test/charges", body)
     async with IdempotentRun.begin(
-        database, scope=scope, key=idempotency_key, fingerprint=fingerprint
+        session, scope=scope, key=idempotency_key, fingerprint=fingerprint
     ) as run:
         if run.response is None and run.recovery_point == "started":
 
-            async def book(session: AsyncSession) -> RecoveryPoint:
+            async def book(tx: AsyncSession) -> RecoveryPoint:
                 if body.refuse:
                     raise Conflict("The loan is already paid off.", code="loan_paid_off")
                 entry = audit.record(
-                    session, actor="system", action=BOOKED, subject_type="key", subject_id=scope
+                    tx, actor="system", action=BOOKED, subject_type="key", subject_id=scope
                 )
-                await session.flush()
+                await tx.flush()
                 return RecoveryPoint("booked", {"booking_id": entry.id})
 
             await run.phase(book)
@@ -86,7 +86,7 @@ async def charge(
                 request.app.state.crash_after_stripe = False
                 raise SimulatedCrash
 
-            async def store(session: AsyncSession) -> StoredResponse:
+            async def store(tx: AsyncSession) -> StoredResponse:
                 booking = run.data["booking_id"]
                 return StoredResponse(
                     201, {"payment_intent_id": intent.id, "amount": intent.amount, "b": booking}
@@ -187,8 +187,9 @@ async def test_a_request_still_in_flight_with_the_same_key_is_refused(
 ) -> None:
     key = f"repay-{uuid.uuid4()}"
     fingerprint = request_fingerprint("POST", "/test/charges", ChargeBody(amount=100))
-    async with IdempotentRun.begin(
-        committed_database, scope="test:tenant", key=key, fingerprint=fingerprint
+    async with (
+        committed_database.sessionmaker() as session,
+        IdempotentRun.begin(session, scope="test:tenant", key=key, fingerprint=fingerprint),
     ):
         overlapping = await http.post(
             "/test/charges", json={"amount": 100}, headers={"Idempotency-Key": key}
@@ -227,7 +228,7 @@ async def test_a_run_that_died_holding_its_lock_is_resumed_once_the_lock_times_o
     key = f"repay-{uuid.uuid4()}"
     fingerprint = request_fingerprint("POST", "/test/charges", ChargeBody(amount=700))
     abandoned = IdempotentRun.begin(
-        committed_database, scope="test:tenant", key=key, fingerprint=fingerprint
+        committed_database.sessionmaker(), scope="test:tenant", key=key, fingerprint=fingerprint
     )
     run = await abandoned.__aenter__()  # the process dies inside: the lock is never released
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -12,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +20,7 @@ from shared.payments.gateway import PaymentGateway
 from shared.payments.models import StripeEventRecord
 from shared.payments.webhooks import StripeEvent, webhook_handlers
 from tests.payments.conftest import TEST_PURPOSE, count_applied
+from tests.servers import serving
 from tests.stripe_fixtures import LocalStripe, dump, stripe_event, stripe_signature
 
 pytestmark = pytest.mark.usefixtures("counting_handler")
@@ -166,21 +165,8 @@ async def test_five_concurrent_duplicate_deliveries_in_any_order_have_one_effect
 @pytest.fixture
 async def served_app(committed_database: Database) -> AsyncIterator[str]:
     """Our app behind a real uvicorn on 127.0.0.1 (a free port), on the committed database."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(committed_database), log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
-    for _ in range(500):
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await serving
-    sock.close()
+    async with serving(create_app(committed_database)) as url:
+        yield url
 
 
 async def test_localstripe_delivers_a_payment_that_our_server_applies(
