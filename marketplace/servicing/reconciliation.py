@@ -111,6 +111,15 @@ async def _settle_from_stripe(
             failed = await repayments.mark_payment_failed(
                 session, payment.id, failure_code=intent.status
             )
+            if failed and intent.status == "canceled":
+                # We cancelled it: a late retry of its request replays that, never confirms.
+                refusal = PaymentAbandoned()
+                await finish_abandoned(
+                    session,
+                    recovery_point=repayments.INTENT_STORED,
+                    data={"payment_id": str(payment.id)},
+                    response=StoredResponse(refusal.status_code, refusal.body()),
+                )
             return "failed" if failed else None
     return None
 

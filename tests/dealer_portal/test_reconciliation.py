@@ -1,18 +1,21 @@
-"""A down payment paid after its deal was cancelled is refunded by the daily reconciliation,
-once, however many runs overlap."""
+"""The daily reconciliation settles down payments from Stripe's record, once however many runs
+overlap: one paid after its deal was cancelled is refunded; one paid while no webhook came hands
+the deal over."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlmodel import col
 
 from autofin.jobs import run_reconciliation
+from dealer_portal.models import DealerDeal
 from shared.audit import AuditEntry
-from shared.db import Database
+from shared.db import Database, utcnow
 from tests.dealer_portal.conftest import (
     StripeLikeGateway,
     approved_buyer,
@@ -84,3 +87,41 @@ async def test_a_down_payment_paid_after_cancellation_is_refunded_once_by_concur
     assert refund.payment_intent == payment_intent_id
     assert refund.amount == confirmed["down_payment"]["amount"]
     assert await audited(committed_database, "deal.down_payment_refunded", deal_id) == 1
+
+
+async def test_a_down_payment_paid_while_no_webhook_came_hands_the_deal_over_once(
+    committed_client: httpx.AsyncClient,
+    committed_app: tuple[FastAPI, StripeLikeGateway],
+    committed_database: Database,
+    localstripe: LocalStripe,
+) -> None:
+    admin = await committed_admin(committed_client, committed_database)
+    approved = await approved_buyer(committed_client, admin)
+    deal_id = await quoted_deal(committed_client, approved)
+    confirmed = (await confirm(committed_client, approved.dealer, deal_id)).json()
+    # The buyer pays while our server is down: Stripe's webhook never reaches us.
+    await pay(localstripe, confirmed["down_payment"]["payment_intent_id"])
+    gateway = committed_app[1]
+
+    early = await run_reconciliation(committed_database, gateway, progress=print)
+    async with committed_database.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(DealerDeal)
+            .where(col(DealerDeal.id) == deal_id)
+            .values(updated_at=utcnow() - timedelta(minutes=5))
+        )
+    runs = await asyncio.gather(
+        *(run_reconciliation(committed_database, gateway, progress=print) for _ in range(2))
+    )
+    deal = (
+        await committed_client.get(f"/v1/dealer/deals/{deal_id}", headers=approved.dealer)
+    ).json()
+    loan = await committed_client.get(
+        f"/v1/buyer/loans/{confirmed['loan_id']}", headers=approved.buyer
+    )
+
+    assert early["down_payments_settled"] == 0  # a webhook may still be on its way
+    assert sum(run["down_payments_settled"] for run in runs) == 1
+    assert deal["status"] == "handed_over" and deal["down_payment_status"] == "paid"
+    assert loan.json()["status"] == "active"
+    assert await audited(committed_database, "deal.handed_over", deal_id) == 1

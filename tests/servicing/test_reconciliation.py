@@ -47,6 +47,7 @@ class UnluckyGateway(PaymentGateway):
         self.created = 0
         self.answer_processing = False
         self.die_before_stripe = False
+        self.die_before_confirm = False
 
     async def create_payment_intent(self, **kwargs: Any) -> PaymentIntent:
         if self.die_before_stripe:
@@ -59,6 +60,9 @@ class UnluckyGateway(PaymentGateway):
     async def confirm_payment_intent(
         self, payment_intent_id: str, *, idempotency_key: str
     ) -> PaymentIntent:
+        if self.die_before_confirm:
+            self.die_before_confirm = False
+            raise ConnectionResetError("the process died before asking Stripe to charge")
         intent = await super().confirm_payment_intent(
             payment_intent_id, idempotency_key=idempotency_key
         )
@@ -212,3 +216,39 @@ async def test_a_repayment_stripe_never_answered_is_abandoned_and_frees_the_payo
     )
     assert payoff.status_code == 201 and payoff.json()["status"] == "succeeded", payoff.text
     assert (await loan_view(committed_client, booked))["status"] == "paid_off"
+
+
+async def test_an_intent_nobody_confirmed_is_cancelled_at_stripe_and_its_payment_failed(
+    committed_client: httpx.AsyncClient,
+    committed_database: Database,
+    gateway: UnluckyGateway,
+    localstripe: LocalStripe,
+) -> None:
+    booked = await booked_with_card(committed_client, committed_database, localstripe)
+    path = f"/v1/buyer/loans/{booked.loan_id}/payments"
+    gateway.die_before_confirm = True
+    crashed = await committed_client.post(
+        path, json={"installments": 1}, headers={**booked.buyer, "Idempotency-Key": "pay-half"}
+    )
+    assert crashed.status_code == 500
+    [stalled] = await payments_of(committed_database, booked.loan_id)
+    assert stalled.status == "processing" and stalled.payment_intent_id is not None
+
+    await backdate_payments(committed_database, booked.loan_id, timedelta(minutes=5))
+    runs = await asyncio.gather(
+        *(run_reconciliation(committed_database, gateway, progress=print) for _ in range(2))
+    )
+    retried = await committed_client.post(
+        path, json={"installments": 1}, headers={**booked.buyer, "Idempotency-Key": "pay-half"}
+    )
+
+    assert sum(run["payments_failed"] for run in runs) == 1
+    [failed] = await payments_of(committed_database, booked.loan_id)
+    assert failed.status == "failed" and failed.failure_code == "canceled"
+    intent = await localstripe.client().v1.payment_intents.retrieve_async(
+        str(stalled.payment_intent_id)
+    )
+    assert intent.status == "canceled"  # nobody can charge it now
+    assert retried.status_code == 409 and retried.json()["error"]["code"] == "payment_abandoned"
+    async with committed_database.sessionmaker() as session:
+        assert await all_loans_reconcile(session) == 1
