@@ -33,7 +33,7 @@ from shared.money import round_rate
 
 MAX_REASONS = 4
 PD_PLACES = 8
-DEFAULT_SCORECARD_FILE = "default-v1.json"
+DEFAULT_SCORECARD_FILE = "german-credit-v2.json"
 _CONTEXT = Context(prec=34)
 
 
@@ -165,6 +165,9 @@ class AttributeScore:
     points: int
     points_lost: int
     reason: Reason
+    # A value that was not given (e.g. the loan's term at pre-approval) scores in the missing
+    # bin but is no reason to tell the applicant, unless that bin says why in its own reason.
+    gives_reason: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,8 +181,8 @@ class ScoreResult:
 
     def reasons(self, limit: int = MAX_REASONS) -> tuple[Reason, ...]:
         """Return up to ``limit`` reasons, the attribute that lost the most points first (ties in
-        scorecard order); attributes in their best bin give no reason."""
-        losing = [item for item in self.attributes if item.points_lost > 0]
+        scorecard order); attributes in their best bin, or missing, give no reason."""
+        losing = [item for item in self.attributes if item.points_lost > 0 and item.gives_reason]
         ranked = sorted(losing, key=lambda item: -item.points_lost)  # sort is stable
         return tuple(item.reason for item in ranked[:limit])
 
@@ -209,6 +212,7 @@ def score_values(scorecard: Scorecard, values: Mapping[str, AttributeValue]) -> 
                 points=score_bin.points,
                 points_lost=characteristic.best_points - score_bin.points,
                 reason=score_bin.reason or characteristic.reason,
+                gives_reason=not score_bin.missing or score_bin.reason is not None,
             )
         )
     score = scorecard.base_points + sum(item.points for item in scored)
