@@ -77,12 +77,15 @@ def _section(title: str, body: str) -> str:
     return f"<section><h2>{title}</h2>{body}</section>"
 
 
-def _png(figure: Figure) -> str:
+def _png(figure: Figure, alt: str) -> str:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
     plt.close(figure)
     encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return f"<img alt='chart' src='data:image/png;base64,{encoded}'>"
+    return (
+        f"<figure><img alt='{html.escape(alt)}' src='data:image/png;base64,{encoded}'>"
+        f"<figcaption>{html.escape(alt)}</figcaption></figure>"
+    )
 
 
 def _figure_row(images: Sequence[str]) -> str:
@@ -101,7 +104,7 @@ def _roc(result: TrainingResult) -> str:
         ylabel="bads caught (true positive rate)",
     )
     axes.legend(loc="lower right")
-    return _png(figure)
+    return _png(figure, "ROC curve")
 
 
 def _ks(result: TrainingResult) -> str:
@@ -122,7 +125,7 @@ def _ks(result: TrainingResult) -> str:
         ylabel="share scoring at or below",
     )
     axes.legend(loc="lower right")
-    return _png(figure)
+    return _png(figure, "KS: cumulative score distributions of goods and bads")
 
 
 def _distributions(result: TrainingResult) -> str:
@@ -147,7 +150,7 @@ def _distributions(result: TrainingResult) -> str:
     )
     axes.set(title="Score distributions (held-out)", xlabel="score", ylabel="density")
     axes.legend()
-    return _png(figure)
+    return _png(figure, "Score distributions of goods and bads")
 
 
 def _by_grade(table: list[GradeRow], what: str, *, wide: bool = False) -> str:
@@ -188,7 +191,7 @@ def _by_grade(table: list[GradeRow], what: str, *, wide: bool = False) -> str:
         ylabel="rate",
     )
     axes.legend(fontsize=7)
-    return _png(figure)
+    return _png(figure, f"Bad rate and PD by {what}")
 
 
 def _calibration(result: TrainingResult) -> str:
@@ -205,7 +208,7 @@ def _calibration(result: TrainingResult) -> str:
         xlabel="predicted bad rate",
         ylabel="observed bad rate",
     )
-    return _png(figure)
+    return _png(figure, "Calibration: predicted against observed bad rate by decile")
 
 
 def _information_values(result: TrainingResult) -> str:
@@ -218,7 +221,7 @@ def _information_values(result: TrainingResult) -> str:
     )
     axes.axvline(0.02, color=PREDICTED, linestyle="--", linewidth=1)
     axes.set(title="Information value (grey: not in the card)", xlabel="IV")
-    return _png(figure)
+    return _png(figure, "Information value per characteristic")
 
 
 def _summary_table(metrics: dict[str, Any]) -> str:
@@ -337,4 +340,5 @@ table { border-collapse: collapse; margin: .6em 0 1.2em; font-size: .9em; }
 td, th { border: 1px solid #ddd; padding: .25em .6em; text-align: right; }
 td:first-child, th:first-child { text-align: left; }
 .figures { display: flex; flex-wrap: wrap; gap: 1em; } img { max-width: 100%; }
+figure { margin: 0; } figcaption { font-size: .8em; color: #666; text-align: center; }
 """
