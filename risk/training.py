@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -121,7 +121,7 @@ def train_scorecard(
     attributes = list(column_map.scored_attributes)
 
     progress(f"[2/{steps}] binning {len(attributes)} characteristics")
-    binning = _binning_process(attributes, options.seed).fit(x_train[attributes], y_train)
+    binning = _binning_process(attributes).fit(x_train[attributes], y_train)
     summaries, selected = _select(binning, attributes, options.min_information_value)
     if not selected:
         raise ValueError("no characteristic carries enough information to build a scorecard")
@@ -173,14 +173,15 @@ def train_scorecard(
     )  # fmt: skip
 
 
-def _binning_process(attributes: list[str], seed: int) -> BinningProcess:
+def _binning_process(attributes: list[str]) -> BinningProcess:
+    """Return optbinning's process with each attribute's known risk trend enforced (its solvers
+    are deterministic, so no seed is needed)."""
     categorical = [name for name in attributes if name in CATEGORIES]
     params: dict[str, dict[str, Any]] = {}
     for name in attributes:
         trend = KNOWLEDGE[name].trend
         if trend is not None:
             params[name] = {"monotonic_trend": trend}
-    del seed  # optbinning's solvers are deterministic; kept in the signature for clarity
     return BinningProcess(
         variable_names=attributes,
         categorical_variables=categorical,
@@ -433,8 +434,6 @@ def _metrics(
     summaries: list[CharacteristicSummary],
     options: TrainingOptions,
 ) -> dict[str, Any]:
-    from dataclasses import asdict
-
     held_out = ranking_metrics(test["score"], test["bad"])
     development = ranking_metrics(train["score"], train["bad"])
     return {
