@@ -1,4 +1,4 @@
-"""The ``autofin`` command line: serve, db upgrade, admin create, demo, jobs run."""
+"""The ``autofin`` command line: serve, db upgrade, admin create, demo, jobs run, risk."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from autofin import stripe_emulator
+from risk.cli import add_risk_commands
 from shared.settings import PLACEHOLDER_STRIPE_KEY, Settings, get_settings
 
 
@@ -198,6 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default today)"
     )
     run.set_defaults(run=cmd_jobs_run)
+
+    add_risk_commands(commands)
     return parser
 
 

@@ -4,7 +4,14 @@ price, matching and ranking. No I/O, no clock, no floats; money is int fen, rate
 The modules are described in ``pricing/README.md``; the names below are what other packages use.
 """
 
-from pricing.applicant import Applicant, BureauFacts, Housing
+from pricing.applicant import (
+    Applicant,
+    BureauFacts,
+    EmploymentType,
+    Housing,
+    LoanStructure,
+    MaritalStatus,
+)
 from pricing.credit_line import CreditLine, credit_line
 from pricing.decision import Decision, decide
 from pricing.errors import PricingInputError
@@ -16,7 +23,13 @@ from pricing.payoff import PayoffQuote, due_dates, payoff_quote
 from pricing.policy import DEFAULT_POLICY, RiskPolicy
 from pricing.products import Deal, ProductTerms, Subsidy, VehicleType
 from pricing.reasons import Reason
-from pricing.scorecard import Scorecard, default_scorecard, load_scorecard, parse_scorecard
+from pricing.scorecard import (
+    Scorecard,
+    default_scorecard,
+    load_scorecard,
+    parse_scorecard,
+    score_values,
+)
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -25,9 +38,12 @@ __all__ = [
     "BureauFacts",
     "CreditLine",
     "Deal",
+    "EmploymentType",
     "Decision",
     "Housing",
     "LoanQuote",
+    "LoanStructure",
+    "MaritalStatus",
     "MatchResult",
     "Offer",
     "PayoffQuote",
@@ -55,4 +71,5 @@ __all__ = [
     "parse_scorecard",
     "payoff_quote",
     "quote_loan",
+    "score_values",
 ]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from pricing import reasons as catalogue
-from pricing.applicant import Applicant, BureauFacts
+from pricing.applicant import UNKNOWN_STRUCTURE, Applicant, BureauFacts, LoanStructure
 from pricing.credit_line import credit_line
 from pricing.grades import grade_for_pd
 from pricing.policy import DEFAULT_POLICY, RiskPolicy
@@ -29,20 +29,37 @@ class Decision:
     benchmark_rate: Decimal | None = None
 
 
+def hard_rule_reasons(
+    policy: RiskPolicy,
+    *,
+    age: Decimal | int | None,
+    monthly_income: Decimal | int | None,
+    has_write_off: bool | None,
+) -> tuple[Reason, ...]:
+    """Return the hard rules failed (no score can outweigh these), or (); a rule fires only on
+    a value that is present, so a missing value never declines."""
+    failed: list[Reason] = []
+    if age is not None and age < policy.min_age:
+        failed.append(catalogue.with_values(catalogue.UNDER_MIN_AGE, min_age=policy.min_age))
+    if age is not None and age > policy.max_age:
+        failed.append(catalogue.with_values(catalogue.OVER_MAX_AGE, max_age=policy.max_age))
+    if has_write_off:
+        failed.append(catalogue.WRITE_OFF)
+    if monthly_income is not None and monthly_income <= 0:
+        failed.append(catalogue.NO_INCOME)
+    return tuple(failed)
+
+
 def hard_decline_reasons(
     applicant: Applicant, bureau: BureauFacts, policy: RiskPolicy
 ) -> tuple[Reason, ...]:
-    """Return the hard rules the applicant fails (no score can outweigh these), or ()."""
-    failed: list[Reason] = []
-    if applicant.age < policy.min_age:
-        failed.append(catalogue.with_values(catalogue.UNDER_MIN_AGE, min_age=policy.min_age))
-    if applicant.age > policy.max_age:
-        failed.append(catalogue.with_values(catalogue.OVER_MAX_AGE, max_age=policy.max_age))
-    if bureau.has_write_off:
-        failed.append(catalogue.WRITE_OFF)
-    if applicant.monthly_income <= 0:
-        failed.append(catalogue.NO_INCOME)
-    return tuple(failed)
+    """Return the hard rules the applicant fails, or ()."""
+    return hard_rule_reasons(
+        policy,
+        age=applicant.age,
+        monthly_income=applicant.monthly_income,
+        has_write_off=bureau.has_write_off,
+    )
 
 
 def decide(
@@ -50,14 +67,16 @@ def decide(
     bureau: BureauFacts,
     policy: RiskPolicy = DEFAULT_POLICY,
     scorecard: Scorecard | None = None,
+    structure: LoanStructure = UNKNOWN_STRUCTURE,
 ) -> Decision:
-    """Return an approval with grade and credit limit, or a decline with up to four reasons; the
-    decision always names the scorecard version it used."""
+    """Return an approval with grade and credit limit, or a decline with up to four reasons,
+    scored with ``scorecard`` (the built-in card when None); the decision always names the
+    scorecard version it used. The loan's structure is missing unless given (pre-approval)."""
     card = scorecard if scorecard is not None else default_scorecard()
     hard = hard_decline_reasons(applicant, bureau, policy)
     if hard:
         return Decision(False, None, None, None, 0, hard[:MAX_REASONS], card.version)
-    result = score_applicant(card, applicant, bureau)
+    result = score_applicant(card, applicant, bureau, structure)
     grade = grade_for_pd(result.pd, policy.grade_pd_ceilings)
     if grade is None:
         declined = (catalogue.SCORE_BELOW_CUTOFF, *result.reasons())[:MAX_REASONS]

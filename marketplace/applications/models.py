@@ -62,6 +62,12 @@ class Application(SQLModel, table=True):
     employment_months: int
     housing: str = Field(max_length=16)
     existing_monthly_debt: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # The optional profile (None = not declared; the scorecard scores it as missing).
+    marital_status: str | None = Field(default=None, max_length=16)
+    employment_type: str | None = Field(default=None, max_length=16)
+    monthly_expenses: int | None = Field(default=None, sa_column=Column(BigInteger))
+    assets: int | None = Field(default=None, sa_column=Column(BigInteger))
+    dependents: int | None = None
     consent: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
     status: ApplicationStatus = Field(
         default=ApplicationStatus.submitted, sa_column=Column(String(16), nullable=False)

@@ -12,6 +12,9 @@ from shared.schemas import RequestModel, ResponseModel
 
 NationalId = Annotated[str, StringConstraints(max_length=32), AfterValidator(normalize_national_id)]
 Fen = Annotated[int, Field(strict=True, ge=0, le=10_000_000_000)]
+EmploymentType = Literal[
+    "salaried", "civil_servant", "self_employed", "freelance", "part_time", "retired", "other"
+]
 
 
 class Consent(RequestModel):
@@ -31,6 +34,12 @@ class ApplicationCreate(RequestModel):
     housing: Literal["own", "mortgage", "rent", "family"]
     existing_monthly_debt: Fen
     consent: Consent
+    # Optional, so existing clients keep working; a missing value scores in the missing bin.
+    marital_status: Literal["single", "married", "divorced", "widowed"] | None = None
+    employment_type: EmploymentType | None = None
+    monthly_expenses: Fen | None = None
+    assets: Annotated[int, Field(strict=True, ge=0, le=10_000_000_000_000)] | None = None
+    dependents: Annotated[int, Field(strict=True, ge=0, le=20)] | None = None
 
 
 class ReasonPublic(ResponseModel):

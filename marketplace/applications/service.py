@@ -118,6 +118,11 @@ async def submit(
         employment_months=body.employment_months,
         housing=body.housing,
         existing_monthly_debt=body.existing_monthly_debt,
+        marital_status=body.marital_status,
+        employment_type=body.employment_type,
+        monthly_expenses=body.monthly_expenses,
+        assets=body.assets,
+        dependents=body.dependents,
         consent={
             "bureau_pull": True,
             "purpose": body.consent.purpose,
@@ -267,7 +272,12 @@ async def _record_decision(
         employment_months=application.employment_months,
         housing=application.housing,  # type: ignore[arg-type]  # Applicant validates it
         existing_monthly_debt=application.existing_monthly_debt,
-    )
+        marital_status=application.marital_status,  # type: ignore[arg-type]  # validated there
+        employment_type=application.employment_type,  # type: ignore[arg-type]
+        monthly_expenses=application.monthly_expenses,
+        assets=application.assets,
+        dependents=application.dependents,
+    )  # the loan's structure is unknown at pre-approval: scored as missing
     facts = facts_from_json(report.facts)
     policy = current_policy()
     decision = decide(applicant, facts, policy)

@@ -107,10 +107,34 @@ async def test_the_decision_is_stored_with_its_scorecard_version_and_inputs_hash
     stored = (
         await session.execute(select(Application).where(Application.id == application_id))
     ).scalar_one()
-    assert stored.scorecard_version == "default-v1"
+    assert stored.scorecard_version == "german-credit-v2"
     assert stored.inputs_hash and len(stored.inputs_hash) == 64
     assert stored.consent["bureau_pull"] is True and stored.consent["consented_at"]
     assert stored.national_id_encrypted and "110105" not in stored.national_id_encrypted
+
+
+async def test_the_optional_profile_is_stored_and_scored_and_leaving_it_out_still_decides(
+    client: httpx.AsyncClient, session: AsyncSession, bureau: CountingBureau
+) -> None:
+    profile = {
+        "marital_status": "married",
+        "employment_type": "civil_servant",
+        "monthly_expenses": 600_000,
+        "assets": 50_000_000,
+        "dependents": 2,
+    }
+    declared = await apply(client, await buyer_headers(client), **profile)
+    bare = await apply(client, await buyer_headers(client))
+    assert declared.status_code == bare.status_code == 201
+    assert declared.json()["decision"] == bare.json()["decision"] == "approved"
+    stored = (
+        await session.execute(select(Application).where(Application.id == declared.json()["id"]))
+    ).scalar_one()
+    assert {name: getattr(stored, name) for name in profile} == profile
+    kept = (
+        await session.execute(select(Application).where(Application.id == bare.json()["id"]))
+    ).scalar_one()
+    assert kept.assets is None and kept.marital_status is None
 
 
 async def test_without_consent_no_bureau_pull_happens(
@@ -137,6 +161,12 @@ async def test_without_consent_no_bureau_pull_happens(
         ({"monthly_income": 12.5}, "monthly_income"),
         ({"housing": "castle"}, "housing"),
         ({"grade": "A1"}, "grade"),  # server-owned
+        ({"marital_status": "complicated"}, "marital_status"),
+        ({"employment_type": "astronaut"}, "employment_type"),
+        ({"monthly_expenses": -1}, "monthly_expenses"),
+        ({"assets": "lots"}, "assets"),
+        ({"dependents": 21}, "dependents"),
+        ({"ltv": "0.8"}, "ltv"),  # the loan's structure is not the applicant's to declare
     ],
 )
 async def test_bad_applications_are_422_naming_the_field(

@@ -1,0 +1,1 @@
+"""Example maps shipped with the risk package (package data)."""
