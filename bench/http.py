@@ -41,22 +41,24 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 # This file is named like the standard library's ``http`` package, and running it puts its folder
 # first on sys.path: take that folder off, so ``import http`` (httpx, uvicorn) finds the real one.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# The seeding app in this process must sign tokens and encrypt data as the server does.
+os.environ["AUTOFIN_SECRET_KEY"] = "bench-secret-key-that-is-long-enough-0123456789"
 
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from autofin import stripe_emulator  # noqa: E402
+from autofin.main import create_app  # noqa: E402
 from bench import _seed  # noqa: E402  (sets the benchmark environment; nothing reads it on import)
 from bench.floor import ensure_table  # noqa: E402
 from marketplace.preapprovals.models import LockedOffer, Preapproval  # noqa: E402
@@ -93,10 +95,7 @@ LOAN_TERM = 12
 
 STRIPE_API_KEY = "sk_test_autofin_bench_localstripe"
 WEBHOOK_SECRET = "whsec_autofin_bench_localstripe"
-DRAIN_LIMIT_S = 30.0
-
-T = TypeVar("T")
-
+DRAIN_LIMIT_S = 10.0  # then Autofin is restarted
 
 # -- child processes -----------------------------------------------------------------------------
 
@@ -175,17 +174,6 @@ def autofin_pool(url: str) -> tuple[int, int]:
 # -- seeding -------------------------------------------------------------------------------------
 
 
-async def bounded(items: Iterable[T], work: Callable[[T], Awaitable[Any]], limit: int) -> list[Any]:
-    """``work`` over ``items``, at most ``limit`` at a time, answers in order."""
-    gate = asyncio.Semaphore(limit)
-
-    async def one(item: T) -> Any:
-        async with gate:
-            return await work(item)
-
-    return list(await asyncio.gather(*(one(item) for item in items)))
-
-
 @dataclass
 class Approved:
     headers: _seed.Headers
@@ -212,7 +200,12 @@ def fixture_count(path: str, connections: int, duration: float) -> int:
 def consuming_limit(path: str, count: int, duration: float) -> float:
     """wrk's -d for a consuming path: ample time for its fixtures at the expected rate (the
     run ends as soon as the last answer is in), bounded so that a stall cannot hang the run."""
-    return min(max(4 * duration, 3 * count / EXPECTED_RATE[path]), 45.0)
+    return min(max(3 * duration, 1.5 * count / EXPECTED_RATE[path]), 30.0)
+
+
+def stall_limit(duration: float) -> float:
+    """Seconds without a single answer after which a consuming run is stalled and cut short."""
+    return max(2 * duration, 10.0)
 
 
 async def seed(
@@ -230,7 +223,7 @@ async def seed(
     approvals_b = max(repayments, LOAN_POOL if "loan" in paths else 0)  # loans
 
     secret = _seed.BENCH_SECRET_KEY
-    database = Database.from_url(url, pool_size=4, max_overflow=4)
+    database = Database.from_url(url)
     fixtures = Fixtures()
     started = time.perf_counter()
     limits = httpx.Limits(max_connections=SEED_CONCURRENCY)
@@ -244,57 +237,65 @@ async def seed(
         people = _seed.national_ids(approvals_a + approvals_b + applications)
         buyers = await _seed.buyers(database, len(people), secret, minutes=120)
 
+        # Applications go both to the server and to an in-process app on the same database
+        # (same secret), so that seeding uses both cores.
+        local = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=create_app(database)), base_url="http://seed"
+        )
+        gate = asyncio.Semaphore(SEED_CONCURRENCY)
+
         async def apply(index: int) -> Approved:
             headers, phone = buyers[index]
             body = _seed.application_body(people[index])
-            response = await http.post("/v1/buyer/applications", json=body, headers=headers)
+            client = local if index % 3 == 2 else http
+            async with gate:
+                response = await client.post("/v1/buyer/applications", json=body, headers=headers)
             assert response.status_code == 201, response.text
             answer = response.json()
             assert answer["decision"] == "approved", answer
             return Approved(headers, phone, answer["preapproval"])
 
-        approved = await bounded(range(approvals_a + approvals_b), apply, SEED_CONCURRENCY)
+        approved = await asyncio.gather(*(apply(i) for i in range(approvals_a + approvals_b)))
+        await local.aclose()
         print(
             f"  {len(approved)} pre-approvals ({time.perf_counter() - started:.0f} s)", flush=True
         )
         fixtures.pool = approved[: min(approvals_a, APPROVAL_POOL)]
+        on_loans = approved[approvals_a:]
 
-        # Quoted deals to confirm, each on an approval of its own.
-        if confirms:
-
-            async def quote(a: Approved) -> str:
+        # Then, at once: quoted deals to confirm (each on an approval of its own), active loans
+        # booked the way confirm books them, and a saved card for each loan to repay.
+        async def quote(a: Approved) -> str:
+            async with gate:
                 return await _seed.deal(http, fixtures.dealer, a.preapproval, a.phone)
 
-            deals = await bounded(approved[:confirms], quote, SEED_CONCURRENCY)
-            for c in levels:
-                taken = counts["confirm"][c]
-                fixtures.deals[c], deals = deals[:taken], deals[taken:]
-            print(f"  {confirms} quoted deals ({time.perf_counter() - started:.0f} s)", flush=True)
-
-        # Active loans, booked the way confirm books them, with a saved card each.
-        if approvals_b:
-            on_loans = approved[approvals_a:]
-            loan_ids = await _book_loans(database, dealer_id, on_loans)
-
-            async def save_card(a: Approved) -> None:
+        async def save_card(a: Approved) -> None:
+            async with gate:
                 response = await http.post(
                     "/v1/buyer/payment-methods",
                     json={"payment_method": "pm_card_visa"},
                     headers=a.headers,
                 )
-                assert response.status_code == 201, response.text
+            assert response.status_code == 201, response.text
 
-            await bounded(on_loans[:repayments], save_card, SEED_CONCURRENCY)
-            loans = [(a.headers, loan_id) for a, loan_id in zip(on_loans, loan_ids, strict=True)]
-            fixtures.loans = loans[:LOAN_POOL]
-            for c in levels if repayments else []:
-                taken = counts["repayment"][c]
-                fixtures.repayments[c], loans = loans[:taken], loans[taken:]
-            print(
-                f"  {len(loan_ids)} active loans, {repayments} saved cards "
-                f"({time.perf_counter() - started:.0f} s)",
-                flush=True,
-            )
+        deals, loan_ids, _ = await asyncio.gather(
+            asyncio.gather(*(quote(a) for a in approved[:confirms])),
+            _book_loans(database, dealer_id, on_loans),
+            asyncio.gather(*(save_card(a) for a in on_loans[:repayments])),
+        )
+        for c in levels if confirms else []:
+            taken = counts["confirm"][c]
+            fixtures.deals[c], deals = deals[:taken], deals[taken:]
+        loans = [(a.headers, loan_id) for a, loan_id in zip(on_loans, loan_ids, strict=True)]
+        fixtures.loans = loans[:LOAN_POOL]
+        for c in levels if repayments else []:
+            taken = counts["repayment"][c]
+            fixtures.repayments[c], loans = loans[:taken], loans[taken:]
+        print(
+            f"  {confirms} quoted deals, {len(loan_ids)} active loans, {repayments} saved cards "
+            f"({time.perf_counter() - started:.0f} s)",
+            flush=True,
+        )
 
         # Fresh applicants: an account and a national ID each, never used before.
         fresh = [(buyers[i][0], people[i]) for i in range(approvals_a + approvals_b, len(people))]
@@ -449,8 +450,9 @@ class Result:
     unanswered: int
     wrk_non_2xx_or_3xx: int
     fillers: int
+    latency_samples: int = 0
+    stalled: bool = False
     ratio: float | None = None
-    note: str = ""
 
     @property
     def problems(self) -> str:
@@ -463,7 +465,12 @@ class Result:
             )
             if n
         ]
+        if self.stalled:
+            parts.insert(0, "stalled: no answer")
         return ", ".join(parts) or "0"
+
+    def latency(self, value_ms: float) -> str:
+        return f"{value_ms:,.1f} ms" if self.latency_samples > 0 else "—"
 
 
 NON_2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
@@ -478,6 +485,7 @@ def run_wrk(
     limit_s: float,
     threads: int,
     timeout_s: float,
+    stall_s: float,
     workdir: Path,
 ) -> Result:
     once = path in CONSUMING
@@ -507,10 +515,16 @@ def run_wrk(
     process = subprocess.Popen(  # noqa: S603 (wrk, with our own arguments)
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
+    stalled = False
     if once:
-        # wrk sleeps for all of -d; interrupt it as soon as every thread has had its answers.
+        # wrk sleeps for all of -d; interrupt it as soon as every thread has had its answers,
+        # or when nothing at all has been answered for a while (a stall).
         while process.poll() is None and time.time() - started < limit_s + 5:
             if len(list(marks.glob("done-*"))) == threads:
+                process.send_signal(signal.SIGINT)
+                break
+            if time.time() - started > stall_s and not any(marks.glob("answered-*")):
+                stalled = True
                 process.send_signal(signal.SIGINT)
                 break
             time.sleep(0.01)
@@ -545,10 +559,16 @@ def run_wrk(
         non_2xx=non_2xx,
         statuses=statuses,
         timeouts=int(errors["timeout"]),
-        socket_errors=int(errors["connect"] + errors["read"] + errors["write"]),
+        # Consuming runs: lost requests show as unanswered; their read errors are idle
+        # connections the server closed (keep-alive timeout) after their lines ran out.
+        socket_errors=int(errors["connect"])
+        if once
+        else int(errors["connect"] + errors["read"] + errors["write"]),
         unanswered=max(0, int(data["sent"]) - int(data["answered"])) if once else 0,
         wrk_non_2xx_or_3xx=int(wrk_non_2xx.group(1)) if wrk_non_2xx else 0,
         fillers=int(data["fillers"]),
+        latency_samples=int(data["requests"]) - int(errors["timeout"]),
+        stalled=stalled,
     )
 
 
@@ -603,23 +623,31 @@ def table(results: list[Result]) -> str:
             codes = ", ".join(f"{n}×{c}" for c, n in r.statuses.items() if not c.startswith("2"))
             non_2xx += f" ({codes})"
         rows.append(
-            f"| {LABELS[r.path]} | {r.connections} | {r.rps:,.1f} | {r.p50_ms:,.1f} ms "
-            f"| {r.p99_ms:,.1f} ms | {non_2xx} | {r.problems} | {ratio} | {r.requests:,} |"
+            f"| {LABELS[r.path]} | {r.connections} | {r.rps:,.1f} | {r.latency(r.p50_ms)} "
+            f"| {r.latency(r.p99_ms)} | {non_2xx} | {r.problems} | {ratio} | {r.requests:,} |"
         )
     return "\n".join(rows)
 
 
 def git_commit() -> str:
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
+    """HEAD, and the last commit that changed anything outside bench/ (the code measured)."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(  # noqa: S603 (git, with our own arguments)
+            ["git", *args],  # noqa: S607
             cwd=ROOT,
             capture_output=True,
             text=True,
             check=True,
         ).stdout.strip()
+
+    try:
+        head = git("rev-parse", "--short", "HEAD")
+        code = git("log", "-1", "--format=%h", "--", ".", ":(exclude)bench")
+        dirty = " (uncommitted changes)" if git("status", "--porcelain", "--", ".") else ""
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    return f"{head}{dirty}, application code as of {code}"
 
 
 # -- the run -------------------------------------------------------------------------------------
@@ -658,7 +686,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     began = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="autofin-bench-http-"))
-    print(f"# Autofin over HTTP, commit {git_commit()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    print(f"# Autofin over HTTP: {git_commit()}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print(f"(work files and server logs: {workdir})\n", flush=True)
     results, notes, meta = asyncio.run(_with_scratch_database(args, workdir))
     for r in results:
@@ -810,12 +838,13 @@ def _measure(
                 limit_s=limit,
                 threads=args.threads,
                 timeout_s=args.timeout,
+                stall_s=stall_limit(args.duration),
                 workdir=workdir,
             )
             results.append(result)
             print(
                 f"  {LABELS[path]:<40} c={connections:<4} {result.rps:9.1f}/s "
-                f"p50 {result.p50_ms:8.1f} ms  p99 {result.p99_ms:8.1f} ms  "
+                f"p50 {result.latency(result.p50_ms):>11} p99 {result.latency(result.p99_ms):>11} "
                 f"non-2xx {result.non_2xx}  {result.problems}",
                 flush=True,
             )

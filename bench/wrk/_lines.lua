@@ -14,7 +14,10 @@
 --             thread also leaves marks in BENCH_WRK_MARKS (a directory): "start-<n>" when it
 --             starts, "done-<n>" when its last answer is in. bench/http.py times the run from
 --             those files' modification times and interrupts wrk once every thread is done.
---             If -d ends first, the answers still missing are reported as "unanswered".
+--             It also marks "answered-<n>" at its first answer, so that a run that stalls (no
+--             answer at all) can be cut short. If the run ends first, the answers still missing
+--             are reported as "unanswered". Idle connections may be closed by the server
+--             (keep-alive timeout) and reconnect: wrk counts those as read errors, harmless here.
 --
 -- done() prints one line "BENCH_RESULT {json}" that bench/http.py reads.
 
@@ -130,6 +133,7 @@ else
 end
 
 function response(status, headers, body)
+  if answered == 0 then mark("answered") end
   answered = answered + 1
   statuses[status] = (statuses[status] or 0) + 1
   if MODE == "once" and not finished and answered >= total + fillers then
