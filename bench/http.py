@@ -84,8 +84,8 @@ LABELS = {
     "confirm": "POST /v1/dealer/deals/{id}/confirm",
 }
 # Requests per second one worker reaches (measured on 2 cores at 8 connections), to size the
-# fixtures of consuming paths for about --duration seconds; never fewer than 1.25 per
-# connection, so every connection sends more than one.
+# fixtures of consuming paths for about --duration seconds; never fewer than one per connection
+# and 32 more, so that every connection sends at least one.
 EXPECTED_RATE = {"application": 40, "repayment": 25, "confirm": 30}
 APPROVAL_POOL = 100  # approvals the look-up and quote paths cycle through
 LOAN_POOL = 100  # loans the loan-read path cycles through
@@ -144,8 +144,14 @@ class Server:
             time.sleep(0.1)
         raise RuntimeError(f"{self.name} did not become ready within 60 s; see {self.log}")
 
-    def stop(self) -> None:
+    def stop(self, *, now: bool = False) -> None:
+        """SIGTERM and wait (uvicorn finishes its requests first); ``now``: SIGKILL at once,
+        for a stalled server whose requests only end when its pool times out."""
         if self.process is None or self.process.poll() is not None:
+            return
+        if now:
+            self.process.kill()
+            self.process.wait()
             return
         self.process.send_signal(signal.SIGTERM)
         try:
@@ -194,7 +200,7 @@ class Fixtures:
 
 
 def fixture_count(path: str, connections: int, duration: float) -> int:
-    return max(math.ceil(EXPECTED_RATE[path] * duration), connections * 5 // 4)
+    return max(math.ceil(EXPECTED_RATE[path] * duration), connections + 32)
 
 
 def consuming_limit(path: str, count: int, duration: float) -> float:
@@ -203,9 +209,10 @@ def consuming_limit(path: str, count: int, duration: float) -> float:
     return min(max(3 * duration, 1.5 * count / EXPECTED_RATE[path]), 30.0)
 
 
-def stall_limit(duration: float) -> float:
-    """Seconds without a single answer after which a consuming run is stalled and cut short."""
-    return max(2 * duration, 10.0)
+def stall_limit(duration: float, timeout: float) -> float:
+    """Seconds without a single answer after which a consuming run is stalled and cut short:
+    wrk's request timeout, or the duration if longer."""
+    return max(duration, timeout)
 
 
 async def seed(
@@ -838,7 +845,7 @@ def _measure(
                 limit_s=limit,
                 threads=args.threads,
                 timeout_s=args.timeout,
-                stall_s=stall_limit(args.duration),
+                stall_s=stall_limit(args.duration, args.timeout),
                 workdir=workdir,
             )
             results.append(result)
@@ -854,14 +861,23 @@ def _measure(
                     "reconnects (counted in its requests)"
                 )
             if target is autofin:
-                waited = drained(autofin, url, DRAIN_LIMIT_S)
-                if waited is None:
+                # A stalled Autofin holds its requests until its pool gives up: restart it.
+                waited = None if result.stalled else drained(autofin, url, DRAIN_LIMIT_S)
+                if result.stalled:
+                    notes.append(
+                        f"{path} at {connections}: no answer within "
+                        f"{stall_limit(args.duration, args.timeout):g} s (stalled); Autofin "
+                        "restarted before the next run"
+                    )
+                    autofin.stop(now=True)
+                    autofin.start()
+                elif waited is None:
                     notes.append(
                         f"{path} at {connections}: Autofin still busy {DRAIN_LIMIT_S:.0f} s "
                         "after the run; restarted it before the next run"
                     )
                     print("  (Autofin did not drain; restarting it)", flush=True)
-                    autofin.stop()
+                    autofin.stop(now=True)
                     autofin.start()
                 elif waited > 1:
                     notes.append(
