@@ -1,0 +1,4 @@
+-- GET /floor/{id}: the floor app, one row by primary key.
+-- Lines from bench/http.py (BENCH_WRK_LINES); MODE "cycle": see _lines.lua.
+MODE = "cycle"
+dofile((string.match(debug.getinfo(1, "S").source, "^@(.*/)") or "./") .. "_lines.lua")

@@ -1,0 +1,4 @@
+-- POST /v1/dealer/lookups: many buyers' approval codes and phone digits.
+-- Lines from bench/http.py (BENCH_WRK_LINES); MODE "cycle": see _lines.lua.
+MODE = "cycle"
+dofile((string.match(debug.getinfo(1, "S").source, "^@(.*/)") or "./") .. "_lines.lua")
