@@ -66,6 +66,7 @@ from marketplace.products.models import ProductVersion  # noqa: E402
 from marketplace.servicing import service as servicing  # noqa: E402
 from shared.db import Database, plain_url  # noqa: E402
 from shared.identity.principal import Principal  # noqa: E402
+from shared.settings import get_settings  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -169,12 +170,11 @@ def autofin_command() -> list[str]:
     return [sys.executable, "-m", "autofin.cli"]
 
 
-def autofin_pool(url: str) -> tuple[int, int]:
-    """The pool Autofin's engine gets by default (pool size, and that plus its overflow)."""
-    database = Database.from_url(url)
-    pool: Any = database.engine.pool
-    size, overflow = int(pool.size()), int(pool._max_overflow)
-    return size, size + overflow
+def autofin_pool() -> tuple[int, int]:
+    """The pool ``autofin serve`` gets from its settings (pool size, and that plus overflow:
+    it has none)."""
+    size = get_settings().db_pool_size
+    return size, size
 
 
 # -- seeding -------------------------------------------------------------------------------------
@@ -745,7 +745,7 @@ async def _with_scratch_database(
 def _measure(
     args: argparse.Namespace, workdir: Path, url: str, floor_rows: int
 ) -> tuple[list[Result], list[str], list[str]]:
-    pool_size, pool_max = autofin_pool(url)
+    pool_size, pool_max = autofin_pool()
     stripe_process, stripe_base = stripe_emulator.start()
     python_env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOFIN_")}
     floor = Server(
