@@ -21,8 +21,9 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import Depends, Request
-from sqlalchemy import Column, DateTime, MetaData, func
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import Column, DateTime, MetaData, func, inspect
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -30,6 +31,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Field, SQLModel
 
 # Constraint names are stable and readable, so migrations can refer to them.
@@ -136,12 +138,25 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 
 
 async def insert_unique(session: AsyncSession, row: SQLModel) -> bool:
-    """Insert a row; False (and nothing written) when a unique constraint already holds it."""
-    try:
-        async with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
+    """Insert a new row; False (and nothing written) when a unique constraint already holds it.
+
+    One statement, ``INSERT … ON CONFLICT DO NOTHING``, rather than a savepoint around an insert
+    (three round trips). On success ``row`` belongs to the session as if it had been added and
+    flushed; it must carry every value itself (ids and timestamps are made in Python here)."""
+    mapper = inspect(row).mapper
+    values: dict[str, Any] = {}
+    for attribute in mapper.column_attrs:
+        value = getattr(row, attribute.key)
+        if value is None and any(c.server_default is not None for c in attribute.columns):
+            continue  # let the database fill it in
+        values[attribute.key] = value
+    inserted = await session.execute(
+        pg_insert(type(row)).values(values).on_conflict_do_nothing().returning(*mapper.primary_key)
+    )
+    if inserted.first() is None:
         return False
+    make_transient_to_detached(row)
+    session.add(row)
     return True
 
 

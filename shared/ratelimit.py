@@ -17,6 +17,7 @@ statement's row lock, held until the counting transaction commits.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -38,14 +39,14 @@ class RateLimitCounter(SQLModel, table=True):
 _COUNT = text(
     """
     INSERT INTO rate_limit_counters AS c (key, window_started_at, count)
-    VALUES (:key, now(), 1)
+    SELECT key, now(), 1 FROM unnest(CAST(:keys AS text[])) AS key
     ON CONFLICT (key) DO UPDATE SET
         count = CASE WHEN c.window_started_at <= now() - make_interval(secs => :seconds)
                      THEN 1 ELSE c.count + 1 END,
         window_started_at = CASE
             WHEN c.window_started_at <= now() - make_interval(secs => :seconds)
             THEN now() ELSE c.window_started_at END
-    RETURNING count,
+    RETURNING key, count,
         EXTRACT(EPOCH FROM window_started_at + make_interval(secs => :seconds) - now())
     """
 )
@@ -57,20 +58,30 @@ _RELEASE = text(
 )
 
 
-async def _count(session: AsyncSession, key: str, window: timedelta) -> tuple[int, int]:
-    """Add one attempt to ``key``'s window; the count so far and the seconds the window has left."""
-    row = (await session.execute(_COUNT, {"key": key, "seconds": window.total_seconds()})).one()
-    return int(row[0]), max(math.ceil(row[1]), 1)
+async def _count(
+    session: AsyncSession, keys: Iterable[str], window: timedelta
+) -> dict[str, tuple[int, int]]:
+    """Add one attempt to each key's window, in one statement (keys in a fixed order, so two
+    callers cannot deadlock); per key, the count so far and the seconds its window has left."""
+    rows = await session.execute(
+        _COUNT, {"keys": sorted(set(keys)), "seconds": window.total_seconds()}
+    )
+    return {key: (int(count), max(math.ceil(left), 1)) for key, count, left in rows.all()}
 
 
 async def consume(
-    session: AsyncSession, key: str, *, limit: int, window: timedelta, message: str | None = None
+    session: AsyncSession,
+    limits: Mapping[str, int],
+    *,
+    window: timedelta,
+    message: str | None = None,
 ) -> None:
-    """Count one attempt against ``key`` in the caller's transaction; TooManyRequests when it is
-    beyond ``limit`` within ``window`` (the refused attempt rolls back with the request)."""
-    count, seconds_left = await _count(session, key, window)
-    if count > limit:
-        raise TooManyRequests(message, retry_after=seconds_left)
+    """Count one attempt against each key of ``limits`` in the caller's transaction;
+    TooManyRequests when any is beyond its limit within ``window`` (the refused attempt rolls
+    back with the request, so it is not counted)."""
+    for key, (count, seconds_left) in (await _count(session, limits, window)).items():
+        if count > limits[key]:
+            raise TooManyRequests(message, retry_after=seconds_left)
 
 
 @dataclass(frozen=True)
@@ -105,7 +116,7 @@ async def reserve(
 
     Commits the session: call it before the work it guards, outside any phase."""
     try:
-        count, seconds_left = await _count(session, key, window)
+        count, seconds_left = (await _count(session, [key], window))[key]
         if count > limit:
             raise TooManyRequests(message, retry_after=seconds_left)
     except BaseException:
@@ -145,7 +156,7 @@ async def record_failure(session: AsyncSession, key: str, *, window: timedelta) 
     """Count a failed attempt against ``key`` and commit it at once, so the request's own
     rollback (it is about to refuse) keeps it."""
     await session.rollback()
-    await _count(session, key, window)
+    await _count(session, [key], window)
     await session.commit()
 
 

@@ -85,23 +85,13 @@ async def submit(
     if age_on(body.national_id, now.date()) != body.age:
         raise AgeMismatch(field="age")
     person_hash = pii.lookup_hash(body.national_id)
-    day = timedelta(days=1)
-    await ratelimit.consume(
-        session, f"applications:buyer:{buyer_id}", limit=APPLICATIONS_PER_BUYER_PER_DAY, window=day
-    )
-    await ratelimit.consume(
-        session,
-        f"applications:person:{person_hash}",
-        limit=APPLICATIONS_PER_PERSON_PER_DAY,
-        window=day,
-    )
+    limits = {
+        f"applications:buyer:{buyer_id}": APPLICATIONS_PER_BUYER_PER_DAY,
+        f"applications:person:{person_hash}": APPLICATIONS_PER_PERSON_PER_DAY,
+    }
     if dealer_id is not None:
-        await ratelimit.consume(
-            session,
-            f"applications:dealer:{dealer_id}",
-            limit=WALK_INS_PER_DEALER_PER_DAY,
-            window=day,
-        )
+        limits[f"applications:dealer:{dealer_id}"] = WALK_INS_PER_DEALER_PER_DAY
+    await ratelimit.consume(session, limits, window=timedelta(days=1))
     await preapproval_repository.expire_stale(session, now, person_hash=person_hash)
     active = await preapproval_repository.active_for_person(session, person_hash, now)
     if active is not None:

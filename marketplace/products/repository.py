@@ -71,12 +71,10 @@ async def list_products(
     return rows.all(), total
 
 
-async def matchable_versions(
-    session: AsyncSession,
-) -> Sequence[tuple[ProductVersion, Organization]]:
-    """The current version of every active product of an active lender, with the lender."""
+async def matchable_version_ids(session: AsyncSession) -> list[uuid.UUID]:
+    """The current version of every active product of an active lender, oldest product first."""
     rows = await session.execute(
-        select(ProductVersion, Organization)
+        select(col(ProductVersion.id))
         .join(Product, _is_current_version)
         .join(Organization, col(Organization.id) == col(Product.lender_id))
         .where(
@@ -85,7 +83,7 @@ async def matchable_versions(
         )
         .order_by(col(Product.created_at), col(Product.id))
     )
-    return rows.all()
+    return list(rows.scalars().all())
 
 
 async def versions_with_lenders(

@@ -165,15 +165,22 @@ def _product_terms(version: ProductVersion, lender: Organization) -> ProductTerm
     )
 
 
+# Product versions are immutable (a trigger refuses UPDATE), so their terms are kept in process
+# by version id: a request reads only which versions are current and offered, then the terms of
+# versions it has not seen before. (The lender's name comes along; organisations are never
+# renamed.) Bounded: past the limit the cache starts again.
+_TERMS_CACHE: dict[uuid.UUID, ProductTerms] = {}
+TERMS_CACHE_LIMIT = 100_000
+
+
 async def matchable_products_with_version_ids(
     session: AsyncSession,
 ) -> list[tuple[uuid.UUID, ProductTerms]]:
     """Each product an applicant can be matched to now, as (``product_versions.id``, terms):
     the current version of every active product whose lender is active."""
-    return [
-        (version.id, _product_terms(version, lender))
-        for version, lender in await repository.matchable_versions(session)
-    ]
+    version_ids = await repository.matchable_version_ids(session)
+    terms = await product_terms_for_versions(session, version_ids)
+    return [(version_id, terms[version_id]) for version_id in version_ids]
 
 
 async def matchable_products(session: AsyncSession) -> list[ProductTerms]:
@@ -184,8 +191,11 @@ async def matchable_products(session: AsyncSession) -> list[ProductTerms]:
 async def product_terms_for_versions(
     session: AsyncSession, version_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, ProductTerms]:
-    """The terms of these locked versions, by version id, whatever their product's status now."""
-    return {
-        version.id: _product_terms(version, lender)
-        for version, lender in await repository.versions_with_lenders(session, version_ids)
-    }
+    """The terms of these versions, by version id, whatever their product's status now."""
+    missing = [version_id for version_id in version_ids if version_id not in _TERMS_CACHE]
+    if missing:
+        if len(_TERMS_CACHE) + len(missing) > TERMS_CACHE_LIMIT:
+            _TERMS_CACHE.clear()
+        for version, lender in await repository.versions_with_lenders(session, missing):
+            _TERMS_CACHE[version.id] = _product_terms(version, lender)
+    return {version_id: _TERMS_CACHE[version_id] for version_id in version_ids}
