@@ -462,6 +462,11 @@ class Result:
     ratio: float | None = None
 
     @property
+    def ok_rps(self) -> float:
+        """Successful answers per second: a shed request (503) is quick but served nobody."""
+        return (self.requests - self.non_2xx) / self.seconds if self.seconds else 0.0
+
+    @property
     def problems(self) -> str:
         parts = [
             f"{n} {what}"
@@ -619,9 +624,9 @@ def drained(server: Server, url: str, limit_s: float) -> float | None:
 
 def table(results: list[Result]) -> str:
     rows = [
-        "| path | connections | req/s | p50 | p99 | non-2xx | errors/timeouts | ratio to floor "
-        "| requests |",
-        "|---|---:|---:|---:|---:|---:|---|---:|---:|",
+        "| path | connections | 2xx/s | all answers/s | p50 | p99 | non-2xx | errors/timeouts "
+        "| ratio to floor (2xx/s) | requests |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     for r in results:
         ratio = "1" if r.path == "floor" else (f"{r.ratio:.3f}" if r.ratio is not None else "—")
@@ -630,7 +635,8 @@ def table(results: list[Result]) -> str:
             codes = ", ".join(f"{n}×{c}" for c, n in r.statuses.items() if not c.startswith("2"))
             non_2xx += f" ({codes})"
         rows.append(
-            f"| {LABELS[r.path]} | {r.connections} | {r.rps:,.1f} | {r.latency(r.p50_ms)} "
+            f"| {LABELS[r.path]} | {r.connections} | {r.ok_rps:,.1f} | {r.rps:,.1f} "
+            f"| {r.latency(r.p50_ms)} "
             f"| {r.latency(r.p99_ms)} | {non_2xx} | {r.problems} | {ratio} | {r.requests:,} |"
         )
     return "\n".join(rows)
@@ -700,8 +706,8 @@ def main(argv: list[str] | None = None) -> None:
         floor = next(
             (f for f in results if f.path == "floor" and f.connections == r.connections), None
         )
-        if floor is not None and floor.rps:
-            r.ratio = r.rps / floor.rps
+        if floor is not None and floor.ok_rps:
+            r.ratio = r.ok_rps / floor.ok_rps
     elapsed = time.monotonic() - began
     print()
     for line in meta:
