@@ -71,7 +71,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col, select
 
-from shared.db import created_now, is_transient, utcnow
+from shared.db import commit_lazily, created_now, is_transient, utcnow
 from shared.errors import BadRequest, Conflict, DomainError, Unprocessable
 from shared.identity.principal import Principal
 from shared.observability import event
@@ -315,10 +315,16 @@ class IdempotentRun:
         session did before (the caller's authentication) is committed first, so the request
         holds one connection at a time and none between phases."""
         await session.commit()
-        async with session.begin():
+        try:
             claimed = await _claim(
                 session, scope=scope, key=key, fingerprint=fingerprint, lock_timeout=lock_timeout
             )
+        except BaseException:
+            await session.rollback()
+            raise
+        # The claim need not wait for the disk: the first phase commits durably before anything
+        # is charged or answered, and a claim lost in a crash is simply made again by the retry.
+        await commit_lazily(session)
         run = cls(session, claimed)
         if run.response is not None:
             yield run

@@ -5,7 +5,9 @@ alone: a dealer's walk-in customers share one) has one counter row. Counting an 
 atomic statement, ``INSERT … ON CONFLICT DO UPDATE … RETURNING``: it starts a window at the
 first attempt, adds one within it and returns the count, so racing attempts each see a
 different count and no two slip under a limit together. Nothing takes turns beyond that
-statement's row lock, held until the counting transaction commits.
+statement's row lock, held until the counting transaction commits. Counts committed on their
+own are committed lazily (``shared.db.commit_lazily``): a database crash may forget the last
+moment's attempts, which costs a throttle nothing that matters.
 
 - ``consume``: every attempt counts (applications: each may cost a bureau pull);
 - ``reserve``: a strict limit on failures (guessing one approval code): the attempt counts as a
@@ -25,6 +27,7 @@ from sqlalchemy import Column, DateTime, Integer, String, delete, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
+from shared.db import commit_lazily
 from shared.errors import TooManyRequests
 
 
@@ -97,7 +100,7 @@ class Reservation:
         refused, a rollback) can turn the success back into a failure."""
         for key in self.keys:
             await session.execute(_RELEASE, {"key": key, "seconds": self.window.total_seconds()})
-        await session.commit()
+        await commit_lazily(session)
 
 
 async def reserve(
@@ -122,7 +125,7 @@ async def reserve(
     except BaseException:
         await session.rollback()
         raise
-    await session.commit()
+    await commit_lazily(session)
     return Reservation((key,), window)
 
 
@@ -157,7 +160,7 @@ async def record_failure(session: AsyncSession, key: str, *, window: timedelta) 
     rollback (it is about to refuse) keeps it."""
     await session.rollback()
     await _count(session, [key], window)
-    await session.commit()
+    await commit_lazily(session)
 
 
 async def purge_expired(session: AsyncSession, *, older_than: datetime) -> int:

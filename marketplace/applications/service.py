@@ -48,6 +48,7 @@ from marketplace.preapprovals import service as preapproval_service
 from pricing import Applicant, BureauFacts, decide
 from pricing.reasons import Reason
 from shared import audit, pii, ratelimit
+from shared.db import commit_lazily
 from shared.identity.principal import Principal
 from shared.observability import event
 
@@ -188,7 +189,9 @@ async def _decide(
     the application's row lock — unless someone (a concurrent retry, the job) decided it since."""
     report = await _recent_report(session, application, now)
     if report is None:
-        await session.commit()  # the phase boundary: nothing is held while the bureau answers
+        # The phase boundary: nothing is held while the bureau answers. The decision's commit
+        # follows before anyone is answered, so this one need not wait for the disk.
+        await commit_lazily(session)
         facts = await _pull(bureau, application)
         locked = await repository.get(session, application.id, for_update=True)
         assert locked is not None
