@@ -9,14 +9,17 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
 from autofin import migrate
+from dealer_portal import webhooks as dealer_webhooks
 from dealer_portal.router import router as dealer_portal_router
 from marketplace.router import router as marketplace_router
+from marketplace.servicing import webhooks as servicing_webhooks
 from shared.db import Database, DatabaseDep
 from shared.errors import install_error_handlers
 from shared.identity.router import admin_router, auth_router
 from shared.observability import RequestIdMiddleware, configure_logging
 from shared.payments.gateway import PaymentGateway
 from shared.payments.webhooks import router as stripe_webhook_router
+from shared.payments.webhooks import webhook_handlers
 from shared.settings import get_settings
 from shared.web.admission import AdmissionControl
 from shared.web.pages import static_files
@@ -96,6 +99,8 @@ def create_app(
     app.add_middleware(RequestIdMiddleware)
     app.mount("/static", static_files(), name="static")
     install_error_handlers(app)
+    dealer_webhooks.register(webhook_handlers)
+    servicing_webhooks.register(webhook_handlers)
     for router in (
         health_router,
         auth_router,

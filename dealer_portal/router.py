@@ -9,7 +9,6 @@ from fastapi import APIRouter, Header, Query, status
 from fastapi.responses import JSONResponse
 
 from dealer_portal import handover, service, walk_ins
-from dealer_portal import webhooks as _webhooks  # noqa: F401  (registers the Stripe handlers)
 from dealer_portal.exceptions import (
     ApprovalNotFound,
     ClaimInvalid,

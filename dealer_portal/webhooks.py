@@ -22,7 +22,7 @@ from marketplace.servicing import service as servicing_service
 from shared import audit
 from shared.db import utcnow
 from shared.observability import event
-from shared.payments.webhooks import StripeEvent, webhook_handler
+from shared.payments.webhooks import StripeEvent, WebhookHandlers
 
 _MESSAGE_LENGTH = 300
 
@@ -41,7 +41,6 @@ def _same_intent(payment_intent_id: str) -> ColumnElement[bool]:
     )
 
 
-@webhook_handler("payment_intent.succeeded", purpose=DOWN_PAYMENT_PURPOSE)
 async def down_payment_succeeded(session: AsyncSession, stripe_event: StripeEvent) -> None:
     """The down payment is paid: hand the deal over (see ``record_down_payment_paid``)."""
     deal_id, intent_id = _deal_id(stripe_event), stripe_event.object_id
@@ -129,7 +128,6 @@ async def record_down_payment_paid(
     return "down_payment_event_ignored"
 
 
-@webhook_handler("payment_intent.payment_failed", purpose=DOWN_PAYMENT_PURPOSE)
 async def down_payment_failed(session: AsyncSession, stripe_event: StripeEvent) -> None:
     """The buyer's payment failed: the deal stays confirmed and shows the dealer why (Stripe's
     error code and safe message; never card data). They may pay again on the same intent."""
@@ -171,3 +169,13 @@ async def down_payment_failed(session: AsyncSession, stripe_event: StripeEvent) 
         after={"payment_intent_id": intent_id, "code": failed.down_payment_failure_code},
     )
     event("deal.down_payment_failed", deal_id=str(deal_id), stripe_event_id=stripe_event.id)
+
+
+def register(handlers: WebhookHandlers) -> None:
+    """Have ``handlers`` apply the events about down payments."""
+    handlers.register(
+        "payment_intent.succeeded", down_payment_succeeded, purpose=DOWN_PAYMENT_PURPOSE
+    )
+    handlers.register(
+        "payment_intent.payment_failed", down_payment_failed, purpose=DOWN_PAYMENT_PURPOSE
+    )

@@ -10,7 +10,6 @@ from marketplace.applications.router import router as buyer_router
 from marketplace.calculator.router import router as calculator_router
 from marketplace.pages.router import router as pages_router
 from marketplace.products.router import router as products_router
-from marketplace.servicing import webhooks as _servicing_webhooks  # noqa: F401  (registers)
 from marketplace.servicing.router import buyer_router as servicing_buyer_router
 from marketplace.servicing.router import lender_router as servicing_lender_router
 

@@ -16,7 +16,7 @@ pre-ping round trip per checkout), is retried by ``shared.web.retry`` before any
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -48,6 +48,11 @@ metadata: MetaData = SQLModel.metadata
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def today() -> date:
+    """Today's date in UTC, the calendar servicing runs on."""
+    return utcnow().date()
 
 
 def async_url(url: str) -> str:

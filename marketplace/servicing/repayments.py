@@ -38,7 +38,7 @@ from marketplace.servicing.models import (
     PaymentStatus,
 )
 from shared import audit
-from shared.db import utcnow
+from shared.db import today, utcnow
 from shared.idempotency import (
     STARTED,
     IdempotentRun,
@@ -55,10 +55,6 @@ from shared.payments.gateway import PaymentDeclined, PaymentGateway, SavedPaymen
 REPAYMENT_PURPOSE = "repayment"
 PAYMENT_CREATED = "payment_created"
 INTENT_STORED = "intent_stored"
-
-
-def today() -> date:
-    return utcnow().date()
 
 
 # -- the saved card --------------------------------------------------------------------------

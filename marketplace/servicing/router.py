@@ -38,7 +38,7 @@ from marketplace.servicing.schemas import (
     PayoffPublic,
     Portfolio,
 )
-from shared.db import SessionDep
+from shared.db import SessionDep, today
 from shared.errors import error_responses
 from shared.idempotency import (
     IdempotencyKeyDep,
@@ -156,7 +156,7 @@ async def get_payoff(
     on: Annotated[date | None, Query(description="The payoff date (default today).")] = None,
 ) -> PayoffPublic:
     """What closes the loan on a date: unpaid principal, interest due and accrued, fees."""
-    quote = await service.buyer_payoff(session, buyer, loan_id, on or repayments.today())
+    quote = await service.buyer_payoff(session, buyer, loan_id, on or today())
     return PayoffPublic(
         on=quote.on,
         amount=quote.amount,

@@ -1,4 +1,4 @@
-"""Stripe events for repayments (``metadata.purpose == "repayment"``), registered on import.
+"""Stripe events for repayments (``metadata.purpose == "repayment"``); ``register`` wires them.
 
 Handlers run in the webhook's transaction and never commit; crediting is exactly once because
 ``apply_succeeded_payment`` first moves the payment ``processing → succeeded`` conditionally.
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.servicing import repayments, repository
 from shared.observability import event
-from shared.payments.webhooks import StripeEvent, webhook_handler
+from shared.payments.webhooks import StripeEvent, WebhookHandlers
 
 
 def _payment_id(stripe_event: StripeEvent) -> uuid.UUID | None:
@@ -43,7 +43,6 @@ async def _known_payment(session: AsyncSession, stripe_event: StripeEvent) -> uu
     return payment.id
 
 
-@webhook_handler("payment_intent.succeeded", purpose=repayments.REPAYMENT_PURPOSE)
 async def repayment_succeeded(session: AsyncSession, stripe_event: StripeEvent) -> None:
     payment_id = await _known_payment(session, stripe_event)
     if payment_id is not None:
@@ -52,7 +51,6 @@ async def repayment_succeeded(session: AsyncSession, stripe_event: StripeEvent) 
         )
 
 
-@webhook_handler("payment_intent.payment_failed", purpose=repayments.REPAYMENT_PURPOSE)
 async def repayment_failed(session: AsyncSession, stripe_event: StripeEvent) -> None:
     payment_id = await _known_payment(session, stripe_event)
     if payment_id is None:
@@ -61,4 +59,14 @@ async def repayment_failed(session: AsyncSession, stripe_event: StripeEvent) -> 
     code = error.get("code") if isinstance(error, dict) else None
     await repayments.mark_payment_failed(
         session, payment_id, failure_code=code if isinstance(code, str) else None
+    )
+
+
+def register(handlers: WebhookHandlers) -> None:
+    """Have ``handlers`` apply the events about repayments."""
+    handlers.register(
+        "payment_intent.succeeded", repayment_succeeded, purpose=repayments.REPAYMENT_PURPOSE
+    )
+    handlers.register(
+        "payment_intent.payment_failed", repayment_failed, purpose=repayments.REPAYMENT_PURPOSE
     )

@@ -7,12 +7,15 @@ registered for it. The handler's writes and the event row commit together: a cra
 event unstored, so Stripe's retry applies it; a duplicate delivery (even a concurrent one, which
 waits on the event's primary key until the first commits) finds the row and changes nothing.
 
-Domains register handlers at import time, keyed by event type and the PaymentIntent's
-``metadata.purpose`` (``shared`` never imports a domain)::
+Handlers are keyed by event type and the PaymentIntent's ``metadata.purpose``. Each domain
+exposes a ``register(handlers)`` function and the composition root (``autofin.main``) calls it
+(``shared`` never imports a domain, and nothing registers as a side effect of an import)::
 
-    @webhook_handler("payment_intent.succeeded", purpose="down_payment")
-    async def mark_down_payment_paid(session: AsyncSession, event: StripeEvent) -> None:
+    async def mark_paid(session: AsyncSession, event: StripeEvent) -> None:
         ...  # conditional updates in ``session``; never commit
+
+    def register(handlers: WebhookHandlers) -> None:
+        handlers.register("payment_intent.succeeded", mark_paid, purpose="down_payment")
 
 Events nobody handles are stored (``processed_at`` stays empty) and acknowledged with 200.
 """
@@ -111,25 +114,7 @@ class WebhookHandlers:
 
 
 webhook_handlers = WebhookHandlers()
-
-
-def register_webhook_handler(
-    event_type: str, handler: WebhookHandler, *, purpose: str | None = None
-) -> None:
-    """Have ``handler`` apply ``event_type`` events (those whose object has this purpose)."""
-    webhook_handlers.register(event_type, handler, purpose=purpose)
-
-
-def webhook_handler(
-    event_type: str, *, purpose: str | None = None
-) -> Callable[[WebhookHandler], WebhookHandler]:
-    """Decorator form of ``register_webhook_handler``."""
-
-    def decorate(handler: WebhookHandler) -> WebhookHandler:
-        register_webhook_handler(event_type, handler, purpose=purpose)
-        return handler
-
-    return decorate
+"""The process's handlers, filled in by the composition root (tests add their own)."""
 
 
 async def record_and_apply(
