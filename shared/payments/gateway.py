@@ -5,21 +5,12 @@ the ``*_async`` methods and the SDK's HTTPX client, so the event loop is never b
 small frozen dataclasses back, never raw ``StripeObject``s.
 
 **Idempotency keys.** Every money-moving call takes an ``idempotency_key`` that the *caller*
-builds from our own ids, never a random one: ``deal-{deal_id}-down-payment``,
-``loan-{loan_id}-installment-{n}``, ``deal-{deal_id}-refund``. That is what makes a crash safe:
-
-1. phase 1 commits our intent (deal confirmed, loan booked, ``recovery_point='booked'``);
-2. we call Stripe with ``deal-{id}-down-payment``; Stripe creates the PaymentIntent and answers;
-3. the process dies before phase 2 stores the PaymentIntent id.
-
-The client retries; our idempotency record (``shared.idempotency``) resumes at ``booked`` and
-calls Stripe again with the *same* key, derived from the same deal. Stripe keeps keys for 24 hours
-and replays the original answer, so the retry gets the same PaymentIntent rather than a second
-charge, and phase 2 stores it. A random key per attempt would charge twice.
-
-localstripe (tests, demo) ignores ``Idempotency-Key``: there, only our own idempotency records
-protect against duplicates (a finished request is replayed from its stored response and never
-reaches Stripe again), and the crash window between steps 2 and 3 is covered by real Stripe alone.
+builds from our own ids, never a random one (``deal-{deal_id}-down-payment``,
+``loan-payment-{payment_id}``, ``deal-{deal_id}-refund``): a retry of a flow that died after
+Stripe answered repeats the call with the same key, and Stripe (which keeps keys for 24 hours)
+replays its first answer instead of charging again. How the flows use that is explained once, in
+``shared.idempotency``. localstripe (tests, demo) ignores ``Idempotency-Key``: there, only our
+own idempotency records protect against duplicates.
 
 Errors: a declined card is ``payment_declined`` (402, Stripe's safe decline message only); an
 unreachable or failing Stripe is ``payment_provider_unavailable`` (503, retry later). Nothing
