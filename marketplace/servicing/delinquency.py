@@ -16,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.servicing import ledger, repository, service
+from marketplace.servicing.crediting import charge_interest
 from marketplace.servicing.models import (
     Installment,
     InstallmentStatus,
@@ -23,7 +24,6 @@ from marketplace.servicing.models import (
     Loan,
     LoanStatus,
 )
-from marketplace.servicing.repayments import charge_interest
 from shared import audit
 from shared.db import utcnow
 from shared.money import round_fen

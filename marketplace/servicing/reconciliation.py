@@ -27,7 +27,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from marketplace.servicing import repayments, repository
+from marketplace.servicing import crediting, repayments, repository
 from marketplace.servicing.exceptions import PaymentAbandoned
 from marketplace.servicing.models import LoanPayment
 from shared.db import Database, utcnow
@@ -105,10 +105,10 @@ async def _settle_from_stripe(
         intent = await _cancel_unconfirmed(gateway, payment.id, intent)
     async with database.sessionmaker() as session, session.begin():
         if intent.succeeded:
-            credited = await repayments.apply_succeeded_payment(session, payment.id)
+            credited = await crediting.apply_succeeded_payment(session, payment.id)
             return "credited" if credited else None
         if intent.status in FAILED_INTENT_STATUSES:
-            failed = await repayments.mark_payment_failed(
+            failed = await crediting.mark_payment_failed(
                 session, payment.id, failure_code=intent.status
             )
             if failed and intent.status == "canceled":
@@ -148,7 +148,7 @@ async def _abandon(database: Database, payment_id: uuid.UUID) -> bool:
         async with database.sessionmaker() as session, session.begin():
             # Conditional: still processing and still without an intent (a retry may have
             # stored one since).
-            if not await repayments.mark_payment_failed(
+            if not await crediting.mark_payment_failed(
                 session, payment_id, failure_code=ABANDONED, without_intent=True
             ):
                 return False

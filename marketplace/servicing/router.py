@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.servicing import repayments, repository, service
+from marketplace.servicing import payment_methods, repayments, repository, service
 from marketplace.servicing.exceptions import (
     AmountExceedsPayoff,
     LoanAutoFunded,
@@ -179,7 +179,9 @@ async def save_payment_method(
 ) -> PaymentMethodPublic:
     """Save a card as the buyer's default for repayments (only its brand and last 4 are kept)."""
     try:
-        saved = await repayments.save_payment_method(session, gateway, buyer, body.payment_method)
+        saved = await payment_methods.save_payment_method(
+            session, gateway, buyer, body.payment_method
+        )
     except PaymentRequestRejected:
         raise PaymentMethodRejected(field="payment_method") from None
     return PaymentMethodPublic(

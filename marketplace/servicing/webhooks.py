@@ -10,7 +10,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.servicing import repayments, repository
+from marketplace.servicing import crediting, repayments, repository
 from shared.observability import event
 from shared.payments.webhooks import StripeEvent, WebhookHandlers
 
@@ -46,7 +46,7 @@ async def _known_payment(session: AsyncSession, stripe_event: StripeEvent) -> uu
 async def repayment_succeeded(session: AsyncSession, stripe_event: StripeEvent) -> None:
     payment_id = await _known_payment(session, stripe_event)
     if payment_id is not None:
-        await repayments.apply_succeeded_payment(
+        await crediting.apply_succeeded_payment(
             session, payment_id, payment_intent_id=stripe_event.object_id
         )
 
@@ -57,7 +57,7 @@ async def repayment_failed(session: AsyncSession, stripe_event: StripeEvent) -> 
         return
     error = stripe_event.data_object.get("last_payment_error")
     code = error.get("code") if isinstance(error, dict) else None
-    await repayments.mark_payment_failed(
+    await crediting.mark_payment_failed(
         session, payment_id, failure_code=code if isinstance(code, str) else None
     )
 
