@@ -31,11 +31,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import or_
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from dealer_portal import repository
 from dealer_portal.exceptions import (
@@ -44,7 +41,7 @@ from dealer_portal.exceptions import (
     DealNotFound,
     DealNotQuoted,
 )
-from dealer_portal.models import DealerDeal, DealStatus, DownPaymentStatus
+from dealer_portal.models import DealerDeal, DealStatus
 from dealer_portal.schemas import (
     ConfirmedDeal,
     ConfirmRequest,
@@ -103,17 +100,8 @@ async def confirm_and_book(
 
     Only flushes; the caller's phase commits it all together or nothing.
     """
-    confirmed = await repository.update_deal(
-        session,
-        deal_id,
-        where=[col(DealerDeal.dealer_id) == dealer.org_id, repository.status_is(DealStatus.quoted)],
-        values={
-            "status": DealStatus.confirmed,
-            "confirmed_at": now,
-            "identity_verified_by": dealer.actor,
-            "down_payment_status": DownPaymentStatus.requested,
-        },
-        now=now,
+    confirmed = await repository.confirm_quoted(
+        session, deal_id, dealer_id=dealer.org_id, verified_by=dealer.actor, now=now
     )
     if confirmed is None:
         status = await _current_status(session, dealer, deal_id)
@@ -146,9 +134,7 @@ async def confirm_and_book(
             "price": confirmed.car_price,
         },
     )
-    booked = await repository.update_deal(
-        session, deal_id, where=[], values={"loan_id": loan.id}, now=now
-    )
+    booked = await repository.attach_loan(session, deal_id, loan.id, now)
     assert booked is not None
     audit.record(
         session,
@@ -173,22 +159,9 @@ async def store_down_payment(
     session: AsyncSession, deal_id: uuid.UUID, payment_intent_id: str, now: datetime
 ) -> DealerDeal:
     """Phase 3 of confirm: the PaymentIntent id on the deal (the same one on every retry)."""
-    stored = await repository.update_deal(
-        session,
-        deal_id,
-        where=[
-            repository.status_is(DealStatus.confirmed, DealStatus.handed_over),
-            or_(
-                col(DealerDeal.payment_intent_id).is_(None),
-                col(DealerDeal.payment_intent_id) == payment_intent_id,
-            ),
-        ],
-        values={"payment_intent_id": payment_intent_id},
-        now=now,
-    )
+    stored = await repository.store_payment_intent(session, deal_id, payment_intent_id, now)
     if stored is None:
-        current = await repository.get_deal(session, deal_id)
-        if current is not None and current.status == DealStatus.cancelled:
+        if await repository.status_of(session, deal_id) == DealStatus.cancelled:
             # Cancelled while Stripe was being asked: the client secret is never handed out,
             # so nobody can pay this PaymentIntent.
             raise DealAlreadyCancelled("The deal was cancelled while confirming it.")
@@ -269,32 +242,13 @@ async def cancel_before_handover(
     deal = await repository.get_deal(session, deal_id, dealer_id=dealer.org_id)
     if deal is None:
         raise DealNotFound()
-    cancelled = await repository.update_deal(
-        session,
-        deal_id,
-        where=[
-            col(DealerDeal.dealer_id) == dealer.org_id,
-            repository.status_is(DealStatus.quoted, DealStatus.confirmed),
-        ],
-        values={"status": DealStatus.cancelled, "cancelled_at": now},
-        now=now,
-    )
+    cancelled = await repository.cancel_open(session, deal_id, dealer_id=dealer.org_id, now=now)
     if cancelled is None:
         status = await _current_status(session, dealer, deal_id)
         if status == DealStatus.cancelled:
             raise DealAlreadyCancelled()
         raise DealNotCancellable()
-    # The row before the update: RETURNING gives the new status; the old one decides the rest.
     was_confirmed = cancelled.confirmed_at is not None
-    if was_confirmed and cancelled.payment_intent_id is None:
-        voided = await repository.update_deal(
-            session,
-            deal_id,
-            where=[],
-            values={"down_payment_status": DownPaymentStatus.voided},
-            now=now,
-        )
-        cancelled = voided or cancelled
     if was_confirmed:
         if cancelled.loan_id is not None:
             await servicing_service.cancel_before_handover(session, dealer, cancelled.loan_id)
@@ -351,22 +305,8 @@ async def store_refund(
     session: AsyncSession, deal_id: uuid.UUID, refund_id: str | None, now: datetime
 ) -> DealerDeal | None:
     """Phase 3 of cancel: the refund (or the PaymentIntent's cancellation) on the deal."""
-    if refund_id is None:
-        values: dict[str, Any] = {"down_payment_status": DownPaymentStatus.voided}
-        action = "deal.down_payment_cancelled"
-    else:
-        values = {"down_payment_status": DownPaymentStatus.refunded, "refund_id": refund_id}
-        action = "deal.down_payment_refunded"
-    stored = await repository.update_deal(
-        session,
-        deal_id,
-        where=[
-            repository.status_is(DealStatus.cancelled),
-            col(DealerDeal.refund_id).is_(None),
-        ],
-        values=values,
-        now=now,
-    )
+    action = "deal.down_payment_cancelled" if refund_id is None else "deal.down_payment_refunded"
+    stored = await repository.store_refund(session, deal_id, refund_id=refund_id, now=now)
     if stored is not None:
         audit.record(
             session,

@@ -1,5 +1,7 @@
-"""SQL for deals and walk-in claims. Every state change is one conditional UPDATE … RETURNING:
-of two racing callers, exactly one gets the row back."""
+"""SQL for deals and walk-in claims. Every state change is one conditional UPDATE … RETURNING
+named for what it does (``confirm_quoted``, ``mark_handed_over``…): of two racing callers,
+exactly one gets the row back. A dealer's reads and changes take the dealer as a required
+argument; the rest act by deal id alone and say so."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -19,11 +21,12 @@ from shared.identity.models import User, UserKind
 
 
 async def get_deal(
-    session: AsyncSession, deal_id: uuid.UUID, *, dealer_id: uuid.UUID | None = None
+    session: AsyncSession, deal_id: uuid.UUID, *, dealer_id: uuid.UUID
 ) -> DealerDeal | None:
-    statement = select(DealerDeal).where(col(DealerDeal.id) == deal_id)
-    if dealer_id is not None:
-        statement = statement.where(col(DealerDeal.dealer_id) == dealer_id)
+    """The dealer's deal (another dealer's is None, as if it did not exist)."""
+    statement = select(DealerDeal).where(
+        col(DealerDeal.id) == deal_id, col(DealerDeal.dealer_id) == dealer_id
+    )
     result = await session.execute(statement.execution_options(populate_existing=True))
     return result.scalar_one_or_none()
 
@@ -52,7 +55,7 @@ async def list_deals(
     return rows.scalars().all(), int(total)
 
 
-async def update_deal(
+async def _update(
     session: AsyncSession,
     deal_id: uuid.UUID,
     *,
@@ -71,6 +74,194 @@ async def update_deal(
     return result.scalar_one_or_none()
 
 
+async def confirm_quoted(
+    session: AsyncSession,
+    deal_id: uuid.UUID,
+    *,
+    dealer_id: uuid.UUID,
+    verified_by: str,
+    now: datetime,
+) -> DealerDeal | None:
+    """``quoted → confirmed`` with the down payment asked for; None unless it was quoted."""
+    return await _update(
+        session,
+        deal_id,
+        where=[col(DealerDeal.dealer_id) == dealer_id, _status_is(DealStatus.quoted)],
+        values={
+            "status": DealStatus.confirmed,
+            "confirmed_at": now,
+            "identity_verified_by": verified_by,
+            "down_payment_status": DownPaymentStatus.requested,
+        },
+        now=now,
+    )
+
+
+async def cancel_open(
+    session: AsyncSession, deal_id: uuid.UUID, *, dealer_id: uuid.UUID, now: datetime
+) -> DealerDeal | None:
+    """``quoted | confirmed → cancelled``; a down payment no PaymentIntent was made for is voided
+    in the same statement. None unless the deal was quoted or confirmed."""
+    never_asked = and_(
+        col(DealerDeal.confirmed_at).is_not(None), col(DealerDeal.payment_intent_id).is_(None)
+    )
+    return await _update(
+        session,
+        deal_id,
+        where=[
+            col(DealerDeal.dealer_id) == dealer_id,
+            _status_is(DealStatus.quoted, DealStatus.confirmed),
+        ],
+        values={
+            "status": DealStatus.cancelled,
+            "cancelled_at": now,
+            "down_payment_status": case(
+                (never_asked, DownPaymentStatus.voided.value),
+                else_=col(DealerDeal.down_payment_status),
+            ),
+        },
+        now=now,
+    )
+
+
+# -- by deal id alone: for steps of a flow whose tenant was checked by its first step, and for
+# -- Stripe's events and the reconciliation, which find the deal from our own PaymentIntent ids.
+
+
+async def status_of(session: AsyncSession, deal_id: uuid.UUID) -> str | None:
+    result = await session.execute(
+        select(col(DealerDeal.status)).where(col(DealerDeal.id) == deal_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def attach_loan(
+    session: AsyncSession, deal_id: uuid.UUID, loan_id: uuid.UUID, now: datetime
+) -> DealerDeal | None:
+    return await _update(session, deal_id, where=[], values={"loan_id": loan_id}, now=now)
+
+
+async def store_payment_intent(
+    session: AsyncSession, deal_id: uuid.UUID, payment_intent_id: str, now: datetime
+) -> DealerDeal | None:
+    """Keep the down payment's PaymentIntent on a confirmed (or handed-over) deal that holds no
+    other one; None otherwise (cancelled meanwhile, or another intent)."""
+    return await _update(
+        session,
+        deal_id,
+        where=[
+            _status_is(DealStatus.confirmed, DealStatus.handed_over),
+            _same_intent(payment_intent_id),
+        ],
+        values={"payment_intent_id": payment_intent_id},
+        now=now,
+    )
+
+
+async def mark_handed_over(
+    session: AsyncSession, deal_id: uuid.UUID, *, payment_intent_id: str, amount: int, now: datetime
+) -> DealerDeal | None:
+    """``confirmed → handed_over`` when this intent paid the deal's down payment; else None."""
+    return await _update(
+        session,
+        deal_id,
+        where=[_status_is(DealStatus.confirmed), *_unpaid_by(payment_intent_id, amount)],
+        values={
+            "status": DealStatus.handed_over,
+            "handed_over_at": now,
+            "down_payment_status": DownPaymentStatus.paid,
+            "down_payment_paid_at": now,
+            "payment_intent_id": payment_intent_id,
+            "down_payment_failure_code": None,
+            "down_payment_failure_message": None,
+        },
+        now=now,
+    )
+
+
+async def mark_refund_due(
+    session: AsyncSession, deal_id: uuid.UUID, *, payment_intent_id: str, amount: int, now: datetime
+) -> DealerDeal | None:
+    """A cancelled deal's down payment was paid after all: the money is owed back."""
+    return await _update(
+        session,
+        deal_id,
+        where=[_status_is(DealStatus.cancelled), *_unpaid_by(payment_intent_id, amount)],
+        values={"down_payment_status": DownPaymentStatus.refund_due, "down_payment_paid_at": now},
+        now=now,
+    )
+
+
+async def mark_down_payment_failed(
+    session: AsyncSession,
+    deal_id: uuid.UUID,
+    *,
+    payment_intent_id: str,
+    code: str,
+    message: str | None,
+    now: datetime,
+) -> DealerDeal | None:
+    """The buyer's payment failed: the confirmed deal shows why (and may still be paid)."""
+    return await _update(
+        session,
+        deal_id,
+        where=[
+            _status_is(DealStatus.confirmed),
+            _down_payment_is(DownPaymentStatus.requested, DownPaymentStatus.failed),
+            _same_intent(payment_intent_id),
+        ],
+        values={
+            "down_payment_status": DownPaymentStatus.failed,
+            "down_payment_failure_code": code,
+            "down_payment_failure_message": message,
+        },
+        now=now,
+    )
+
+
+async def store_refund(
+    session: AsyncSession, deal_id: uuid.UUID, *, refund_id: str | None, now: datetime
+) -> DealerDeal | None:
+    """A cancelled deal's down payment refunded (or, without a refund, its intent cancelled):
+    once; None if it was already recorded."""
+    values: dict[str, Any] = (
+        {"down_payment_status": DownPaymentStatus.voided}
+        if refund_id is None
+        else {"down_payment_status": DownPaymentStatus.refunded, "refund_id": refund_id}
+    )
+    return await _update(
+        session,
+        deal_id,
+        where=[_status_is(DealStatus.cancelled), col(DealerDeal.refund_id).is_(None)],
+        values=values,
+        now=now,
+    )
+
+
+def _status_is(*statuses: DealStatus) -> ColumnElement[bool]:
+    return col(DealerDeal.status).in_([s.value for s in statuses])
+
+
+def _down_payment_is(*statuses: DownPaymentStatus) -> ColumnElement[bool]:
+    return col(DealerDeal.down_payment_status).in_([s.value for s in statuses])
+
+
+def _same_intent(payment_intent_id: str) -> ColumnElement[bool]:
+    return or_(
+        col(DealerDeal.payment_intent_id).is_(None),
+        col(DealerDeal.payment_intent_id) == payment_intent_id,
+    )
+
+
+def _unpaid_by(payment_intent_id: str, amount: int) -> list[ColumnElement[bool]]:
+    """Still waiting for a down payment of ``amount`` that this intent may be paying."""
+    return [
+        _down_payment_is(DownPaymentStatus.requested, DownPaymentStatus.failed),
+        col(DealerDeal.down_payment_amount) == amount,
+        _same_intent(payment_intent_id),
+    ]
+
+
 async def deals_awaiting_down_payment(
     session: AsyncSession, *, changed_before: datetime, limit: int
 ) -> list[tuple[uuid.UUID, str]]:
@@ -80,7 +271,7 @@ async def deals_awaiting_down_payment(
         select(col(DealerDeal.id), col(DealerDeal.payment_intent_id))
         .where(
             col(DealerDeal.status) == DealStatus.confirmed.value,
-            down_payment_is(DownPaymentStatus.requested, DownPaymentStatus.failed),
+            _down_payment_is(DownPaymentStatus.requested, DownPaymentStatus.failed),
             col(DealerDeal.payment_intent_id).is_not(None),
             col(DealerDeal.updated_at) < changed_before,
         )
@@ -105,14 +296,6 @@ async def deals_owed_a_refund(session: AsyncSession, *, limit: int) -> list[tupl
         .limit(limit)
     )
     return [(deal_id, str(intent_id)) for deal_id, intent_id in rows.all()]
-
-
-def status_is(*statuses: DealStatus) -> ColumnElement[bool]:
-    return col(DealerDeal.status).in_([s.value for s in statuses])
-
-
-def down_payment_is(*statuses: DownPaymentStatus) -> ColumnElement[bool]:
-    return col(DealerDeal.down_payment_status).in_([s.value for s in statuses])
 
 
 async def buyer(session: AsyncSession, buyer_id: uuid.UUID) -> User | None:

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import ColumnElement, or_
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from dealer_portal import repository
 from dealer_portal.handover import DOWN_PAYMENT_PURPOSE
-from dealer_portal.models import DealerDeal, DealStatus, DownPaymentStatus
+from dealer_portal.models import DealStatus
 from marketplace.servicing import service as servicing_service
 from shared import audit
 from shared.db import utcnow
@@ -32,13 +30,6 @@ def _deal_id(stripe_event: StripeEvent) -> uuid.UUID | None:
         return uuid.UUID(stripe_event.metadata.get("deal_id", ""))
     except ValueError:
         return None
-
-
-def _same_intent(payment_intent_id: str) -> ColumnElement[bool]:
-    return or_(
-        col(DealerDeal.payment_intent_id).is_(None),
-        col(DealerDeal.payment_intent_id) == payment_intent_id,
-    )
 
 
 async def down_payment_succeeded(session: AsyncSession, stripe_event: StripeEvent) -> None:
@@ -60,25 +51,8 @@ async def record_down_payment_paid(
     deal, mark the money owed back. Once, whoever calls first (the webhook, the reconciliation):
     ``handed_over``, ``refund_due`` or ``down_payment_event_ignored``."""
     now = utcnow()
-    paid_intent = [col(DealerDeal.down_payment_amount) == amount, _same_intent(intent_id)]
-    handed_over = await repository.update_deal(
-        session,
-        deal_id,
-        where=[
-            repository.status_is(DealStatus.confirmed),
-            repository.down_payment_is(DownPaymentStatus.requested, DownPaymentStatus.failed),
-            *paid_intent,
-        ],
-        values={
-            "status": DealStatus.handed_over,
-            "handed_over_at": now,
-            "down_payment_status": DownPaymentStatus.paid,
-            "down_payment_paid_at": now,
-            "payment_intent_id": intent_id,
-            "down_payment_failure_code": None,
-            "down_payment_failure_message": None,
-        },
-        now=now,
+    handed_over = await repository.mark_handed_over(
+        session, deal_id, payment_intent_id=intent_id, amount=amount, now=now
     )
     if handed_over is not None:
         loan = None
@@ -104,16 +78,8 @@ async def record_down_payment_paid(
 
     # Paid after the dealer cancelled (the buyer paid while staff were cancelling): the money
     # is owed back; the cancellation's own Stripe phase or a retried cancel refunds it.
-    owed = await repository.update_deal(
-        session,
-        deal_id,
-        where=[
-            repository.status_is(DealStatus.cancelled),
-            repository.down_payment_is(DownPaymentStatus.requested, DownPaymentStatus.failed),
-            *paid_intent,
-        ],
-        values={"down_payment_status": DownPaymentStatus.refund_due, "down_payment_paid_at": now},
-        now=now,
+    owed = await repository.mark_refund_due(
+        session, deal_id, payment_intent_id=intent_id, amount=amount, now=now
     )
     if owed is not None:
         audit.record(
@@ -140,19 +106,12 @@ async def down_payment_failed(session: AsyncSession, stripe_event: StripeEvent) 
     code = error.get("decline_code") or error.get("code")
     message = error.get("message")
     now = utcnow()
-    failed = await repository.update_deal(
+    failed = await repository.mark_down_payment_failed(
         session,
         deal_id,
-        where=[
-            repository.status_is(DealStatus.confirmed),
-            repository.down_payment_is(DownPaymentStatus.requested, DownPaymentStatus.failed),
-            _same_intent(intent_id),
-        ],
-        values={
-            "down_payment_status": DownPaymentStatus.failed,
-            "down_payment_failure_code": str(code)[:100] if code else "payment_failed",
-            "down_payment_failure_message": str(message)[:_MESSAGE_LENGTH] if message else None,
-        },
+        payment_intent_id=intent_id,
+        code=str(code)[:100] if code else "payment_failed",
+        message=str(message)[:_MESSAGE_LENGTH] if message else None,
         now=now,
     )
     if failed is None:
