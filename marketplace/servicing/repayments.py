@@ -76,7 +76,7 @@ async def start_payment(
     session: AsyncSession, buyer: Principal, loan_id: uuid.UUID, request: PaymentRequest
 ) -> tuple[LoanPayment, PaymentProfile]:
     """Write the ``processing`` payment row for what the buyer asked to pay (phase 1)."""
-    loan = await repository.get_loan(session, loan_id, buyer_id=buyer.uid, for_update=True)
+    loan = await repository.buyer_loan(session, loan_id, buyer_id=buyer.uid, for_update=True)
     if loan is None:
         raise LoanNotFound()
     if loan.status != LoanStatus.active:

@@ -46,19 +46,29 @@ async def transition(
     return result.scalars().one_or_none()
 
 
-async def get_loan(
-    session: AsyncSession,
-    loan_id: uuid.UUID,
-    *,
-    buyer_id: uuid.UUID | None = None,
-    lender_id: uuid.UUID | None = None,
-    for_update: bool = False,
+async def buyer_loan(
+    session: AsyncSession, loan_id: uuid.UUID, *, buyer_id: uuid.UUID, for_update: bool = False
 ) -> Loan | None:
-    query = select(Loan).where(col(Loan.id) == loan_id)
-    if buyer_id is not None:
-        query = query.where(col(Loan.buyer_id) == buyer_id)
-    if lender_id is not None:
-        query = query.where(col(Loan.lender_id) == lender_id)
+    """The buyer's own loan (another buyer's is None), locked with ``for_update``."""
+    return await _loan(session, loan_id, col(Loan.buyer_id) == buyer_id, for_update=for_update)
+
+
+async def lender_loan(
+    session: AsyncSession, loan_id: uuid.UUID, *, lender_id: uuid.UUID
+) -> Loan | None:
+    """A loan booked on the lender's products (another lender's is None)."""
+    return await _loan(session, loan_id, col(Loan.lender_id) == lender_id)
+
+
+async def loan_by_id(session: AsyncSession, loan_id: uuid.UUID) -> Loan | None:
+    """Any loan: for the platform's own checks (the ledger reconciliation), never a caller's."""
+    return await _loan(session, loan_id)
+
+
+async def _loan(
+    session: AsyncSession, loan_id: uuid.UUID, *tenant: Any, for_update: bool = False
+) -> Loan | None:
+    query = select(Loan).where(col(Loan.id) == loan_id, *tenant)
     if for_update:
         query = query.with_for_update()
     result = await session.execute(query.execution_options(populate_existing=True))

@@ -175,7 +175,7 @@ async def fund_loan(session: AsyncSession, lender: Principal, loan_id: uuid.UUID
     """The lender funds one of its pending loans that does not auto-fund (→ active).
 
     Another lender's loan is 404; an auto-funded or no longer pending loan is 409."""
-    loan = await repository.get_loan(session, loan_id, lender_id=lender.org_id)
+    loan = await repository.lender_loan(session, loan_id, lender_id=lender.org_id)
     if loan is None:
         raise LoanNotFound()
     if loan.auto_fund:
@@ -307,7 +307,7 @@ async def buyer_loan(
     session: AsyncSession, buyer: Principal, loan_id: uuid.UUID
 ) -> LoanWithSchedule:
     """One of the buyer's own loans with its schedule; anyone else's is 404."""
-    loan = await repository.get_loan(session, loan_id, buyer_id=buyer.uid)
+    loan = await repository.buyer_loan(session, loan_id, buyer_id=buyer.uid)
     if loan is None:
         raise LoanNotFound()
     return LoanWithSchedule(loan, await repository.installments(session, loan.id))
@@ -351,7 +351,7 @@ class Reconciliation:
 
 async def reconcile(session: AsyncSession, loan_id: uuid.UUID) -> Reconciliation:
     """Check, to the fen, that the ledger and the instalment rows tell the same story."""
-    loan = await repository.get_loan(session, loan_id)
+    loan = await repository.loan_by_id(session, loan_id)
     if loan is None:
         raise LoanNotFound()
     rows = await repository.installments(session, loan_id)
