@@ -26,9 +26,9 @@ from marketplace.preapprovals.schemas import (
     QuoteResponse,
     preapproval_public,
 )
-from pricing import Deal, PricingInputError
+from pricing import Deal
 from shared.db import SessionDep, utcnow
-from shared.errors import TooManyRequests, Unprocessable, error_responses
+from shared.errors import TooManyRequests, error_responses
 from shared.identity.principal import BuyerPrincipal
 from shared.pagination import Page, PageDep
 
@@ -137,16 +137,13 @@ async def quote_car(
     Quoting never locks or consumes the approval.
     """
     preapproval = await preapproval_service.get_for_buyer(session, buyer.uid, preapproval_id)
-    try:
-        deal = Deal(
-            car_price=body.car_price,
-            down_payment=body.down_payment,
-            term_months=body.term_months,
-            vehicle_type=body.vehicle_type,  # type: ignore[arg-type]  # Deal validates it
-            brand=body.brand,
-        )
-    except PricingInputError as error:
-        raise Unprocessable(error.message, code=error.code, field=error.field) from None
+    deal = Deal(  # a PricingInputError answers 422 naming the field (autofin.main maps it)
+        car_price=body.car_price,
+        down_payment=body.down_payment,
+        term_months=body.term_months,
+        vehicle_type=body.vehicle_type,  # type: ignore[arg-type]  # Deal validates it
+        brand=body.brand,
+    )
     quote = await preapproval_service.quote(session, preapproval, deal, utcnow())
     return QuoteResponse(
         offers=[
