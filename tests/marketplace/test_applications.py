@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -323,8 +324,11 @@ async def test_editing_a_product_leaves_the_locked_offers_unchanged(
         headers=buyer,
     )
     quoted = quote.json()["offers"][0]
-    assert quoted["annual_rate"] == locked["annual_rate"] and quoted["product_version"] == 1
-    assert quoted["offer_id"] == locked["offer_id"]
+    # Priced on the locked version 1 (not version 2's 20 %), at the grade this car earns:
+    # never above the locked offer.
+    assert quoted["product_version"] == 1 and quoted["offer_id"] == locked["offer_id"]
+    assert quoted["annual_rate"] == product["rate_card"][quoted["grade"]]  # type: ignore[index]
+    assert Decimal(quoted["annual_rate"]) <= Decimal(locked["annual_rate"])
 
 
 async def test_quotes_rank_the_fitting_offers_and_explain_the_others(
