@@ -10,7 +10,6 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +58,7 @@ def _publish(args: argparse.Namespace) -> Callable[[Any], Awaitable[None]]:
         from marketplace.scorecards import service
         from shared.db import utcnow
 
-        card = json.loads(card_file(args.path).read_text(encoding="utf-8"), parse_float=Decimal)
+        card = json.loads(card_file(args.path).read_text(encoding="utf-8"))
         row = await service.publish(session, CLI_ACTOR, card, utcnow())
         print(f"published {row.version} ({row.role}, sha256 {row.sha256[:12]})")
 

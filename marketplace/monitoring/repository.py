@@ -22,56 +22,72 @@ from marketplace.monitoring.models import MonitorReport
 # by ``as_of`` are observed, so every one had the same chance to go bad.
 _PERFORMANCE = text(
     """
-    WITH observed AS (
-        SELECT l.id, l.grade, l.pd,
+    WITH booked AS (
+        SELECT l.id, l.grade, l.pd, l.status, l.closed_at,
                (l.loan_date + INTERVAL '12 months')::date AS window_end,
-               l.status, l.closed_at
+               l.loan_date + INTERVAL '12 months' <= :as_of AS seasoned
         FROM loans l
         WHERE l.status NOT IN ('cancelled', 'pending_funding')
-          AND l.loan_date + INTERVAL '12 months' <= :as_of
+          AND l.loan_date <= :as_of
           AND (CAST(:lender_id AS uuid) IS NULL OR l.lender_id = CAST(:lender_id AS uuid))
     )
-    SELECT o.grade,
-           count(*) AS loans,
-           count(*) FILTER (WHERE
-               (o.status = 'charged_off' AND o.closed_at::date <= o.window_end)
+    SELECT b.grade,
+           count(*) FILTER (WHERE b.seasoned) AS loans,
+           count(*) FILTER (WHERE b.seasoned AND (
+               (b.status = 'charged_off' AND b.closed_at::date <= b.window_end)
                OR EXISTS (
                    SELECT 1 FROM loan_installments i
-                   WHERE i.loan_id = o.id
-                     AND i.due_date + 91 <= o.window_end
+                   WHERE i.loan_id = b.id
+                     AND i.due_date + 91 <= b.window_end
                      AND (i.paid_at IS NULL OR i.paid_at::date > i.due_date + 90)
                )
-           ) AS bad,
-           coalesce(sum(o.pd), 0) AS pd_sum,
-           count(o.pd) AS pd_count
-    FROM observed o
-    GROUP BY o.grade
+           )) AS bad,
+           coalesce(sum(b.pd) FILTER (WHERE b.seasoned), 0) AS pd_sum,
+           count(b.pd) FILTER (WHERE b.seasoned) AS pd_count,
+           count(*) AS booked,
+           coalesce(sum(b.pd), 0) AS booked_pd_sum,
+           count(b.pd) AS booked_pd_count
+    FROM booked b
+    GROUP BY b.grade
     """
 )
 
 
 @dataclass(frozen=True, slots=True)
 class GradePerformance:
-    """Loans of one sub-grade a year on book: how many, how many went bad, their PDs."""
+    """Loans of one sub-grade: those a full year on book (``loans``), how many of them went
+    bad and their predicted PDs; and every loan booked, with theirs."""
 
     grade: str
     loans: int
     bad: int
-    pd_sum: Decimal  # over the loans whose PD was recorded
+    pd_sum: Decimal  # over the loans a year on book whose PD was recorded
     pd_count: int
+    booked: int = 0
+    booked_pd_sum: Decimal = Decimal(0)
+    booked_pd_count: int = 0
 
 
 async def performance_by_grade(
     session: AsyncSession, *, as_of: date, lender_id: uuid.UUID | None = None
 ) -> list[GradePerformance]:
-    """Realised performance of the loans booked at least 12 months before ``as_of`` (one
-    lender's when given), by sub-grade."""
+    """Realised performance of the loans booked by ``as_of`` (one lender's when given), by
+    sub-grade; bad is counted only on loans booked at least 12 months before ``as_of``."""
     rows = await session.execute(
         _PERFORMANCE, {"as_of": as_of, "lender_id": None if lender_id is None else str(lender_id)}
     )
     return [
-        GradePerformance(str(grade), int(loans), int(bad), Decimal(pd_sum), int(pd_count))
-        for grade, loans, bad, pd_sum, pd_count in rows.all()
+        GradePerformance(
+            grade=str(row.grade),
+            loans=int(row.loans),
+            bad=int(row.bad),
+            pd_sum=Decimal(row.pd_sum),
+            pd_count=int(row.pd_count),
+            booked=int(row.booked),
+            booked_pd_sum=Decimal(row.booked_pd_sum),
+            booked_pd_count=int(row.booked_pd_count),
+        )
+        for row in rows.all()
     ]
 
 

@@ -6,7 +6,9 @@ report a day; ``GET /v1/admin/risk/monitor`` shows the latest."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -43,6 +45,8 @@ def grade_outcomes(
     its PD was recorded is predicted at its grade's representative PD."""
     groups: dict[str, list[GradePerformance]] = {}
     for row in performance:
+        if not row.loans:
+            continue
         groups.setdefault(grade_letter(row.grade) if by_letter else row.grade, []).append(row)
     outcomes = []
     for key in sorted(groups, key=lambda g: (GRADE_LETTERS.index(g[0]), g)):
@@ -79,6 +83,32 @@ def _total(outcomes: Sequence[GradeOutcome]) -> GradeOutcome | None:
         realised_default_rate=_rate(bad, loans),
         predicted_default_rate=_rate(predicted, loans),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioRisk:
+    """One sub-grade of a lender's book: predicted against realised default."""
+
+    predicted_default_rate: Decimal  # mean 12-month PD predicted for every loan booked
+    loans_a_year_on_book: int
+    realised_default_rate: Decimal | None  # bad within 12 months, of those; None without any
+
+
+async def portfolio_risk(
+    session: AsyncSession, *, lender_id: uuid.UUID, as_of: date, policy: RiskPolicy
+) -> dict[str, PortfolioRisk]:
+    """Predicted and realised default by sub-grade of one lender's loans."""
+    figures = {}
+    for row in await repository.performance_by_grade(session, as_of=as_of, lender_id=lender_id):
+        predicted = row.booked_pd_sum + (row.booked - row.booked_pd_count) * representative_pd(
+            row.grade, policy
+        )
+        figures[row.grade] = PortfolioRisk(
+            predicted_default_rate=_rate(predicted, row.booked),
+            loans_a_year_on_book=row.loans,
+            realised_default_rate=_rate(row.bad, row.loans) if row.loans else None,
+        )
+    return figures
 
 
 def month_of(as_of: date) -> tuple[datetime, datetime]:
