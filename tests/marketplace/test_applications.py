@@ -98,6 +98,24 @@ async def test_a_declined_applicant_is_told_why(
     assert 1 <= len(declined["reasons"]) <= 4
     assert declined["reasons"][0]["code"] == "no_income"
     assert declined["reasons"][0]["zh"] and declined["reasons"][0]["en"]
+    # PIPL Art. 24: the automated decision explained in plain words, with a way to a person.
+    explanation = declined["explanation"]
+    assert declined["reasons"][0]["en"].rstrip(".") in explanation["en"]
+    assert (
+        "review" in explanation["en"]
+        and declined["reasons"][0]["zh"].rstrip("。") in explanation["zh"]
+    )
+
+
+async def test_a_down_graded_applicant_is_told_what_held_the_grade_down(
+    client: httpx.AsyncClient, bureau: CountingBureau
+) -> None:
+    approved = (await apply(client, await buyer_headers(client), employment_months=3)).json()
+    assert approved["decision"] == "approved" and approved["grade"] != "A1"
+    explanation = approved["explanation"]
+    assert f"graded you {approved['grade']}" in explanation["en"]
+    for reason in approved["reasons"]:
+        assert reason["en"].rstrip(".") in explanation["en"]
 
 
 async def test_the_decision_is_stored_with_its_scorecard_version_and_inputs_hash(
