@@ -73,7 +73,8 @@ async def test_a_better_structure_never_earns_a_worse_grade_or_a_higher_rate(
     # The built-in card prices the term: a shorter loan never grades worse than a longer one.
     new_terms = [grades[("new", term)] for term in (12, 24, 36, 48, 60)]
     assert [grade_rank(g) for g in new_terms] == sorted(grade_rank(g) for g in new_terms)
-    assert grade_rank(grades[("new", 12)]) < grade_rank(preapproval_grade)
+    if preapproval_grade != "A1":  # (a clean enough file is A1 whatever the car)
+        assert grade_rank(grades[("new", 12)]) < grade_rank(preapproval_grade)
 
 
 async def test_the_loan_books_the_rate_the_quote_showed(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from decimal import Decimal
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +17,7 @@ from sqlmodel import col
 from autofin.main import create_app
 from marketplace.applications.models import Application
 from marketplace.scorecards.models import PublishedScorecard
+from pricing import BureauFacts
 from shared.audit import AuditEntry
 from shared.db import Database
 from tests.factories import Headers, admin_headers, apply, buyer_headers, lender_with_product
@@ -99,9 +102,19 @@ async def test_activating_an_unknown_version_is_not_found(
     assert response.status_code == 404
 
 
+class SameFileBureau:
+    """Every applicant has the same bureau file, so two applicants differ only by the cards."""
+
+    name = "same-file"
+
+    async def pull(self, national_id: str) -> BureauFacts:
+        return BureauFacts(credit_history_months=60, revolving_utilisation=Decimal("0.2"))
+
+
 async def test_a_challenger_is_recorded_beside_the_decision_and_never_changes_it(
-    client: httpx.AsyncClient, admin: Headers, session: AsyncSession
+    app: FastAPI, client: httpx.AsyncClient, admin: Headers, session: AsyncSession
 ) -> None:
+    app.state.bureau = SameFileBureau()
     without = (await apply(client, await buyer_headers(client))).json()
     # A challenger harsh enough to decline everyone: if it were used, it would show.
     await publish(client, admin, card("test-harsh", base_points_shift=-300))
