@@ -8,7 +8,6 @@ from typing import Any
 from marketplace.applications.bureau import facts_from_json
 from marketplace.applications.models import Application, BureauReport
 from pricing import Applicant, BureauFacts, LoanStructure
-from pricing.products import VehicleType
 
 
 def applicant_of(application: Application) -> Applicant:
@@ -43,20 +42,3 @@ def structure_to_json(structure: LoanStructure) -> dict[str, Any] | None:
         else str(structure.down_payment_ratio),
         "vehicle_type": None if structure.vehicle_type is None else structure.vehicle_type.value,
     }
-
-
-def structure_from_json(data: dict[str, Any] | None) -> LoanStructure:
-    from decimal import Decimal
-
-    if not data:
-        return LoanStructure()
-    return LoanStructure(
-        ltv=None if data.get("ltv") is None else Decimal(data["ltv"]),
-        term_months=data.get("term_months"),
-        down_payment_ratio=None
-        if data.get("down_payment_ratio") is None
-        else Decimal(data["down_payment_ratio"]),
-        vehicle_type=None
-        if data.get("vehicle_type") is None
-        else VehicleType(data["vehicle_type"]),
-    )
