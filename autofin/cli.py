@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from autofin import stripe_emulator
+from autofin.risk_commands import add_registry_commands
 from risk.cli import add_risk_commands
 from shared.settings import PLACEHOLDER_STRIPE_KEY, Settings, get_settings
 
@@ -200,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(run=cmd_jobs_run)
 
-    add_risk_commands(commands)
+    add_registry_commands(add_risk_commands(commands), _with_session)
     return parser
 
 

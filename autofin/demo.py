@@ -20,9 +20,11 @@ from marketplace.advisors import service as advisor_service
 from marketplace.applications import service as application_service
 from marketplace.applications.bureau import SandboxBureau, sandbox_clean_national_id
 from marketplace.applications.schemas import ApplicationCreate
+from marketplace.policy import current_policy
 from marketplace.preapprovals import repository as preapproval_repository
 from marketplace.products import service as product_service
 from marketplace.products.schemas import ProductCreate
+from marketplace.scorecards import service as scorecard_service
 from pricing import DEFAULT_POLICY, SUB_GRADES, benchmark_rate
 from shared import pii
 from shared.db import utcnow
@@ -240,7 +242,14 @@ async def load_demo(session: AsyncSession, *, progress: Callable[[str], None]) -
                 }
             )
             await application_service.submit(
-                session, principal, body, bureau, buyer_id=buyer.id, now=now
+                session,
+                principal,
+                body,
+                bureau,
+                buyer_id=buyer.id,
+                now=now,
+                models=await scorecard_service.active_models(session),
+                policy=current_policy(),
             )
             active = await preapproval_repository.active_for_person(
                 session, pii.lookup_hash(national_id), now

@@ -17,7 +17,10 @@ from dealer_portal import reconciliation as deal_reconciliation
 from marketplace.advisors import service as advisor_service
 from marketplace.applications import service as application_service
 from marketplace.applications.bureau import CreditBureau, SandboxBureau
+from marketplace.monitoring import service as monitoring_service
+from marketplace.policy import current_policy
 from marketplace.preapprovals import service as preapproval_service
+from marketplace.scorecards import service as scorecard_service
 from marketplace.servicing import delinquency
 from marketplace.servicing import reconciliation as payment_reconciliation
 from shared import ratelimit
@@ -51,7 +54,14 @@ async def run_daily_jobs(
     progress(f"Daily jobs as of {moment.isoformat()}")
     done["preapprovals_expired"] = await preapproval_service.expire_stale(session, moment)
     progress(f"  expired {done['preapprovals_expired']} pre-approvals")
-    done["applications_decided"] = await application_service.retry_pending(session, bureau, moment)
+    policy = current_policy()
+    done["applications_decided"] = await application_service.retry_pending(
+        session,
+        bureau,
+        moment,
+        models=await scorecard_service.active_models(session),
+        policy=policy,
+    )
     progress(f"  decided {done['applications_decided']} applications waiting for the bureau")
     done["advisors_assigned"] = await advisor_service.assign_waiting_buyers(session)
     progress(f"  assigned advisors to {done['advisors_assigned']} buyers")
@@ -62,6 +72,12 @@ async def run_daily_jobs(
     progress(
         f"  serviced {servicing.loans_checked} loans: {servicing.installments_late} instalments"
         f" late, {servicing.late_fees} late fees, {servicing.charged_off} charged off"
+    )
+    report = await monitoring_service.run(session, as_of=as_of, policy=policy)
+    done["risk_monitor_loans"] = report.loans_observed
+    progress(
+        f"  risk monitor: {report.loans_observed} loans a year on book, score PSI "
+        f"{report.psi if report.psi is not None else 'n/a'} ({report.stability})"
     )
     done["rate_limit_counters_purged"] = await ratelimit.purge_expired(
         session, older_than=moment - RATE_LIMIT_RETENTION

@@ -123,6 +123,7 @@ async def confirm_and_book(
         method=confirmed.method,
         upfront_fee=confirmed.upfront_fee,
         grade=confirmed.grade,
+        pd=confirmed.pd,
         platform_guarantee=confirmed.platform_guarantee,
         auto_fund=await repository.auto_funds(session, confirmed.product_version_id),
         loan_date=now.date(),

@@ -93,7 +93,12 @@ class DealerDeal(SQLModel, table=True):
     total_cost: int = Field(sa_column=Column(BigInteger, nullable=False))
     upfront_fee: int = Field(sa_column=Column(BigInteger, nullable=False))
     method: str = Field(sa_column=Column(String(32), nullable=False))
-    grade: str = Field(sa_column=Column(String(2), nullable=False))
+    grade: str = Field(sa_column=Column(String(2), nullable=False))  # the grade the car earned
+    # The pre-approval's grade (its worst-structure ceiling) and this car's 12-month PD and
+    # score; None on deals quoted before structure pricing.
+    preapproval_grade: str | None = Field(default=None, sa_column=Column(String(2)))
+    pd: Decimal | None = Field(default=None, sa_column=Column(Numeric(10, 8)))
+    score: int | None = Field(default=None, sa_column=Column(Integer))
     platform_guarantee: bool = Field(sa_column=Column(Boolean, nullable=False))
     quote: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
 

@@ -35,7 +35,9 @@ from dealer_portal.schemas import (
 )
 from marketplace.applications import exceptions as application_exceptions
 from marketplace.applications.bureau import BureauDep
+from marketplace.policy import PolicyDep
 from marketplace.preapprovals.exceptions import PreapprovalUnavailable
+from marketplace.scorecards.dependencies import ActiveModelsDep
 from shared.db import SessionDep, utcnow
 from shared.errors import TooManyRequests, Unprocessable, error_responses
 from shared.idempotency import (
@@ -79,14 +81,16 @@ async def look_up_approval(
         ApprovalNotFound, PreapprovalUnavailable, DealRefused, OfferNotOnApproval, TooManyRequests
     ),
 )
-async def quote_deal(body: DealCreate, dealer: DealerPrincipal, session: SessionDep) -> DealPublic:
+async def quote_deal(
+    body: DealCreate, dealer: DealerPrincipal, session: SessionDep, policy: PolicyDep
+) -> DealPublic:
     """Structure a deal on a real car and quote it on one of the approval's locked offers.
 
     A refusal (422) names the rule that failed in `error.code` (`ltv_too_high`,
     `down_payment_too_low`, `used_car_term_too_long`, `amount_above_credit_limit`, …) and the
     field to change. Quoting never locks the approval.
     """
-    return await service.create_deal(session, dealer, body, utcnow())
+    return await service.create_deal(session, dealer, body, utcnow(), policy)
 
 
 @dealer_router.get("/deals")
@@ -182,14 +186,21 @@ async def cancel_deal(
     ),
 )
 async def submit_walk_in(
-    body: WalkInCreate, dealer: DealerPrincipal, session: SessionDep, bureau: BureauDep
+    body: WalkInCreate,
+    dealer: DealerPrincipal,
+    session: SessionDep,
+    bureau: BureauDep,
+    models: ActiveModelsDep,
+    policy: PolicyDep,
 ) -> WalkInPublic:
     """Submit a customer at the dealership to every lender at once, with their recorded consent.
 
     The customer gets an account tied to their phone, claimable with the one-time `claim_code`
     in the answer (`POST /v1/auth/claim`). The answer never includes the national ID.
     """
-    return await walk_ins.submit(session, dealer, body, bureau, utcnow())
+    return await walk_ins.submit(
+        session, dealer, body, bureau, utcnow(), models=models, policy=policy
+    )
 
 
 @claim_router.post(

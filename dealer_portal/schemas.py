@@ -13,7 +13,7 @@ from pydantic import AfterValidator, Field, StringConstraints
 from dealer_portal.models import DealerDeal
 from dealer_portal.vin import normalize_vin
 from marketplace.applications.schemas import ApplicationCreate, ReasonPublic
-from marketplace.preapprovals.schemas import OfferPublic, PreapprovalPublic
+from marketplace.preapprovals.schemas import CarGrade, OfferPublic, PreapprovalPublic
 from shared.schemas import (
     Email,
     FullName,
@@ -105,6 +105,8 @@ class DealQuote(ResponseModel):
     subsidised: bool
     platform_guarantee: bool
     schedule: list[ScheduleRowPublic]
+    grade: str | None = None  # the sub-grade the car is priced at
+    car_grade: CarGrade | None = None  # "this car: B2; your pre-approval: B4"
 
 
 class VehiclePublic(ResponseModel):

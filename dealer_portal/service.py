@@ -30,8 +30,17 @@ from marketplace.preapprovals import repository as preapproval_repository
 from marketplace.preapprovals import service as preapproval_service
 from marketplace.preapprovals.exceptions import OfferNotFound, unavailable
 from marketplace.preapprovals.models import Preapproval, PreapprovalStatus
-from marketplace.preapprovals.schemas import OfferPublic
-from pricing import Deal, Offer, PricingInputError, Rejection, VehicleType, quote_loan
+from marketplace.preapprovals.schemas import OfferPublic, car_grade_public
+from pricing import (
+    Deal,
+    Offer,
+    PricingInputError,
+    Rejection,
+    RiskPolicy,
+    StructureGrade,
+    VehicleType,
+    quote_loan,
+)
 from shared import audit, ratelimit
 from shared.identity.models import User
 from shared.identity.principal import Principal
@@ -118,21 +127,26 @@ def _refusal(code: str, message: str, field: str | None) -> DealRefused:
     return DealRefused(message, code=code, field=_REQUEST_FIELDS.get(field or "", field))
 
 
-def _quote_body(offer_id: uuid.UUID, offer: Offer) -> dict[str, Any]:
-    """The offer as buyers see it, plus what the dealer needs at the desk: the full schedule."""
+def _quote_body(offer_id: uuid.UUID, offer: Offer, grade: StructureGrade | None) -> dict[str, Any]:
+    """The offer as buyers see it, plus what the dealer needs at the desk: the full schedule
+    and the car's grade beside the pre-approval's."""
     loan = quote_loan(
         offer.amount, offer.annual_rate, offer.term_months, offer.method, offer.upfront_fee
     )
+    car_grade = None if grade is None else car_grade_public(grade).model_dump(mode="json")
     return preapproval_service.offer_details(offer_id, offer) | {
         "total_repayment": offer.total_repayment,
         "schedule": [asdict(row) for row in loan.schedule],
+        "car_grade": car_grade,
     }
 
 
 async def create_deal(
-    session: AsyncSession, dealer: Principal, body: DealCreate, now: datetime
+    session: AsyncSession, dealer: Principal, body: DealCreate, now: datetime, policy: RiskPolicy
 ) -> DealPublic:
-    """Quote a real car on one locked offer; a refusal names the rule that failed.
+    """Quote a real car on one locked offer, priced at the grade the car's structure earns
+    (never above the locked offer); a refusal names the rule that failed. The rate quoted is
+    the rate the loan books.
 
     Quoting never locks the approval: only confirmation consumes it.
     """
@@ -151,8 +165,8 @@ async def create_deal(
     except PricingInputError as error:
         raise _refusal(error.code, error.message, error.field) from None
     try:
-        locked, outcome = await preapproval_service.quote_offer(
-            session, preapproval, body.offer_id, car, now
+        locked, outcome, car_grade = await preapproval_service.quote_offer(
+            session, preapproval, body.offer_id, car, now, policy
         )
     except OfferNotFound:
         raise OfferNotOnApproval(field="offer_id") from None
@@ -182,9 +196,12 @@ async def create_deal(
         total_cost=outcome.total_cost,
         upfront_fee=outcome.upfront_fee,
         method=outcome.method.value,
-        grade=preapproval.grade,
+        grade=outcome.grade,
+        preapproval_grade=preapproval.grade,
+        pd=None if car_grade is None else car_grade.pd,
+        score=None if car_grade is None else car_grade.score,
         platform_guarantee=outcome.platform_guarantee,
-        quote=_quote_body(locked.id, outcome),
+        quote=_quote_body(locked.id, outcome, car_grade),
         created_at=now,
         updated_at=now,
     )
@@ -205,6 +222,8 @@ async def create_deal(
             "principal": deal.principal,
             "term_months": deal.term_months,
             "annual_rate": str(deal.annual_rate),
+            "grade": deal.grade,
+            "preapproval_grade": preapproval.grade,
         },
     )
     event("deal.quoted", deal_id=str(deal.id), dealer_id=str(dealer.org_id))

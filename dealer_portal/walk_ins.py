@@ -32,6 +32,8 @@ from marketplace.applications.bureau import CreditBureau
 from marketplace.applications.models import Channel
 from marketplace.applications.views import application_views
 from marketplace.preapprovals import service as preapproval_service
+from marketplace.scorecards.service import ActiveModels
+from pricing import RiskPolicy
 from shared import audit, pii, ratelimit
 from shared.errors import Unprocessable
 from shared.identity import service as identity_service
@@ -94,6 +96,9 @@ async def submit(
     body: WalkInCreate,
     bureau: CreditBureau,
     now: datetime,
+    *,
+    models: ActiveModels,
+    policy: RiskPolicy,
 ) -> WalkInPublic:
     """Decide a walk-in customer's application exactly as an online one (same path, every
     lender), rate-limited per dealer and per national ID; the answer never holds the ID."""
@@ -105,6 +110,8 @@ async def submit(
         bureau,
         buyer_id=buyer.id,
         now=now,
+        models=models,
+        policy=policy,
         channel=Channel.walk_in,
         dealer_id=dealer.org_id,
     )

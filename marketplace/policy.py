@@ -1,8 +1,12 @@
-"""The risk policy in force: the pricing package's defaults, with settings applied."""
+"""The risk policy in force: the pricing package's defaults, with settings applied; routes take
+it as a dependency (``PolicyDep``) and hand it to the services."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Annotated
+
+from fastapi import Depends
 
 from pricing import DEFAULT_POLICY, RiskPolicy
 from shared.settings import get_settings
@@ -11,3 +15,6 @@ from shared.settings import get_settings
 def current_policy() -> RiskPolicy:
     """The policy decisions, offers and expiries use now."""
     return replace(DEFAULT_POLICY, validity_days=get_settings().preapproval_valid_days)
+
+
+PolicyDep = Annotated[RiskPolicy, Depends(current_policy)]

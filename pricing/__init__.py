@@ -18,7 +18,14 @@ from pricing.errors import PricingInputError
 from pricing.fair_price import assess_rate, benchmark_ladder, benchmark_rate
 from pricing.grades import SUB_GRADES, grade_for_pd
 from pricing.loan_math import LoanQuote, RepaymentMethod, ScheduleRow, quote_loan
-from pricing.matching import MatchResult, Offer, Rejection, evaluate_product, match_offers
+from pricing.matching import (
+    MatchResult,
+    Offer,
+    Rejection,
+    evaluate_product,
+    evaluate_product_for_deal,
+    match_offers,
+)
 from pricing.payoff import PayoffQuote, due_dates, payoff_quote
 from pricing.policy import DEFAULT_POLICY, RiskPolicy
 from pricing.products import Deal, ProductTerms, Subsidy, VehicleType
@@ -29,6 +36,13 @@ from pricing.scorecard import (
     load_scorecard,
     parse_scorecard,
     score_values,
+)
+from pricing.stability import population_stability_index, stability_verdict
+from pricing.structure import (
+    StructureGrade,
+    assumed_structure,
+    grade_for_structure,
+    uses_structure,
 )
 
 __all__ = [
@@ -55,9 +69,11 @@ __all__ = [
     "RiskPolicy",
     "ScheduleRow",
     "Scorecard",
+    "StructureGrade",
     "Subsidy",
     "VehicleType",
     "assess_rate",
+    "assumed_structure",
     "benchmark_ladder",
     "benchmark_rate",
     "credit_line",
@@ -65,11 +81,16 @@ __all__ = [
     "default_scorecard",
     "due_dates",
     "evaluate_product",
+    "evaluate_product_for_deal",
     "grade_for_pd",
+    "grade_for_structure",
     "load_scorecard",
     "match_offers",
     "parse_scorecard",
     "payoff_quote",
+    "population_stability_index",
     "quote_loan",
     "score_values",
+    "stability_verdict",
+    "uses_structure",
 ]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from pricing.errors import PricingInputError
-from pricing.fair_price import assess_rate
+from pricing.fair_price import REFERENCE_VEHICLE_TYPE, assess_rate
 from pricing.grades import grade_rank
 from pricing.loan_math import LoanQuote, RepaymentMethod, quote_loan
 from pricing.policy import RiskPolicy
@@ -130,7 +130,7 @@ def evaluate_product(
             f"manufacturer subsidy for {deal.brand}: {format_rate(annual_rate)} instead of "
             f"{format_rate(card_rate)}"
         )
-    fairness = assess_rate(annual_rate, grade, policy)
+    fairness = assess_rate(annual_rate, grade, policy, vehicle_type=_priced_vehicle(product, deal))
     if not fairness.fair:
         return reject(
             fairness.code or "rate_not_fair",
@@ -155,6 +155,29 @@ def evaluate_product(
         f"APR with fees {format_rate(quote.apr)} is within the legal cap"
     )
     return _offer(product, grade, quote, fairness.benchmark_rate, subsidised, tuple(why))
+
+
+def evaluate_product_for_deal(
+    product: ProductTerms,
+    grade: str,
+    preapproval_grade: str,
+    credit_limit: int,
+    policy: RiskPolicy,
+    deal: Deal,
+) -> Offer | Rejection:
+    """Return the offer ``product`` makes for a real car to a buyer whose car earns ``grade``
+    and whose pre-approval (graded on the worst structure) holds ``preapproval_grade``: priced
+    at the car's grade when that is no dearer, else exactly as the pre-approval promised. So a
+    better structure can only lower the rate, and the locked offer stays a ceiling."""
+    promised = evaluate_product(product, preapproval_grade, credit_limit, policy, deal)
+    if grade == preapproval_grade:
+        return promised
+    earned = evaluate_product(product, grade, credit_limit, policy, deal)
+    if isinstance(earned, Offer) and (
+        not isinstance(promised, Offer) or earned.annual_rate <= promised.annual_rate
+    ):
+        return earned
+    return promised
 
 
 def match_offers(
@@ -221,6 +244,18 @@ def _deal_rejection(
             f"used cars may be financed over at most {policy.used_car_max_term_months} months",
             "term_months",
         )
+    if deal.term_months > policy.max_term_months:
+        return reject(
+            "term_above_policy_maximum",
+            f"loans may run for at most {policy.max_term_months} months",
+            "term_months",
+        )
+    if amount > policy.max_ltv * deal.car_price:
+        return reject(
+            "ltv_above_policy_maximum",
+            f"the platform finances at most {format_rate(policy.max_ltv, 0)} of a car's price",
+            "down_payment",
+        )
     if amount < product.min_amount:
         return reject(
             "amount_below_product_minimum",
@@ -255,6 +290,16 @@ def _deal_rejection(
             "down_payment",
         )
     return None
+
+
+def _priced_vehicle(product: ProductTerms, deal: Deal | None) -> VehicleType:
+    """Return the vehicle type a rate is judged for: the deal's car, or with no car yet the
+    reference (a new car) unless the product finances only used cars."""
+    if deal is not None:
+        return deal.vehicle_type
+    if REFERENCE_VEHICLE_TYPE in product.vehicle_types or not product.vehicle_types:
+        return REFERENCE_VEHICLE_TYPE
+    return VehicleType.USED
 
 
 def _subsidised_rate(product: ProductTerms, deal: Deal | None) -> Decimal | None:

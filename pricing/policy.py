@@ -13,6 +13,8 @@ from decimal import Decimal
 from types import MappingProxyType
 
 from pricing.grades import GRADE_LETTERS, validate_pd_ceilings
+from pricing.loan_math import MAX_TERM_MONTHS
+from pricing.products import VehicleType
 from shared.money import yuan
 
 # Upper PD bound of each sub-grade, in percent, A1…G5. The steps widen down the ladder (0.25 pp
@@ -41,9 +43,14 @@ def _frozen_fen(values: Mapping[str, int]) -> Mapping[str, int]:
 class RiskPolicy:
     """Grade cut-offs, pricing inputs, caps and limits; all rates are annual fractions."""
 
-    # Fair pricing: benchmark = cost_of_funds + PD × lgd + servicing_cost + margin
+    # Fair pricing: benchmark = cost_of_funds + annual loss × LGD(vehicle type) + servicing_cost
+    # + margin, the annual loss being the default intensity a 12-month PD implies (−ln(1 − PD)).
     cost_of_funds: Decimal = Decimal("0.030")
-    lgd: Decimal = Decimal("0.50")
+    # Loss given default by vehicle type: a repossessed new car resells for more of the balance
+    # than a used one (older, thinner auction market, more disputes over condition).
+    lgd_by_vehicle_type: Mapping[str, Decimal] = field(
+        default_factory=lambda: _frozen({"new": Decimal("0.40"), "used": Decimal("0.55")})
+    )
     servicing_cost: Decimal = Decimal("0.008")
     margin: Decimal = Decimal("0.006")
     fairness_band: Decimal = Decimal("0.03")  # how far above the benchmark a rate may still be
@@ -82,6 +89,10 @@ class RiskPolicy:
     credit_line_step: int = yuan(100)  # lines are whole ¥100, rounded down
     reference_term_months: int = 36
     used_car_max_term_months: int = 36
+    # The worst structure any deal may have: a pre-approval (no car yet) is graded as if the car
+    # were financed this way, so a real car can only earn a better grade, never a worse one.
+    max_ltv: Decimal = Decimal("1")
+    max_term_months: int = MAX_TERM_MONTHS
     validity_days: int = 45
     # Hard rules
     min_age: int = 18
@@ -93,15 +104,26 @@ class RiskPolicy:
             GRADE_LETTERS
         ):
             raise ValueError(f"dti_caps and grade_credit_caps need exactly {GRADE_LETTERS}")
-        rates = (self.cost_of_funds, self.lgd, self.servicing_cost, self.margin, self.fairness_band)
+        rates = (self.cost_of_funds, self.servicing_cost, self.margin, self.fairness_band)
         if any(not rate.is_finite() or rate < 0 for rate in rates):
             raise ValueError("policy rates must be finite and non-negative")
+        if set(self.lgd_by_vehicle_type) != set(VehicleType) or any(
+            not lgd.is_finite() or not 0 <= lgd <= 1 for lgd in self.lgd_by_vehicle_type.values()
+        ):
+            raise ValueError("lgd_by_vehicle_type needs an LGD within [0, 1] for new and used")
+        if not 0 < self.max_ltv <= 1:
+            raise ValueError("max_ltv must be within (0, 1]")
         if not 0 < self.legal_cap_apr <= Decimal("0.36"):
             raise ValueError("legal_cap_apr must be within (0, 0.36]")
         if self.min_loan <= 0 or self.credit_line_step <= 0:
             raise ValueError("min_loan and credit_line_step must be positive")
-        if not 1 <= self.reference_term_months <= 84 or self.used_car_max_term_months < 1:
+        terms = (self.reference_term_months, self.used_car_max_term_months, self.max_term_months)
+        if not all(1 <= term <= MAX_TERM_MONTHS for term in terms):
             raise ValueError("terms must be between 1 and 84 months")
+
+    def lgd(self, vehicle_type: VehicleType | str) -> Decimal:
+        """Return the loss given default of a loan on a car of ``vehicle_type``."""
+        return self.lgd_by_vehicle_type[VehicleType(vehicle_type).value]
         if not 0 < self.min_age <= self.max_age:
             raise ValueError("age limits must satisfy 0 < min_age <= max_age")
 

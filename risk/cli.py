@@ -16,8 +16,9 @@ from typing import Any
 from risk import INSTALL_HINT
 
 
-def add_risk_commands(commands: Any) -> None:
-    """Add ``risk train|score|evaluate|example-data`` under the ``autofin`` parser."""
+def add_risk_commands(commands: Any) -> Any:
+    """Add ``risk train|score|evaluate|example-data`` under the ``autofin`` parser; return the
+    ``risk`` sub-commands, so the composition root can add the ones that need the database."""
     risk = commands.add_parser("risk", help="train, score and evaluate scorecards").add_subparsers(
         dest="risk_command", required=True
     )
@@ -61,6 +62,7 @@ def add_risk_commands(commands: Any) -> None:
     )
     example.add_argument("out", type=Path)
     example.set_defaults(run=_needs_libraries(cmd_example_data))
+    return risk
 
 
 def cmd_train(args: argparse.Namespace) -> None:

@@ -81,6 +81,7 @@
       ["Loan 贷款金额", money(quote.amount)],
       ["Monthly 月供", money(quote.monthly_payment)],
       ["Rate 年利率", percent(quote.annual_rate)],
+      ["Grade 等级", quote.car_grade ? `${quote.car_grade.summary_zh} · ${quote.car_grade.summary}` : quote.grade],
       ["APR 年化", percent(quote.apr)],
       ["Total cost 总成本", money(quote.total_cost)],
     ]));

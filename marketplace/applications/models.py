@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Integer, Numeric, String
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, Numeric, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -46,6 +46,7 @@ class BureauReport(SQLModel, table=True):
 
 class Application(SQLModel, table=True):
     __tablename__ = "applications"
+    __table_args__ = (Index("ix_applications_decided_at", "decided_at"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     buyer_id: uuid.UUID = Field(
@@ -81,6 +82,13 @@ class Application(SQLModel, table=True):
         default_factory=list, sa_column=Column(JSONB, nullable=False)
     )
     scorecard_version: str | None = Field(default=None, max_length=64)
+    # The structure the grade assumed (the worst the policy allows, when the card bins any).
+    structure_assumed: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
+    # The challenger's shadow score: recorded beside the decision, never used for it.
+    challenger_version: str | None = Field(default=None, max_length=64)
+    challenger_score: int | None = None
+    challenger_pd: Decimal | None = Field(default=None, sa_column=Column(Numeric(10, 8)))
+    challenger_grade: str | None = Field(default=None, max_length=2)
     inputs_hash: str | None = Field(default=None, max_length=64)
     bureau_report_id: uuid.UUID | None = Field(
         default=None, sa_column=Column(ForeignKey("bureau_reports.id"), nullable=True)

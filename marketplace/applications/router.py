@@ -15,6 +15,7 @@ from marketplace.applications import service as application_service
 from marketplace.applications.bureau import BureauDep
 from marketplace.applications.schemas import ApplicationCreate, ApplicationPublic
 from marketplace.applications.views import application_views
+from marketplace.policy import PolicyDep
 from marketplace.preapprovals import exceptions as preapproval_exceptions
 from marketplace.preapprovals import repository as preapproval_repository
 from marketplace.preapprovals import service as preapproval_service
@@ -24,8 +25,10 @@ from marketplace.preapprovals.schemas import (
     ProductNotOffered,
     QuoteRequest,
     QuoteResponse,
+    car_grade_public,
     preapproval_public,
 )
+from marketplace.scorecards.dependencies import ActiveModelsDep
 from pricing import Deal
 from shared.db import SessionDep, utcnow
 from shared.errors import TooManyRequests, error_responses
@@ -45,7 +48,12 @@ router = APIRouter(prefix="/v1/buyer", tags=["buyer"])
     ),
 )
 async def apply(
-    body: ApplicationCreate, buyer: BuyerPrincipal, session: SessionDep, bureau: BureauDep
+    body: ApplicationCreate,
+    buyer: BuyerPrincipal,
+    session: SessionDep,
+    bureau: BureauDep,
+    models: ActiveModelsDep,
+    policy: PolicyDep,
 ) -> ApplicationPublic:
     """Apply for a pre-approval, with consent to a credit-bureau pull.
 
@@ -54,7 +62,7 @@ async def apply(
     offers locked until it expires.
     """
     application = await application_service.submit(
-        session, buyer, body, bureau, buyer_id=buyer.uid, now=utcnow()
+        session, buyer, body, bureau, buyer_id=buyer.uid, now=utcnow(), models=models, policy=policy
     )
     return (await application_views(session, [application]))[0]
 
@@ -85,10 +93,17 @@ async def get_application(
     responses=error_responses(exceptions.ApplicationNotFound, exceptions.AlreadyDecided),
 )
 async def retry_application(
-    application_id: uuid.UUID, buyer: BuyerPrincipal, session: SessionDep, bureau: BureauDep
+    application_id: uuid.UUID,
+    buyer: BuyerPrincipal,
+    session: SessionDep,
+    bureau: BureauDep,
+    models: ActiveModelsDep,
+    policy: PolicyDep,
 ) -> ApplicationPublic:
     """Retry the bureau pull of an application left `pending_bureau`."""
-    application = await application_service.retry(session, buyer, application_id, bureau, utcnow())
+    application = await application_service.retry(
+        session, buyer, application_id, bureau, utcnow(), models=models, policy=policy
+    )
     return (await application_views(session, [application]))[0]
 
 
@@ -130,7 +145,11 @@ async def get_preapproval(
     ),
 )
 async def quote_car(
-    preapproval_id: uuid.UUID, body: QuoteRequest, buyer: BuyerPrincipal, session: SessionDep
+    preapproval_id: uuid.UUID,
+    body: QuoteRequest,
+    buyer: BuyerPrincipal,
+    session: SessionDep,
+    policy: PolicyDep,
 ) -> QuoteResponse:
     """Quote a hypothetical car on the approval's locked offers, cheapest total cost first.
 
@@ -144,7 +163,7 @@ async def quote_car(
         vehicle_type=body.vehicle_type,  # type: ignore[arg-type]  # Deal validates it
         brand=body.brand,
     )
-    quote = await preapproval_service.quote(session, preapproval, deal, utcnow())
+    quote = await preapproval_service.quote(session, preapproval, deal, utcnow(), policy)
     return QuoteResponse(
         offers=[
             OfferPublic.model_validate(preapproval_service.offer_details(offer_id, offer))
@@ -161,6 +180,7 @@ async def quote_car(
             )
             for locked, rejection in quote.not_offered
         ],
+        grade=None if quote.grade is None else car_grade_public(quote.grade),
     )
 
 

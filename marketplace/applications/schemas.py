@@ -48,6 +48,14 @@ class ReasonPublic(ResponseModel):
     zh: str
 
 
+class Explanation(ResponseModel):
+    """Why an automated decision came out as it did, in plain words (PIPL Art. 24: a person
+    affected by an automated decision may ask for an explanation and for a person to review)."""
+
+    en: str
+    zh: str
+
+
 class ApplicationPublic(ResponseModel):
     id: uuid.UUID
     status: str
@@ -60,3 +68,4 @@ class ApplicationPublic(ResponseModel):
     created_at: datetime
     decided_at: datetime | None
     preapproval: PreapprovalPublic | None = None
+    explanation: Explanation | None = None  # for a decided application

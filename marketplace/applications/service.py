@@ -41,11 +41,12 @@ from marketplace.applications.models import (
     DecisionOutcome,
 )
 from marketplace.applications.national_id import age_on
+from marketplace.applications.profile import applicant_of, structure_to_json
 from marketplace.applications.schemas import ApplicationCreate
-from marketplace.policy import current_policy
 from marketplace.preapprovals import repository as preapproval_repository
 from marketplace.preapprovals import service as preapproval_service
-from pricing import Applicant, BureauFacts, decide
+from marketplace.scorecards.service import ActiveModels
+from pricing import Applicant, BureauFacts, RiskPolicy, assumed_structure, decide
 from pricing.reasons import Reason
 from shared import audit, pii, ratelimit
 from shared.db import commit_lazily
@@ -77,10 +78,13 @@ async def submit(
     *,
     buyer_id: uuid.UUID,
     now: datetime,
+    models: ActiveModels,
+    policy: RiskPolicy,
     channel: Channel = Channel.online,
     dealer_id: uuid.UUID | None = None,
 ) -> Application:
-    """Take an application and decide it now (or leave it pending if the bureau is down)."""
+    """Take an application and decide it now (or leave it pending if the bureau is down) with
+    the champion card in ``models`` (its challenger scored in shadow) under ``policy``."""
     if not body.consent.bureau_pull:
         raise ConsentRequired(field="consent.bureau_pull")
     if age_on(body.national_id, now.date()) != body.age:
@@ -133,7 +137,7 @@ async def submit(
         subject_id=application.id,
         after={"channel": channel, "dealer_id": str(dealer_id) if dealer_id else None},
     )
-    return await _decide(session, application, bureau, now)
+    return await _decide(session, application, bureau, now, models, policy)
 
 
 async def retry(
@@ -142,6 +146,9 @@ async def retry(
     application_id: uuid.UUID,
     bureau: CreditBureau,
     now: datetime,
+    *,
+    models: ActiveModels,
+    policy: RiskPolicy,
 ) -> Application:
     """Retry the bureau pull of a pending application of this buyer."""
     application = await repository.get(session, application_id, buyer_id=actor.uid)
@@ -149,11 +156,17 @@ async def retry(
         raise ApplicationNotFound()
     if application.status != ApplicationStatus.pending_bureau:
         raise AlreadyDecided()
-    return await _decide(session, application, bureau, now)
+    return await _decide(session, application, bureau, now, models, policy)
 
 
 async def retry_pending(
-    session: AsyncSession, bureau: CreditBureau, now: datetime, limit: int = 500
+    session: AsyncSession,
+    bureau: CreditBureau,
+    now: datetime,
+    *,
+    models: ActiveModels,
+    policy: RiskPolicy,
+    limit: int = 500,
 ) -> int:
     """The daily job: decide the applications waiting for the bureau, and those a dead process
     left ``submitted``, that no one else is retrying; how many got decided. (A batch job: its
@@ -168,7 +181,7 @@ async def retry_pending(
             report = await _pulled_report(
                 session, application, bureau, await _pull(bureau, application), now
             )
-        await _record_decision(session, application, report, now)
+        await _record_decision(session, application, report, now, models, policy)
         decided += application.status == ApplicationStatus.decided
     return decided
 
@@ -183,7 +196,12 @@ async def get_for_buyer(
 
 
 async def _decide(
-    session: AsyncSession, application: Application, bureau: CreditBureau, now: datetime
+    session: AsyncSession,
+    application: Application,
+    bureau: CreditBureau,
+    now: datetime,
+    models: ActiveModels,
+    policy: RiskPolicy,
 ) -> Application:
     """Decide with a recent report, or commit, pull outside any transaction, then decide under
     the application's row lock — unless someone (a concurrent retry, the job) decided it since."""
@@ -199,7 +217,7 @@ async def _decide(
             return locked
         application = locked
         report = await _pulled_report(session, application, bureau, facts, now)
-    await _record_decision(session, application, report, now)
+    await _record_decision(session, application, report, now, models, policy)
     if application.reasons and application.reasons[0]["code"] == ALREADY_ACTIVE.code:
         await session.commit()  # the refusal is the application's outcome; keep it
         active = await preapproval_repository.active_for_person(
@@ -247,7 +265,12 @@ async def _pulled_report(
 
 
 async def _record_decision(
-    session: AsyncSession, application: Application, report: BureauReport | None, now: datetime
+    session: AsyncSession,
+    application: Application,
+    report: BureauReport | None,
+    now: datetime,
+    models: ActiveModels,
+    policy: RiskPolicy,
 ) -> None:
     before = application.status
     application.bureau_attempts += 1
@@ -259,21 +282,25 @@ async def _record_decision(
             _audit_decision(session, application, before)
         return
 
-    applicant = Applicant(
-        age=application.age,
-        monthly_income=application.monthly_income,
-        employment_months=application.employment_months,
-        housing=application.housing,  # type: ignore[arg-type]  # Applicant validates it
-        existing_monthly_debt=application.existing_monthly_debt,
-        marital_status=application.marital_status,  # type: ignore[arg-type]  # validated there
-        employment_type=application.employment_type,  # type: ignore[arg-type]
-        monthly_expenses=application.monthly_expenses,
-        assets=application.assets,
-        dependents=application.dependents,
-    )  # the loan's structure is unknown at pre-approval: scored as missing
+    applicant = applicant_of(application)
     facts = facts_from_json(report.facts)
-    policy = current_policy()
-    decision = decide(applicant, facts, policy)
+    # No car yet: a card that prices the structure grades the worst one the policy allows, so
+    # any real car can only earn a better grade (the dealer's quote re-grades it).
+    structure = assumed_structure(models.champion, applicant, facts, policy)
+    decision = decide(applicant, facts, policy, models.champion, structure)
+    application.structure_assumed = structure_to_json(structure)
+    if models.challenger is not None:  # shadow only: recorded, never read by the decision
+        shadow = decide(
+            applicant,
+            facts,
+            policy,
+            models.challenger,
+            assumed_structure(models.challenger, applicant, facts, policy),
+        )
+        application.challenger_version = shadow.scorecard_version
+        application.challenger_score = shadow.score
+        application.challenger_pd = shadow.pd
+        application.challenger_grade = shadow.grade
     application.bureau_report_id = report.id
     application.status = ApplicationStatus.decided
     application.decision = (
@@ -298,6 +325,7 @@ async def _record_decision(
             grade=decision.grade,
             credit_limit=decision.credit_limit,
             now=now,
+            policy=policy,
         )
         if preapproval is None:
             # Another application for this person won the race for the one active approval:
@@ -331,6 +359,13 @@ def _audit_decision(session: AsyncSession, application: Application, before: str
             "grade": application.grade,
             "credit_limit": application.credit_limit,
             "scorecard_version": application.scorecard_version,
+            "score": application.score,
+            "pd": None if application.pd is None else str(application.pd),
+            "challenger_version": application.challenger_version,
+            "challenger_score": application.challenger_score,
+            "challenger_pd": None
+            if application.challenger_pd is None
+            else str(application.challenger_pd),
             "reasons": [reason["code"] for reason in application.reasons],
         },
     )

@@ -29,6 +29,9 @@
     $("decision-reasons").replaceChildren(
       ...application.reasons.map((reason) => el("li", `${reason.zh} ${reason.en}`)),
     );
+    $("decision-explanation").textContent = application.explanation
+      ? `${application.explanation.zh} ${application.explanation.en}`
+      : "";
     $("offers").replaceChildren();
     if (preapproval) {
       preapprovalId = preapproval.id;
@@ -81,7 +84,9 @@
       vehicle_type: data.get("vehicle_type"),
       brand: data.get("brand") || null,
     });
-    const parts = [table(quote.offers, offerColumns)];
+    const parts = [];
+    if (quote.grade) parts.push(el("p", `${quote.grade.summary_zh} · ${quote.grade.summary}`, { id: "car-grade" }));
+    parts.push(table(quote.offers, offerColumns));
     if (quote.not_offered.length) {
       parts.push(el("h2", "Not offered for this car 不适用的方案"));
       parts.push(table(quote.not_offered, [["Lender", (o) => o.lender], ["Product", (o) => o.product], ["Why 原因", (o) => o.message]]));

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from marketplace.preapprovals.models import LockedOffer, Preapproval
+from pricing import StructureGrade
 from shared.schemas import RequestModel, ResponseModel
 
 Fen = Annotated[int, Field(strict=True)]
@@ -24,6 +25,7 @@ class OfferPublic(ResponseModel):
     product_id: uuid.UUID
     product_version: int
     rank: int
+    grade: str | None = None  # the sub-grade the offer is priced at
     annual_rate: Decimal
     apr: Decimal
     term_months: int
@@ -69,9 +71,31 @@ class ProductNotOffered(ResponseModel):
     field: str | None
 
 
+class CarGrade(ResponseModel):
+    """The grade this car's structure earns beside the pre-approval's (which assumed the worst
+    structure): never worse; a better one prices the offers lower."""
+
+    grade: str
+    preapproval_grade: str
+    pd: Decimal  # this car's 12-month probability of default
+    summary: str  # "this car: B2; your pre-approval: B4"
+    summary_zh: str
+
+
+def car_grade_public(grade: StructureGrade) -> CarGrade:
+    return CarGrade(
+        grade=grade.grade,
+        preapproval_grade=grade.preapproval_grade,
+        pd=grade.pd,
+        summary=f"this car: {grade.grade}; your pre-approval: {grade.preapproval_grade}",
+        summary_zh=f"本车：{grade.grade}；您的预审批：{grade.preapproval_grade}",
+    )
+
+
 class QuoteResponse(ResponseModel):
     offers: list[OfferPublic]
     not_offered: list[ProductNotOffered]
+    grade: CarGrade | None = None
 
 
 def preapproval_public(

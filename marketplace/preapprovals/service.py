@@ -13,7 +13,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.policy import current_policy
+from marketplace.applications import repository as application_repository
+from marketplace.applications.models import BureauReport
+from marketplace.applications.profile import applicant_of, facts_of
 from marketplace.preapprovals import repository
 from marketplace.preapprovals.exceptions import (
     OfferNotFound,
@@ -22,7 +24,19 @@ from marketplace.preapprovals.exceptions import (
 )
 from marketplace.preapprovals.models import LockedOffer, Preapproval, PreapprovalStatus
 from marketplace.products import service as product_service
-from pricing import Deal, Offer, Rejection, evaluate_product, match_offers
+from marketplace.scorecards import service as scorecard_service
+from marketplace.scorecards.exceptions import ScorecardNotFound
+from pricing import (
+    Deal,
+    LoanStructure,
+    Offer,
+    Rejection,
+    RiskPolicy,
+    StructureGrade,
+    evaluate_product_for_deal,
+    grade_for_structure,
+    match_offers,
+)
 from pricing.matching import rank_offers
 from shared import audit
 from shared.db import insert_unique
@@ -60,6 +74,7 @@ def offer_details(offer_id: uuid.UUID, offer: Offer) -> dict[str, Any]:
         "product_id": offer.product_id,
         "product_version": offer.product_version,
         "rank": offer.rank,
+        "grade": offer.grade,
         "annual_rate": str(offer.annual_rate),
         "apr": str(offer.apr),
         "term_months": offer.term_months,
@@ -85,13 +100,13 @@ async def create(
     grade: str,
     credit_limit: int,
     now: datetime,
+    policy: RiskPolicy,
 ) -> Preapproval | None:
     """A new active pre-approval with the offers of this moment locked to their versions.
 
     None when the person already holds an active one (the partial unique index decides, so
     two racing applications cannot both get one).
     """
-    policy = current_policy()
     for _ in range(5):
         preapproval = Preapproval(
             application_id=application_id,
@@ -161,16 +176,51 @@ async def get_for_buyer(
 
 @dataclass(frozen=True)
 class Quote:
-    """Offers that fit a car, ranked, and the locked offers that do not, with the rule."""
+    """Offers that fit a car, ranked, and the locked offers that do not, with the rule; and
+    the grade the car earns beside the pre-approval's."""
 
     offers: Sequence[tuple[uuid.UUID, Offer]]
     not_offered: Sequence[tuple[LockedOffer, Rejection]]
+    grade: StructureGrade | None
+
+
+async def car_grade(
+    session: AsyncSession, preapproval: Preapproval, deal: Deal, policy: RiskPolicy
+) -> StructureGrade | None:
+    """The grade and PD this car's structure earns with the card that graded the pre-approval
+    (never worse than the pre-approval's); the pre-approval's own when the card does not price
+    the structure; None for an approval without a recorded score."""
+    application = await application_repository.get(session, preapproval.application_id)
+    if application is None or application.pd is None or application.score is None:
+        return None
+    if application.structure_assumed is None:  # the card bins no structure: nothing changes
+        return StructureGrade(
+            preapproval.grade, application.pd, application.score, preapproval.grade, False
+        )
+    if application.scorecard_version is None or application.bureau_report_id is None:
+        return None
+    report = await session.get(BureauReport, application.bureau_report_id)
+    try:
+        card = await scorecard_service.card(session, application.scorecard_version)
+    except ScorecardNotFound:
+        return None
+    if report is None:
+        return None
+    return grade_for_structure(
+        card,
+        applicant_of(application),
+        facts_of(report),
+        LoanStructure.of_deal(deal),
+        policy,
+        preapproval.grade,
+    )
 
 
 async def quote(
-    session: AsyncSession, preapproval: Preapproval, deal: Deal, now: datetime
+    session: AsyncSession, preapproval: Preapproval, deal: Deal, now: datetime, policy: RiskPolicy
 ) -> Quote:
-    """Quote a car on the approval's locked offers (their versions' rates hold until expiry)."""
+    """Quote a car on the approval's locked offers (their versions' rates hold until expiry),
+    each priced at the grade the car earns when that is cheaper than the pre-approval's."""
     status = effective_status(preapproval, now)
     if status != PreapprovalStatus.active:
         raise unavailable(status)
@@ -178,13 +228,14 @@ async def quote(
     terms = await product_service.product_terms_for_versions(
         session, [offer.product_version_id for offer in locked]
     )
-    policy = current_policy()
+    grade = await car_grade(session, preapproval, deal, policy)
     fitting: dict[tuple[str, int], uuid.UUID] = {}
     offers: list[Offer] = []
     not_offered: list[tuple[LockedOffer, Rejection]] = []
     for locked_offer in locked:
-        outcome = evaluate_product(
+        outcome = evaluate_product_for_deal(
             terms[locked_offer.product_version_id],
+            preapproval.grade if grade is None else grade.grade,
             preapproval.grade,
             preapproval.credit_limit,
             policy,
@@ -199,13 +250,20 @@ async def quote(
     return Quote(
         offers=[(fitting[(o.product_id, o.product_version)], o) for o in ranked],
         not_offered=not_offered,
+        grade=grade,
     )
 
 
 async def quote_offer(
-    session: AsyncSession, preapproval: Preapproval, offer_id: uuid.UUID, deal: Deal, now: datetime
-) -> tuple[LockedOffer, Offer | Rejection]:
-    """Quote one locked offer for a car: the offer, or the rule the deal fails."""
+    session: AsyncSession,
+    preapproval: Preapproval,
+    offer_id: uuid.UUID,
+    deal: Deal,
+    now: datetime,
+    policy: RiskPolicy,
+) -> tuple[LockedOffer, Offer | Rejection, StructureGrade | None]:
+    """Quote one locked offer for a car: the offer (priced at the car's grade when that is
+    cheaper, never above the locked offer), or the rule the deal fails; and the car's grade."""
     status = effective_status(preapproval, now)
     if status != PreapprovalStatus.active:
         raise unavailable(status)
@@ -215,11 +273,16 @@ async def quote_offer(
     if locked is None:
         raise OfferNotFound(field="offer_id")
     terms = await product_service.product_terms_for_versions(session, [locked.product_version_id])
-    policy = current_policy()
-    outcome = evaluate_product(
-        terms[locked.product_version_id], preapproval.grade, preapproval.credit_limit, policy, deal
+    grade = await car_grade(session, preapproval, deal, policy)
+    outcome = evaluate_product_for_deal(
+        terms[locked.product_version_id],
+        preapproval.grade if grade is None else grade.grade,
+        preapproval.grade,
+        preapproval.credit_limit,
+        policy,
+        deal,
     )
-    return locked, outcome
+    return locked, outcome, grade
 
 
 async def cancel(

@@ -119,6 +119,9 @@ class Loan(SQLModel, table=True):
     upfront_fee: int = Field(sa_column=Column(BigInteger, nullable=False))
     monthly_payment: int = Field(sa_column=Column(BigInteger, nullable=False))
     grade: str = Field(sa_column=Column(String(2), nullable=False))
+    # The 12-month PD predicted for this car at booking (monitoring compares it with what
+    # happened); None on loans booked before it was recorded.
+    pd: Decimal | None = Field(default=None, sa_column=Column(Numeric(10, 8)))
     platform_guarantee: bool = Field(sa_column=Column(Boolean, nullable=False))
     auto_fund: bool = Field(sa_column=Column(Boolean, nullable=False))
     loan_date: date = Field(sa_column=Column(Date, nullable=False))

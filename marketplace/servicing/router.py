@@ -11,6 +11,8 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.monitoring import service as monitoring_service
+from marketplace.policy import PolicyDep
 from marketplace.servicing import payment_methods, repayments, repository, service
 from marketplace.servicing.exceptions import (
     AmountExceedsPayoff,
@@ -38,7 +40,7 @@ from marketplace.servicing.schemas import (
     PayoffPublic,
     Portfolio,
 )
-from shared.db import SessionDep, today
+from shared.db import SessionDep, today, utcnow
 from shared.errors import error_responses
 from shared.idempotency import (
     IdempotencyKeyDep,
@@ -257,9 +259,17 @@ async def fund_loan(loan_id: uuid.UUID, lender: LenderPrincipal, session: Sessio
 
 
 @lender_router.get("/portfolio")
-async def get_portfolio(lender: LenderPrincipal, session: SessionDep) -> Portfolio:
-    """Repayment performance by grade, with the platform's guaranteed exposure."""
+async def get_portfolio(
+    lender: LenderPrincipal, session: SessionDep, policy: PolicyDep
+) -> Portfolio:
+    """Repayment performance by grade, with the platform's guaranteed exposure, and the
+    default the platform predicted for each grade beside the default realised."""
     grades = await service.portfolio(session, lender)
+    today = utcnow().date()
+    risk = await monitoring_service.portfolio_risk(
+        session, lender_id=lender.org_id, as_of=today, policy=policy
+    )
+    unbooked = monitoring_service.PortfolioRisk(Decimal(0), 0, None)
     count = sum(g.count for g in grades)
     charged_off = sum(g.charged_off for g in grades)
     return Portfolio(
@@ -274,6 +284,9 @@ async def get_portfolio(lender: LenderPrincipal, session: SessionDep) -> Portfol
                 buckets=g.buckets or {},
                 default_rate=g.default_rate,
                 guaranteed_outstanding=g.guaranteed_outstanding,
+                predicted_default_rate=risk.get(g.grade, unbooked).predicted_default_rate,
+                loans_a_year_on_book=risk.get(g.grade, unbooked).loans_a_year_on_book,
+                realised_default_rate=risk.get(g.grade, unbooked).realised_default_rate,
             )
             for g in grades
         ],

@@ -114,6 +114,14 @@ class GradePerformance(BaseModel):
     guaranteed_outstanding: int = Field(
         description="Outstanding balance on platform-guaranteed products: the platform's exposure."
     )
+    predicted_default_rate: Decimal = Field(
+        description="Mean 12-month PD the platform predicted for these loans at booking."
+    )
+    loans_a_year_on_book: int = Field(description="Loans booked at least 12 months ago.")
+    realised_default_rate: Decimal | None = Field(
+        description="Of the loans a year on book: charged off or over 90 days past due within "
+        "12 months of booking (null until one is a year on book)."
+    )
 
 
 class Portfolio(BaseModel):

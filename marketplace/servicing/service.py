@@ -60,6 +60,7 @@ async def book_loan(
     auto_fund: bool,
     loan_date: date,
     vehicle: dict[str, Any],
+    pd: Decimal | None = None,
 ) -> Loan:
     """Book a loan waiting for funding, with the calculator's schedule for its terms (first
     instalment due one month after ``loan_date``), its disbursement in the ledger and an audit
@@ -81,6 +82,7 @@ async def book_loan(
         upfront_fee=upfront_fee,
         monthly_payment=quote.monthly_payment,
         grade=grade,
+        pd=pd,
         platform_guarantee=platform_guarantee,
         auto_fund=auto_fund,
         loan_date=loan_date,

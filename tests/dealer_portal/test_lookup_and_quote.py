@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -198,7 +199,16 @@ async def test_a_quote_gives_the_locked_offer_terms_and_schedule_without_locking
     quote = deal["quote"]
     assert deal["status"] == "quoted" and deal["buyer_name_masked"] == "张*"
     assert quote["amount"] == 10_000_000 and quote["term_months"] == 36
-    assert quote["annual_rate"] == offer["annual_rate"] and quote["lender"] == offer["lender"]
+    assert quote["lender"] == offer["lender"]
+    # The pre-approval assumed the worst structure; a new car over 36 months earns its own
+    # grade, and the rate of that grade, never above the locked offer's.
+    car = quote["car_grade"]
+    assert car["preapproval_grade"] == approved.preapproval["grade"]
+    assert quote["grade"] == car["grade"]
+    assert (
+        car["summary"] == f"this car: {car['grade']}; your pre-approval: {car['preapproval_grade']}"
+    )
+    assert Decimal(quote["annual_rate"]) <= Decimal(offer["annual_rate"])
     assert sum(row["principal"] for row in quote["schedule"]) == 10_000_000
     assert quote["monthly_payment"] == quote["schedule"][0]["payment"]
     assert quote["total_cost"] == quote["total_interest"] + quote["upfront_fee"]

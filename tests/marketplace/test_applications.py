@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -97,6 +98,24 @@ async def test_a_declined_applicant_is_told_why(
     assert 1 <= len(declined["reasons"]) <= 4
     assert declined["reasons"][0]["code"] == "no_income"
     assert declined["reasons"][0]["zh"] and declined["reasons"][0]["en"]
+    # PIPL Art. 24: the automated decision explained in plain words, with a way to a person.
+    explanation = declined["explanation"]
+    assert declined["reasons"][0]["en"].rstrip(".") in explanation["en"]
+    assert (
+        "review" in explanation["en"]
+        and declined["reasons"][0]["zh"].rstrip("。") in explanation["zh"]
+    )
+
+
+async def test_a_down_graded_applicant_is_told_what_held_the_grade_down(
+    client: httpx.AsyncClient, bureau: CountingBureau
+) -> None:
+    approved = (await apply(client, await buyer_headers(client), employment_months=3)).json()
+    assert approved["decision"] == "approved" and approved["grade"] != "A1"
+    explanation = approved["explanation"]
+    assert f"graded you {approved['grade']}" in explanation["en"]
+    for reason in approved["reasons"]:
+        assert reason["en"].rstrip(".") in explanation["en"]
 
 
 async def test_the_decision_is_stored_with_its_scorecard_version_and_inputs_hash(
@@ -323,8 +342,11 @@ async def test_editing_a_product_leaves_the_locked_offers_unchanged(
         headers=buyer,
     )
     quoted = quote.json()["offers"][0]
-    assert quoted["annual_rate"] == locked["annual_rate"] and quoted["product_version"] == 1
-    assert quoted["offer_id"] == locked["offer_id"]
+    # Priced on the locked version 1 (not version 2's 20 %), at the grade this car earns:
+    # never above the locked offer.
+    assert quoted["product_version"] == 1 and quoted["offer_id"] == locked["offer_id"]
+    assert quoted["annual_rate"] == product["rate_card"][quoted["grade"]]  # type: ignore[index]
+    assert Decimal(quoted["annual_rate"]) <= Decimal(locked["annual_rate"])
 
 
 async def test_quotes_rank_the_fitting_offers_and_explain_the_others(

@@ -46,12 +46,14 @@ async def test_a_buyer_applies_on_the_page_and_sees_ranked_offers(
     await expect(page.locator("#offers")).to_contain_text("招银汽车金融")
     code = await page.locator("#decision-facts .code").text_content()
     assert code and len(code) == 8
+    await expect(page.locator("#decision-explanation")).to_contain_text("人工复核")
 
     quote = page.locator("#quote-form")
     await quote.get_by_label("Car price").fill("200000")
     await quote.get_by_label("Down payment").fill("60000")
     await quote.get_by_role("button", name="Quote").click()
     await expect(page.locator("#quote-offers table tbody tr").first).to_contain_text("¥140,000.00")
+    await expect(page.locator("#car-grade")).to_contain_text("your pre-approval:")
 
     if os.environ.get("AUTOFIN_SCREENSHOTS"):
         await page.screenshot(path=os.environ["AUTOFIN_SCREENSHOTS"] + "/buyer.png", full_page=True)

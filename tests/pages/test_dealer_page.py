@@ -58,9 +58,13 @@ async def test_a_dealer_confirms_a_handover_on_the_portal_and_the_down_payment_c
         await deal.get_by_label("Make").fill("BMW")
         await deal.get_by_label("Model").fill("325Li")
         await deal.get_by_label("Price").fill("300000")
-        await deal.get_by_label("Down payment").fill("90000")
+        # The pre-approval graded the worst structure (a smaller line); this car earns its own.
+        await deal.get_by_label("Down payment").fill("120000")
         await deal.get_by_role("button", name="Quote").click()
-        await expect(page.locator("#quote")).to_contain_text("¥210,000.00")
+        await expect(page.locator("#quote")).to_contain_text("¥180,000.00")
+        await expect(page.locator("#quote")).to_contain_text(
+            f"pre-approval: {preapproval['grade']}"
+        )
 
         confirm = page.locator("#confirm-form")
         await confirm.get_by_label("I checked").check()

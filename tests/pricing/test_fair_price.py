@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pricing.credit_line import credit_line
-from pricing.fair_price import assess_rate, benchmark_ladder, benchmark_rate
+from pricing.fair_price import annual_loss_rate, assess_rate, benchmark_ladder, benchmark_rate
 from pricing.grades import SUB_GRADES
 from pricing.loan_math import level_payment
 from pricing.policy import DEFAULT_POLICY, RiskPolicy
@@ -25,10 +25,28 @@ def test_the_benchmark_ladder_rises_strictly_from_a1_to_g5_under_the_legal_cap()
 
 
 def test_the_benchmark_is_funding_plus_expected_loss_plus_servicing_plus_margin() -> None:
+    lgd = {"new": Decimal("0.5"), "used": Decimal("0.6")}
     policy = RiskPolicy(cost_of_funds=Decimal("0.03"), servicing_cost=Decimal("0.01"),
-                        margin=Decimal("0.01"), lgd=Decimal("0.5"))  # fmt: skip
-    # A1's band is [0, 0.5 %): priced at its midpoint, 0.25 % × 50 % = 0.125 %.
+                        margin=Decimal("0.01"), lgd_by_vehicle_type=lgd)  # fmt: skip
+    # A1's band is [0, 0.5 %): priced at its midpoint, −ln(1 − 0.25 %) × 50 % = 0.125 %.
     assert benchmark_rate("A1", policy) == Decimal("0.0513")
+    assert benchmark_rate("A1", policy, "used") == Decimal("0.0515")
+    # G5's band is [34 %, 37.5 %): a 35.75 % chance a year is a 44.2 % default intensity on
+    # the balance, so the loss a rate must cover is steeper than PD × LGD (17.9 %).
+    assert benchmark_rate("G5", policy) == Decimal("0.2712")
+
+
+def test_a_used_car_has_the_higher_benchmark_of_the_same_grade() -> None:
+    for rung in benchmark_ladder(DEFAULT_POLICY):
+        assert rung.used_benchmark_rate > rung.benchmark_rate
+        assert rung.used_max_fair_rate >= rung.max_fair_rate
+        assert rung.used_max_fair_rate <= DEFAULT_POLICY.legal_cap_apr
+
+
+def test_the_annual_loss_is_the_default_intensity_a_12_month_pd_implies() -> None:
+    assert annual_loss_rate(Decimal(0)) == 0
+    assert abs(annual_loss_rate(Decimal("0.01")) - Decimal("0.01005034")) < Decimal("1e-8")
+    assert abs(annual_loss_rate(Decimal("0.5")) - Decimal("0.69314718")) < Decimal("1e-8")
 
 
 def test_pricing_below_the_benchmark_is_always_fair() -> None:

@@ -1,0 +1,2 @@
+"""The scorecard registry: immutable, versioned cards; one champion decides, one challenger is
+scored in shadow."""
