@@ -19,6 +19,7 @@ from sqlmodel import col
 from marketplace.advisors import service as advisor_service
 from marketplace.applications import service as application_service
 from marketplace.applications.bureau import SandboxBureau, sandbox_clean_national_id
+from marketplace.applications.identity_check import SandboxIdentityVerifier
 from marketplace.applications.schemas import ApplicationCreate
 from marketplace.preapprovals import repository as preapproval_repository
 from marketplace.products import service as product_service
@@ -236,11 +237,17 @@ async def load_demo(session: AsyncSession, *, progress: Callable[[str], None]) -
                     "employment_months": employed,
                     "housing": housing,
                     "existing_monthly_debt": debt,
-                    "consent": {"bureau_pull": True},
+                    "consent": {"bureau_pull": True, "share_with_lenders": True},
                 }
             )
             await application_service.submit(
-                session, principal, body, bureau, buyer_id=buyer.id, now=now
+                session,
+                principal,
+                body,
+                bureau,
+                SandboxIdentityVerifier(),
+                buyer_id=buyer.id,
+                now=now,
             )
             active = await preapproval_repository.active_for_person(
                 session, pii.lookup_hash(national_id), now

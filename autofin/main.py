@@ -13,7 +13,7 @@ from dealer_portal.router import router as dealer_portal_router
 from marketplace.router import router as marketplace_router
 from shared.db import Database, DatabaseDep
 from shared.errors import install_error_handlers
-from shared.identity.router import admin_router, auth_router
+from shared.identity.router import admin_router, auth_router, dev_router
 from shared.observability import RequestIdMiddleware, configure_logging
 from shared.payments.gateway import PaymentGateway
 from shared.payments.webhooks import router as stripe_webhook_router
@@ -100,6 +100,7 @@ def create_app(
         health_router,
         auth_router,
         admin_router,
+        dev_router,
         marketplace_router,
         dealer_portal_router,
         stripe_webhook_router,

@@ -15,6 +15,7 @@ from sqlmodel import col
 
 from dealer_portal.models import DealerDeal, DealStatus, DownPaymentStatus, WalkInClaim
 from marketplace.products.models import ProductVersion
+from shared import pii
 from shared.identity.models import User, UserKind
 
 
@@ -179,7 +180,7 @@ async def use_claim(
     Conditional on ``used_at IS NULL`` and the account still passwordless: a code works once.
     """
     unclaimed_user = select(col(User.id)).where(
-        col(User.phone) == phone,
+        col(User.phone_hash) == pii.lookup_hash(phone),
         col(User.kind) == UserKind.buyer,
         col(User.password_hash).is_(None),
     )

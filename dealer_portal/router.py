@@ -36,6 +36,7 @@ from dealer_portal.schemas import (
 )
 from marketplace.applications import exceptions as application_exceptions
 from marketplace.applications.bureau import BureauDep
+from marketplace.applications.identity_check import IdentityVerifierDep
 from marketplace.preapprovals.exceptions import PreapprovalUnavailable
 from shared.db import SessionDep, utcnow
 from shared.errors import TooManyRequests, Unprocessable, error_responses
@@ -177,20 +178,26 @@ async def cancel_deal(
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(
         application_exceptions.ConsentRequired,
-        application_exceptions.PreapprovalAlreadyActive,
-        EmailTaken,
+        application_exceptions.IdentityMismatch,
+        application_exceptions.ApplicationRefused,
         TooManyRequests,
     ),
 )
 async def submit_walk_in(
-    body: WalkInCreate, dealer: DealerPrincipal, session: SessionDep, bureau: BureauDep
+    body: WalkInCreate,
+    dealer: DealerPrincipal,
+    session: SessionDep,
+    bureau: BureauDep,
+    verifier: IdentityVerifierDep,
 ) -> WalkInPublic:
     """Submit a customer at the dealership to every lender at once, with their recorded consent.
 
-    The customer gets an account tied to their phone, claimable with the one-time `claim_code`
-    in the answer (`POST /v1/auth/claim`). The answer never includes the national ID.
+    The customer, present with their ID card, is checked as online buyers are (name, national
+    ID and phone together) and the application goes to the account holding their phone: a new
+    one, claimable with the one-time `claim_code` in the answer (`POST /v1/auth/claim`), or the
+    one they already have. The answer never includes the national ID.
     """
-    return await walk_ins.submit(session, dealer, body, bureau, utcnow())
+    return await walk_ins.submit(session, dealer, body, bureau, verifier, utcnow())
 
 
 @claim_router.post(

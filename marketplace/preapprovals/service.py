@@ -24,7 +24,7 @@ from marketplace.preapprovals.models import LockedOffer, Preapproval, Preapprova
 from marketplace.products import service as product_service
 from pricing import Deal, Offer, Rejection, evaluate_product, match_offers
 from pricing.matching import rank_offers
-from shared import audit
+from shared import audit, identifiers
 from shared.db import insert_unique
 from shared.identity.principal import Principal
 
@@ -38,8 +38,8 @@ def new_code() -> str:
 
 
 def normalize_code(code: str) -> str:
-    """Accept what people type: lower case, spaces and dashes."""
-    return code.strip().upper().replace("-", "").replace(" ", "")
+    """Accept what people type: lower case, spaces, dashes, full-width or other Unicode digits."""
+    return identifiers.normalize_code(code)
 
 
 def effective_status(preapproval: Preapproval, now: datetime) -> PreapprovalStatus:
