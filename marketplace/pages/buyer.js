@@ -53,8 +53,30 @@
     await signedIn();
   });
 
+  // The phone is proven by a texted code. In development the sandbox keeps the codes it would
+  // have sent, and the page shows the newest (POST /v1/dev/sms answers 404 in production).
+  $("send-code").addEventListener("click", async () => {
+    const form = $("register-form");
+    const error = form.querySelector(".error");
+    error.textContent = "";
+    const phone = form.elements.phone.value;
+    try {
+      await api("POST", "/v1/auth/sms-codes", { phone, purpose: "register" });
+    } catch (failure) {
+      error.textContent = failure.message;
+      return;
+    }
+    $("send-code").textContent = "Sent 已发送";
+    const sent = await api("POST", "/v1/dev/sms", { phone }).catch(() => []);
+    const latest = sent.find((message) => message.purpose === "register");
+    if (latest) {
+      $("dev-sms").textContent = `Development only 开发环境验证码: ${latest.code}`;
+      $("dev-sms").hidden = false;
+    }
+  });
+
   onSubmit($("register-form"), async (data) => {
-    const body = Object.fromEntries(["full_name", "phone", "email", "password"].map((k) => [k, data.get(k)]));
+    const body = Object.fromEntries(["full_name", "phone", "sms_code", "email", "password"].map((k) => [k, data.get(k)]));
     await api("POST", "/v1/auth/register", body);
     await login(body.email, body.password);
     await signedIn();
@@ -68,7 +90,7 @@
       employment_months: Number(data.get("employment_months")),
       housing: data.get("housing"),
       existing_monthly_debt: toFen(data.get("existing_monthly_debt")),
-      consent: { bureau_pull: data.get("consent") === "on" },
+      consent: { bureau_pull: data.get("consent") === "on", share_with_lenders: data.get("share") === "on" },
     });
     showApplication(application);
   });
