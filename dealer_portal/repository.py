@@ -139,11 +139,6 @@ async def auto_funds(session: AsyncSession, product_version_id: uuid.UUID) -> bo
 # -- walk-ins ------------------------------------------------------------------------------------
 
 
-async def user_by_email(session: AsyncSession, email: str) -> User | None:
-    result = await session.execute(select(User).where(col(User.email) == email))
-    return result.scalar_one_or_none()
-
-
 async def replace_claim(session: AsyncSession, claim: WalkInClaim) -> None:
     """Store ``claim`` as the account's one live claim code (replacing an earlier one)."""
     await session.execute(

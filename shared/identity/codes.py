@@ -13,7 +13,7 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -115,3 +115,11 @@ async def redeem(
         event("sms.code_refused", purpose=purpose.value)
         raise SmsCodeInvalid(field="sms_code")  # the reserved failure stays counted
     return reservation
+
+
+async def purge_expired(session: AsyncSession, *, older_than: datetime) -> int:
+    """Delete codes that expired before ``older_than`` (the daily job)."""
+    result = await session.execute(
+        delete(SmsCode).where(col(SmsCode.expires_at) < older_than).returning(col(SmsCode.id))
+    )
+    return len(result.all())
