@@ -43,9 +43,40 @@
     if (page.items.length) showApplication(page.items[0]);
   }
 
+  // What the buyer agreed to, in the words shown, and the sharing consent's withdrawal.
+  async function showConsents() {
+    const page = await api("GET", "/v1/buyer/consents?limit=20");
+    $("consents").hidden = page.items.length === 0;
+    $("consent-list").replaceChildren(...page.items.map((consent) => {
+      const item = el("li");
+      const lenders = consent.recipients.map((r) => r.name).join("、");
+      const state = consent.withdrawn_at ? "Withdrawn 已撤回" : "In force 有效";
+      item.append(
+        el("strong", consent.kind === "bureau_pull" ? "Credit check 征信查询授权" : "Sharing with lenders 向贷款机构提供评估结果"),
+        el("span", ` · ${consent.version} · ${state}`),
+        el("p", `${consent.text.zh} ${consent.text.en}`),
+      );
+      if (lenders) item.append(el("p", `Lenders 贷款机构: ${lenders}`));
+      if (consent.kind === "lender_sharing" && !consent.withdrawn_at) {
+        const withdraw = el("button", "Withdraw 撤回", { type: "button", class: "secondary" });
+        withdraw.addEventListener("click", async () => {
+          try {
+            await api("POST", `/v1/buyer/consents/${consent.id}/withdraw`);
+            await showConsents();
+          } catch (failure) {
+            $("consents").querySelector(".error").textContent = failure.message;
+          }
+        });
+        item.append(withdraw);
+      }
+      return item;
+    }));
+  }
+
   async function signedIn() {
     showSignedIn(true);
     await showLatest();
+    await showConsents();
   }
 
   onSubmit($("login-form"), async (data) => {
@@ -93,6 +124,7 @@
       consent: { bureau_pull: data.get("consent") === "on", share_with_lenders: data.get("share") === "on" },
     });
     showApplication(application);
+    await showConsents();
   });
 
   onSubmit($("quote-form"), async (data) => {

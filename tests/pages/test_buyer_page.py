@@ -52,6 +52,11 @@ async def test_a_buyer_applies_on_the_page_and_sees_ranked_offers(
     await expect(page.locator("#offers")).to_contain_text("招银汽车金融")
     code = await page.locator("#decision-facts .code").text_content()
     assert code and len(code) == 8
+    consents = page.locator("#consent-list")
+    await expect(consents).to_contain_text("征信查询授权")
+    await expect(consents).to_contain_text("招银汽车金融")
+    await consents.get_by_role("button", name="Withdraw").click()
+    await expect(consents).to_contain_text("Withdrawn 已撤回")
 
     quote = page.locator("#quote-form")
     await quote.get_by_label("Car price").fill("200000")

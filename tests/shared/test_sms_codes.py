@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import utcnow
 from shared.identity.models import SmsCode
 from shared.ratelimit import RateLimitCounter
+from shared.settings import Settings
 from tests.factories import fresh_phone, login, register_body, sms_code
 
 
@@ -147,3 +149,21 @@ async def test_a_wrong_login_code_and_an_unknown_phone_look_the_same(
     )
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json() == unknown.json()
+
+
+async def test_the_development_inbox_is_404_in_production(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    phone = fresh_phone()
+    await client.post("/v1/auth/sms-codes", json={"phone": phone, "purpose": "register"})
+    production = Settings(
+        env="production",
+        database_url="postgresql://db/autofin",
+        secret_key="a-real-secret-of-at-least-thirty-two-characters",
+        stripe_api_key="sk_live_real",
+        stripe_webhook_secret="whsec_real",
+    )
+    monkeypatch.setattr("shared.identity.router.get_settings", lambda: production)
+    response = await client.post("/v1/dev/sms", json={"phone": phone})
+    assert response.status_code == 404
+    assert phone not in response.text
