@@ -101,24 +101,31 @@ async def register_buyer(
     sms_code: str,
     now: datetime,
 ) -> User:
-    """A buyer account whose phone was just proven by a registration code (used once)."""
+    """A buyer account whose phone was just proven by a registration code (used once).
+
+    A passwordless account a dealer opened for this phone at a walk-in becomes the registrant's:
+    proving the phone is what claiming it needs, and one phone holds one account."""
     reservation = await codes.redeem(
         session, phone=phone, purpose=SmsPurpose.register, code=sms_code, now=now
     )
-    user = await create_user(
-        session,
-        kind=UserKind.buyer,
-        email=email,
-        password=password,
-        full_name=full_name,
-        phone=phone,
-    )
+    existing = await repository.user_by_phone(session, phone)
+    if existing is not None and existing.kind == UserKind.buyer and existing.password_hash is None:
+        user = await _claim_passwordless(
+            session, existing, email=email, password=password, full_name=full_name
+        )
+        action = "buyer.registered_walk_in_account"
+    else:
+        user = await create_user(
+            session,
+            kind=UserKind.buyer,
+            email=email,
+            password=password,
+            full_name=full_name,
+            phone=phone,
+        )
+        action = "buyer.registered"
     audit.record(
-        session,
-        actor=f"user:{user.id}",
-        action="buyer.registered",
-        subject_type="user",
-        subject_id=user.id,
+        session, actor=f"user:{user.id}", action=action, subject_type="user", subject_id=user.id
     )
     await reservation.release(session)  # commits the account with the code's use
     return user
@@ -138,6 +145,26 @@ async def authenticate_phone(
     if user is None or not user.is_active or user.kind != UserKind.buyer:
         raise WrongPhoneCredentials()
     await reservation.release(session)
+    return user
+
+
+async def _claim_passwordless(
+    session: AsyncSession, user: User, *, email: str, password: str, full_name: str
+) -> User:
+    password_hash = await hash_password(password)
+    try:
+        async with session.begin_nested():
+            claimed = await repository.set_credentials(
+                session, user.id, email=email.lower(), password_hash=password_hash
+            )
+    except IntegrityError:
+        raise EmailTaken(field="email") from None
+    if not claimed:  # claimed a moment ago by someone proving the same phone
+        raise PhoneTaken(field="phone")
+    await session.refresh(user)
+    if user.person_hash is None:  # a verified name stays; an unverified one is the registrant's
+        user.full_name = full_name
+        await session.flush()
     return user
 
 

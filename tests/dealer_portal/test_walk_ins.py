@@ -21,6 +21,8 @@ from tests.factories import (
     lender_with_product,
     login,
     national_id,
+    register_body,
+    sms_code,
 )
 
 WALK_IN_PHONE = "13700001234"
@@ -158,3 +160,33 @@ async def test_a_walk_in_with_a_registered_phone_goes_to_that_account(
         select(func.count()).select_from(User).where(User.kind == UserKind.buyer)  # type: ignore[arg-type]
     )
     assert buyers.scalar_one() == 1  # no second account for the same phone
+
+
+async def test_registering_with_a_walk_in_phone_takes_over_that_account(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    admin = await admin_headers(client, session)
+    await lender_with_product(client, admin)
+    _, dealer = await new_dealer(client, admin)
+    phone = fresh_phone()
+    walk_in = await client.post(
+        "/v1/dealer/walk-ins", json=walk_in_body(phone=phone), headers=dealer
+    )
+    assert walk_in.status_code == 201, walk_in.text
+
+    body = register_body(phone, await sms_code(client, phone), email="walked.in@example.com")
+    registered = await client.post("/v1/auth/register", json=body)
+    assert registered.status_code == 201, registered.text
+    assert registered.json()["id"] == walk_in.json()["buyer"]["id"]
+    assert registered.json()["full_name"] == "王小明"  # the name checked with the ID stays
+    buyer = await login(client, "walked.in@example.com")
+    mine = (await client.get("/v1/buyer/applications", headers=buyer)).json()
+    assert [a["id"] for a in mine["items"]] == [walk_in.json()["application_id"]]
+    # The claim code no longer works: the account has its owner.
+    claim = {
+        "phone": phone,
+        "claim_code": walk_in.json()["claim"]["claim_code"],
+        "email": "someone.else@example.com",
+        "password": PASSWORD,
+    }
+    assert (await client.post("/v1/auth/claim", json=claim)).status_code == 404
