@@ -4,9 +4,10 @@ One account per phone: the application goes to the account holding the customer'
 none, the customer gets a passwordless buyer account with a placeholder email
 (``walk-in-<random>@claim.autofin.invalid``: never the phone), which they claim later with the
 one-time code the walk-in answer shows (``POST /v1/auth/claim``), or by registering with the
-phone (its SMS code proves the phone), or use at once by logging in with the phone and a code. Either way the application checks name, national ID and phone
-together before the first bureau pull and binds the account to that ID, exactly as online, so a
-dealer-typed phone cannot drop someone else's credit decision into an account.
+phone (its SMS code proves the phone), or use at once by logging in with the phone and a code.
+Either way the application checks name, national ID and phone together before the first bureau
+pull and binds the account to that ID, exactly as online, so a dealer-typed phone cannot drop
+someone else's credit decision into an account.
 """
 
 from __future__ import annotations
