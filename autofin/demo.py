@@ -19,6 +19,7 @@ from sqlmodel import col
 from marketplace.advisors import service as advisor_service
 from marketplace.applications import service as application_service
 from marketplace.applications.bureau import SandboxBureau, sandbox_clean_national_id
+from marketplace.applications.identity_check import SandboxIdentityVerifier
 from marketplace.applications.schemas import ApplicationCreate
 from marketplace.policy import current_policy
 from marketplace.preapprovals import repository as preapproval_repository
@@ -238,7 +239,7 @@ async def load_demo(session: AsyncSession, *, progress: Callable[[str], None]) -
                     "employment_months": employed,
                     "housing": housing,
                     "existing_monthly_debt": debt,
-                    "consent": {"bureau_pull": True},
+                    "consent": {"bureau_pull": True, "share_with_lenders": True},
                 }
             )
             await application_service.submit(
@@ -246,6 +247,7 @@ async def load_demo(session: AsyncSession, *, progress: Callable[[str], None]) -
                 principal,
                 body,
                 bureau,
+                SandboxIdentityVerifier(),
                 buyer_id=buyer.id,
                 now=now,
                 models=await scorecard_service.active_models(session),

@@ -26,6 +26,7 @@ from marketplace.servicing import reconciliation as payment_reconciliation
 from shared import ratelimit
 from shared.db import Database, utcnow
 from shared.idempotency import purge_expired_keys
+from shared.identity import codes as identity_codes
 from shared.payments.gateway import PaymentGateway
 from shared.settings import get_settings
 
@@ -80,6 +81,9 @@ async def run_daily_jobs(
         f"{report.psi if report.psi is not None else 'n/a'} ({report.stability})"
     )
     done["rate_limit_counters_purged"] = await ratelimit.purge_expired(
+        session, older_than=moment - RATE_LIMIT_RETENTION
+    )
+    done["sms_codes_purged"] = await identity_codes.purge_expired(
         session, older_than=moment - RATE_LIMIT_RETENTION
     )
     # Keys outlive Stripe's own (24 h) by far; a month keeps every realistic retry replayable.

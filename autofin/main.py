@@ -16,7 +16,7 @@ from marketplace.servicing import webhooks as servicing_webhooks
 from pricing import PricingInputError
 from shared.db import Database, DatabaseDep
 from shared.errors import Unprocessable, install_error_handlers
-from shared.identity.router import admin_router, auth_router
+from shared.identity.router import admin_router, auth_router, dev_router
 from shared.observability import RequestIdMiddleware, configure_logging
 from shared.payments.gateway import PaymentGateway
 from shared.payments.webhooks import router as stripe_webhook_router
@@ -115,6 +115,7 @@ def create_app(
         health_router,
         auth_router,
         admin_router,
+        dev_router,
         marketplace_router,
         dealer_portal_router,
         stripe_webhook_router,

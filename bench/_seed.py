@@ -35,6 +35,7 @@ import httpx  # noqa: E402
 from marketplace.applications.bureau import sandbox_clean_national_id  # noqa: E402
 from marketplace.applications.national_id import age_on  # noqa: E402
 from pricing import DEFAULT_POLICY, SUB_GRADES, benchmark_rate  # noqa: E402
+from shared import pii  # noqa: E402
 from shared.db import Database, plain_url  # noqa: E402
 from shared.identity.models import User, UserKind  # noqa: E402
 from shared.identity.security import issue_access_token  # noqa: E402
@@ -181,7 +182,7 @@ def application_body(national_id: str) -> dict[str, Any]:
         "employment_months": 96,
         "housing": "own",
         "existing_monthly_debt": 0,
-        "consent": {"bureau_pull": True},
+        "consent": {"bureau_pull": True, "share_with_lenders": True},
     }
 
 
@@ -190,21 +191,21 @@ async def buyers(
 ) -> list[tuple[Headers, str]]:
     """Buyer accounts ``first … first+count-1`` written directly (argon2 is deliberately slow
     and not what we time): each one's bearer header and phone."""
+    phones = [f"138{n:08d}" for n in range(first, first + count)]
     users = [
         User(
             email=f"buyer{n}@bench.example",
             full_name="张三",
-            phone=f"138{n:08d}",
+            phone_encrypted=pii.encrypt(phone),
+            phone_hash=pii.lookup_hash(phone),
             kind=UserKind.buyer,
         )
-        for n in range(first, first + count)
+        for n, phone in zip(range(first, first + count), phones, strict=True)
     ]
     async with database.sessionmaker() as session, session.begin():
         session.add_all(users)
     tokens = [issue_access_token(u.id, master_secret=secret, minutes=minutes) for u in users]
-    return [
-        ({"Authorization": f"Bearer {t}"}, str(u.phone)) for t, u in zip(tokens, users, strict=True)
-    ]
+    return [({"Authorization": f"Bearer {t}"}, p) for t, p in zip(tokens, phones, strict=True)]
 
 
 def deal_body(approval: dict[str, Any], phone: str) -> dict[str, Any]:

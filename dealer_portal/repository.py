@@ -17,6 +17,7 @@ from sqlmodel import col
 
 from dealer_portal.models import DealerDeal, DealStatus, DownPaymentStatus, WalkInClaim
 from marketplace.products.models import ProductVersion
+from shared import pii
 from shared.identity.models import User, UserKind
 
 
@@ -321,11 +322,6 @@ async def auto_funds(session: AsyncSession, product_version_id: uuid.UUID) -> bo
 # -- walk-ins ------------------------------------------------------------------------------------
 
 
-async def user_by_email(session: AsyncSession, email: str) -> User | None:
-    result = await session.execute(select(User).where(col(User.email) == email))
-    return result.scalar_one_or_none()
-
-
 async def replace_claim(session: AsyncSession, claim: WalkInClaim) -> None:
     """Store ``claim`` as the account's one live claim code (replacing an earlier one)."""
     await session.execute(
@@ -362,7 +358,7 @@ async def use_claim(
     Conditional on ``used_at IS NULL`` and the account still passwordless: a code works once.
     """
     unclaimed_user = select(col(User.id)).where(
-        col(User.phone) == phone,
+        col(User.phone_hash) == pii.lookup_hash(phone),
         col(User.kind) == UserKind.buyer,
         col(User.password_hash).is_(None),
     )

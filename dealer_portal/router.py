@@ -35,6 +35,7 @@ from dealer_portal.schemas import (
 )
 from marketplace.applications import exceptions as application_exceptions
 from marketplace.applications.bureau import BureauDep
+from marketplace.applications.identity_check import IdentityVerifierDep
 from marketplace.policy import PolicyDep
 from marketplace.preapprovals.exceptions import PreapprovalUnavailable
 from marketplace.scorecards.dependencies import ActiveModelsDep
@@ -180,8 +181,8 @@ async def cancel_deal(
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(
         application_exceptions.ConsentRequired,
-        application_exceptions.PreapprovalAlreadyActive,
-        EmailTaken,
+        application_exceptions.IdentityMismatch,
+        application_exceptions.ApplicationRefused,
         TooManyRequests,
     ),
 )
@@ -192,14 +193,17 @@ async def submit_walk_in(
     bureau: BureauDep,
     models: ActiveModelsDep,
     policy: PolicyDep,
+    verifier: IdentityVerifierDep,
 ) -> WalkInPublic:
     """Submit a customer at the dealership to every lender at once, with their recorded consent.
 
-    The customer gets an account tied to their phone, claimable with the one-time `claim_code`
-    in the answer (`POST /v1/auth/claim`). The answer never includes the national ID.
+    The customer, present with their ID card, is checked as online buyers are (name, national
+    ID and phone together) and the application goes to the account holding their phone: a new
+    one, claimable with the one-time `claim_code` in the answer (`POST /v1/auth/claim`), or the
+    one they already have. The answer never includes the national ID.
     """
     return await walk_ins.submit(
-        session, dealer, body, bureau, utcnow(), models=models, policy=policy
+        session, dealer, body, bureau, verifier, utcnow(), models=models, policy=policy
     )
 
 

@@ -42,6 +42,7 @@ from pricing import (
     quote_loan,
 )
 from shared import audit, ratelimit
+from shared.identity import service as identity_service
 from shared.identity.models import User
 from shared.identity.principal import Principal
 from shared.observability import event
@@ -83,7 +84,7 @@ async def verified_preapproval(
     )
     preapproval = await preapproval_repository.by_code(session, normalized) if normalized else None
     buyer = await repository.buyer(session, preapproval.buyer_id) if preapproval else None
-    phone = buyer.phone if buyer is not None and buyer.phone else ""
+    phone = (identity_service.phone_of(buyer) if buyer is not None else None) or ""
     expected = phone[-4:] if len(phone) >= 4 else _NO_PHONE
     matches = hmac.compare_digest(expected.encode(), verifier.encode())
     if preapproval is None or buyer is None or not matches:

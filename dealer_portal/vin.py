@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from shared.identifiers import normalize_code
+
 VIN_LENGTH = 17
 CHECK_DIGIT_POSITION = 8  # zero-based: the ninth character
 _VIN_PATTERN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
@@ -35,7 +37,7 @@ def check_digit(vin: str) -> str:
 
 def normalize_vin(value: str) -> str:
     """Return the VIN in upper case, or raise ValueError saying what is wrong with it."""
-    vin = value.strip().upper().replace(" ", "").replace("-", "")
+    vin = normalize_code(value)
     if len(vin) != VIN_LENGTH:
         raise ValueError(f"a VIN has {VIN_LENGTH} characters")
     if not _VIN_PATTERN.match(vin):

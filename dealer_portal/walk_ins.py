@@ -1,17 +1,20 @@
 """Walk-in customers: dealer staff submit an application on the spot, to every lender at once.
 
-The customer gets a buyer account tied to their phone: passwordless, with a placeholder email
-(``phone-<digits>@claim.autofin.invalid``), which they claim later with the one-time code the
-walk-in answer shows (``POST /v1/auth/claim``). A still-unclaimed walk-in account with the same
-phone is reused. An account someone registered themselves is never reused, even with the same
-phone: registration does not verify the phone, so a dealer-typed number must not drop a credit
-decision into a stranger's account.
+One account per phone: the application goes to the account holding the customer's phone. With
+none, the customer gets a passwordless buyer account with a placeholder email
+(``walk-in-<random>@claim.autofin.invalid``: never the phone), which they claim later with the
+one-time code the walk-in answer shows (``POST /v1/auth/claim``), or by registering with the
+phone (its SMS code proves the phone), or use at once by logging in with the phone and a code.
+Either way the application checks name, national ID and phone together before the first bureau
+pull and binds the account to that ID, exactly as online, so a dealer-typed phone cannot drop
+someone else's credit decision into an account.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +32,8 @@ from dealer_portal.schemas import (
 )
 from marketplace.applications import service as application_service
 from marketplace.applications.bureau import CreditBureau
+from marketplace.applications.exceptions import ApplicationRefused
+from marketplace.applications.identity_check import IdentityVerifier
 from marketplace.applications.models import Channel
 from marketplace.applications.views import application_views
 from marketplace.preapprovals import service as preapproval_service
@@ -36,6 +41,8 @@ from marketplace.scorecards.service import ActiveModels
 from pricing import RiskPolicy
 from shared import audit, pii, ratelimit
 from shared.errors import Unprocessable
+from shared.identifiers import mask_phone
+from shared.identity import repository as identity_repository
 from shared.identity import service as identity_service
 from shared.identity.models import User, UserKind
 from shared.identity.principal import Principal
@@ -50,8 +57,8 @@ CLAIM_FAILURES_PER_PHONE = 5
 CLAIM_WINDOW = timedelta(minutes=15)
 
 
-def placeholder_email(phone: str) -> str:
-    return f"phone-{phone}@{PLACEHOLDER_DOMAIN}"
+def placeholder_email() -> str:
+    return f"walk-in-{secrets.token_hex(8)}@{PLACEHOLDER_DOMAIN}"
 
 
 def claim_code_hash(code: str) -> str:
@@ -61,25 +68,29 @@ def claim_code_hash(code: str) -> str:
     return hmac.new(key, normalized.encode(), hashlib.sha256).hexdigest()
 
 
-def mask_phone(phone: str) -> str:
-    return phone[:3] + "****" + phone[-4:]
-
-
 async def walk_in_buyer(session: AsyncSession, *, full_name: str, phone: str) -> User:
-    """The unclaimed walk-in account for this phone, or a new one."""
-    existing = await repository.user_by_email(session, placeholder_email(phone))
-    if existing is not None and existing.password_hash is None:
-        existing.full_name = full_name  # staff just checked the customer's ID card
-        await session.flush()
+    """The buyer account holding this phone, or a new unclaimed one."""
+    existing = await identity_repository.user_by_phone(session, phone)
+    if existing is not None:
+        if existing.kind != UserKind.buyer:
+            raise ApplicationRefused(field="phone")
+        if existing.password_hash is None and existing.person_hash is None:
+            existing.full_name = full_name  # staff just checked the customer's ID card
+            await session.flush()
         return existing
-    user = await identity_service.create_user(
-        session,
-        kind=UserKind.buyer,
-        email=placeholder_email(phone),
-        password=None,
-        full_name=full_name,
-        phone=phone,
-    )
+    try:
+        user = await identity_service.create_user(
+            session,
+            kind=UserKind.buyer,
+            email=placeholder_email(),
+            password=None,
+            full_name=full_name,
+            phone=phone,
+        )
+    except identity_service.PhoneTaken:  # a concurrent walk-in for the same phone won
+        raced = await identity_repository.user_by_phone(session, phone)
+        assert raced is not None
+        return raced
     audit.record(
         session,
         actor=f"user:{user.id}",
@@ -95,6 +106,7 @@ async def submit(
     dealer: Principal,
     body: WalkInCreate,
     bureau: CreditBureau,
+    verifier: IdentityVerifier,
     now: datetime,
     *,
     models: ActiveModels,
@@ -103,12 +115,14 @@ async def submit(
     """Decide a walk-in customer's application exactly as an online one (same path, every
     lender), rate-limited per dealer and per national ID; the answer never holds the ID."""
     buyer = await walk_in_buyer(session, full_name=body.full_name, phone=body.phone)
+    buyer_id, passwordless, buyer_name = buyer.id, buyer.password_hash is None, buyer.full_name
     application = await application_service.submit(
         session,
         dealer,
         body.application(),
         bureau,
-        buyer_id=buyer.id,
+        verifier,
+        buyer_id=buyer_id,
         now=now,
         models=models,
         policy=policy,
@@ -116,13 +130,13 @@ async def submit(
         dealer_id=dealer.org_id,
     )
     claim = None
-    if buyer.password_hash is None:
+    if passwordless:
         code = preapproval_service.new_code()
         expires_at = now + CLAIM_VALIDITY
         await repository.replace_claim(
             session,
             WalkInClaim(
-                user_id=buyer.id,
+                user_id=buyer_id,
                 dealer_id=dealer.org_id,
                 application_id=application.id,
                 code_hash=claim_code_hash(code),
@@ -142,7 +156,7 @@ async def submit(
         **view.model_dump(exclude={"id", "national_id_masked"}),
         application_id=view.id,
         buyer=WalkInBuyer(
-            id=buyer.id, name_masked=mask_name(buyer.full_name), phone_masked=mask_phone(body.phone)
+            id=buyer_id, name_masked=mask_name(buyer_name), phone_masked=mask_phone(body.phone)
         ),
         claim=claim,
     )

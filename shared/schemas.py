@@ -7,8 +7,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
+from shared.identifiers import normalize_cn_mobile
+
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-CN_MOBILE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
 
 
 class RequestModel(BaseModel):
@@ -28,10 +29,7 @@ def _email(value: str) -> str:
 
 
 def _cn_mobile(value: str) -> str:
-    digits = value.removeprefix("+86").replace(" ", "").replace("-", "")
-    if not CN_MOBILE_PATTERN.match(digits):
-        raise ValueError("not a valid mainland China mobile number (11 digits starting with 1)")
-    return digits
+    return normalize_cn_mobile(value)
 
 
 Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)]

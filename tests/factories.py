@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.applications.bureau import sandbox_clean_national_id
 from pricing import DEFAULT_POLICY, SUB_GRADES, benchmark_rate
+from shared import pii
 from shared.db import Database
 from shared.identity.models import User, UserKind
 from shared.identity.security import issue_access_token
@@ -86,14 +87,38 @@ async def api_key_headers(
     return {"Authorization": f"Bearer {response.json()['key']}"}
 
 
-async def buyer_headers(client: httpx.AsyncClient, *, phone: str = "13812345678") -> Headers:
-    email = unique_email("buyer")
-    response = await client.post(
-        "/v1/auth/register",
-        json={"email": email, "password": PASSWORD, "full_name": "张三", "phone": phone},
-    )
+def fresh_phone() -> str:
+    """A mobile number no other buyer of this run holds (one account per phone)."""
+    return f"137{next(_sequence) % 10**8:08d}"
+
+
+async def sms_code(client: httpx.AsyncClient, phone: str, purpose: str = "register") -> str:
+    """Have a code sent to ``phone`` and read it back from the development sandbox."""
+    sent = await client.post("/v1/auth/sms-codes", json={"phone": phone, "purpose": purpose})
+    assert sent.status_code == 202, sent.text
+    inbox = await client.post("/v1/dev/sms", json={"phone": phone})
+    assert inbox.status_code == 200, inbox.text
+    return str(next(m["code"] for m in inbox.json() if m["purpose"] == purpose))
+
+
+def register_body(phone: str, code: str, **overrides: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "email": unique_email("buyer"),
+        "password": PASSWORD,
+        "full_name": "张三",
+        "phone": phone,
+        "sms_code": code,
+    }
+    return body | overrides
+
+
+async def buyer_headers(client: httpx.AsyncClient, *, phone: str | None = None) -> Headers:
+    """A buyer registered as a person would: a code texted to the phone, then the account."""
+    phone = phone or fresh_phone()
+    body = register_body(phone, await sms_code(client, phone))
+    response = await client.post("/v1/auth/register", json=body)
     assert response.status_code == 201, response.text
-    return await login(client, email)
+    return await login(client, str(body["email"]))
 
 
 # --- marketplace ------------------------------------------------------------------------------
@@ -116,7 +141,7 @@ def application_body(age: int = 35, **overrides: object) -> dict[str, object]:
         "employment_months": 96,
         "housing": "own",
         "existing_monthly_debt": 0,
-        "consent": {"bureau_pull": True},
+        "consent": {"bureau_pull": True, "share_with_lenders": True},
     }
     body |= overrides
     return body
@@ -167,10 +192,20 @@ async def lender_with_product(
     return lender, staff, await create_product(client, staff, **overrides)
 
 
+# An account applies only for its own ID: each buyer's first application picks the person,
+# later ones reuse it (unless the test names another ID, or another age).
+_buyer_people: dict[str, tuple[int, str]] = {}
+
+
 async def apply(client: httpx.AsyncClient, buyer: Headers, **overrides: object) -> httpx.Response:
-    return await client.post(
-        "/v1/buyer/applications", json=application_body(**overrides), headers=buyer
-    )
+    age = int(overrides.get("age", 35))  # type: ignore[call-overload]
+    if "national_id" not in overrides:
+        known = _buyer_people.get(buyer["Authorization"])
+        if known is not None and known[0] == age:
+            overrides["national_id"] = known[1]
+    body = application_body(**overrides)
+    _buyer_people.setdefault(buyer["Authorization"], (age, str(body["national_id"])))
+    return await client.post("/v1/buyer/applications", json=body, headers=buyer)
 
 
 def error_fields(response: httpx.Response) -> set[str]:
@@ -182,20 +217,22 @@ def error_fields(response: httpx.Response) -> set[str]:
 async def direct_buyers(database: Database, count: int) -> list[tuple[Headers, str]]:
     """Buyer accounts written straight to the database (argon2 is deliberately slow, and not
     what load tests are about): each one's bearer header and phone."""
+    phones = [fresh_phone() for _ in range(count)]
     users = [
         User(
             email=unique_email("buyer"),
             full_name="张三",
-            phone=f"139{next(_sequence) % 10**8:08d}",
+            phone_encrypted=pii.encrypt(phone),
+            phone_hash=pii.lookup_hash(phone),
             kind=UserKind.buyer,
         )
-        for _ in range(count)
+        for phone in phones
     ]
     async with database.sessionmaker() as session, session.begin():
         session.add_all(users)
     secret = get_settings().resolved_secret_key()
     tokens = [issue_access_token(u.id, master_secret=secret, minutes=60) for u in users]
     return [
-        ({"Authorization": f"Bearer {token}"}, str(user.phone))
-        for token, user in zip(tokens, users, strict=True)
+        ({"Authorization": f"Bearer {token}"}, phone)
+        for token, phone in zip(tokens, phones, strict=True)
     ]

@@ -132,7 +132,7 @@ BureauDep = Annotated[CreditBureau, Depends(get_bureau)]
 def sandbox_clean_national_id(region: str, born: date, *, exclude: Collection[str] = ()) -> str:
     """A valid ID (region code, birth date) whose sandbox file is clean and seasoned (3+ years,
     no delinquency or write-off), for demos and tests whose approval must not depend on chance."""
-    for serial in range(1000):
+    for serial in range(999):  # 999 is the sandbox identity check's failure trigger
         number = with_check_character(f"{region}{born:%Y%m%d}{serial:03d}")
         facts = sandbox_facts(number)
         clean = facts.delinquencies_24m == 0 and not facts.has_write_off

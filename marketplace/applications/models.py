@@ -8,7 +8,16 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, Numeric, String
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -96,3 +105,31 @@ class Application(SQLModel, table=True):
     bureau_attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False))
     created_at: datetime = created_now()
     decided_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+
+
+class ConsentKind(StrEnum):
+    bureau_pull = "bureau_pull"  # 征信查询授权: the person's own authorisation of the pull
+    lender_sharing = "lender_sharing"  # PIPL separate consent: the decision goes to named lenders
+
+
+class Consent(SQLModel, table=True):
+    """What one applicant agreed to for one application: the exact text and its version, and
+    for sharing, the named recipients. Withdrawing sharing stops future use, not past use."""
+
+    __tablename__ = "consents"
+    __table_args__ = (UniqueConstraint("application_id", "kind"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(sa_column=Column(ForeignKey("users.id"), nullable=False, index=True))
+    application_id: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("applications.id"), nullable=False)
+    )
+    kind: ConsentKind = Field(sa_column=Column(String(32), nullable=False))
+    version: str = Field(max_length=32)
+    text: dict[str, str] = Field(sa_column=Column(JSONB, nullable=False))
+    recipients: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSONB, nullable=False)
+    )
+    recorded_by: str = Field(max_length=100)
+    granted_at: datetime = Field(sa_column=timestamp_column())
+    withdrawn_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))

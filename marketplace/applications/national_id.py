@@ -1,34 +1,15 @@
-"""The resident identity card number (公民身份号码, GB 11643-1999): 18 characters, checksummed."""
+"""The resident identity card number (公民身份号码, GB 11643-1999), checked by python-stdnum;
+here only what pricing needs from it: the birth date and the age."""
 
 from __future__ import annotations
 
 from datetime import date
 
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK_CHARACTERS = "10X98765432"
+from stdnum.cn import ric
 
+from shared.identifiers import normalize_national_id
 
-def check_character(first17: str) -> str:
-    """The 18th character GB 11643 computes from the first 17 digits."""
-    return _CHECK_CHARACTERS[sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True)) % 11]
-
-
-def normalize_national_id(value: str) -> str:
-    """The number in canonical form (upper-case X), or ValueError saying what is wrong.
-
-    Never puts the number itself in the message: messages reach responses and logs.
-    """
-    number = value.strip().upper()
-    if (
-        len(number) != 18
-        or not number[:17].isdigit()
-        or not (number[17].isdigit() or number[17] == "X")
-    ):
-        raise ValueError("a national ID number has 17 digits and a check digit or X")
-    if check_character(number[:17]) != number[17]:
-        raise ValueError("the national ID number's check digit does not match")
-    birth_date(number)
-    return number
+__all__ = ["age_on", "birth_date", "normalize_national_id", "with_check_character"]
 
 
 def birth_date(number: str) -> date:
@@ -47,4 +28,4 @@ def age_on(number: str, today: date) -> int:
 
 def with_check_character(first17: str) -> str:
     """A complete, valid number from its first 17 digits (for demos and tests)."""
-    return first17 + check_character(first17)
+    return first17 + str(ric.calc_check_digit(first17 + "0"))

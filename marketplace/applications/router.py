@@ -9,11 +9,12 @@ from fastapi import APIRouter, status
 from marketplace.advisors import repository as advisor_repository
 from marketplace.advisors import service as advisor_service
 from marketplace.advisors.schemas import MessageCreate, MessagePublic
-from marketplace.applications import exceptions
+from marketplace.applications import consents, exceptions
 from marketplace.applications import repository as application_repository
 from marketplace.applications import service as application_service
 from marketplace.applications.bureau import BureauDep
-from marketplace.applications.schemas import ApplicationCreate, ApplicationPublic
+from marketplace.applications.identity_check import IdentityVerifierDep
+from marketplace.applications.schemas import ApplicationCreate, ApplicationPublic, ConsentPublic
 from marketplace.applications.views import application_views
 from marketplace.policy import PolicyDep
 from marketplace.preapprovals import exceptions as preapproval_exceptions
@@ -43,7 +44,8 @@ router = APIRouter(prefix="/v1/buyer", tags=["buyer"])
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(
         exceptions.ConsentRequired,
-        exceptions.PreapprovalAlreadyActive,
+        exceptions.IdentityMismatch,
+        exceptions.ApplicationRefused,
         TooManyRequests,
     ),
 )
@@ -54,15 +56,30 @@ async def apply(
     bureau: BureauDep,
     models: ActiveModelsDep,
     policy: PolicyDep,
+    verifier: IdentityVerifierDep,
 ) -> ApplicationPublic:
-    """Apply for a pre-approval, with consent to a credit-bureau pull.
+    """Apply for a pre-approval, with the authorisation of a credit-bureau pull and the separate
+    consent to share the decision with the named lenders (both recorded with their texts).
+
+    The person is the account's own: the first application checks the account's name, this
+    national ID and its verified phone together, then binds the account to the ID for good.
+    An ID bound to another account, or holding an active pre-approval, is refused with one
+    and the same 409 `application_refused`.
 
     The answer carries the decision (`approved`, `declined` with reasons, or `pending_bureau`
     when the bureau is unavailable — retry later) and, when approved, the pre-approval with
     offers locked until it expires.
     """
     application = await application_service.submit(
-        session, buyer, body, bureau, buyer_id=buyer.uid, now=utcnow(), models=models, policy=policy
+        session,
+        buyer,
+        body,
+        bureau,
+        verifier,
+        buyer_id=buyer.uid,
+        now=utcnow(),
+        models=models,
+        policy=policy,
     )
     return (await application_views(session, [application]))[0]
 
@@ -105,6 +122,31 @@ async def retry_application(
         session, buyer, application_id, bureau, utcnow(), models=models, policy=policy
     )
     return (await application_views(session, [application]))[0]
+
+
+@router.get("/consents")
+async def list_consents(
+    buyer: BuyerPrincipal, session: SessionDep, page: PageDep
+) -> Page[ConsentPublic]:
+    """What the buyer agreed to, per application: the texts and versions, the named lenders,
+    and whether the sharing consent was withdrawn."""
+    rows, total = await consents.list_for_buyer(
+        session, buyer.uid, limit=page.limit, offset=page.offset
+    )
+    items = [ConsentPublic.model_validate(row) for row in rows]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.post(
+    "/consents/{consent_id}/withdraw",
+    responses=error_responses(exceptions.ConsentNotFound, exceptions.ConsentNotWithdrawable),
+)
+async def withdraw_consent(
+    consent_id: uuid.UUID, buyer: BuyerPrincipal, session: SessionDep
+) -> ConsentPublic:
+    """Withdraw the consent to share a decision with lenders, for any future use."""
+    consent = await consents.withdraw(session, buyer, consent_id, utcnow())
+    return ConsentPublic.model_validate(consent)
 
 
 @router.get("/preapprovals")

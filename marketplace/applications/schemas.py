@@ -18,9 +18,12 @@ EmploymentType = Literal[
 
 
 class Consent(RequestModel):
-    """The applicant's consent to a credit-bureau pull; the server records when it was given."""
+    """The applicant's authorisation of a credit-bureau pull and, separately, consent to share
+    the decision with the named lenders (``GET /v1/buyer/consents`` shows the texts and
+    versions recorded); the server records when and by whom they were given."""
 
     bureau_pull: bool
+    share_with_lenders: bool
     purpose: Annotated[str, StringConstraints(min_length=1, max_length=200)] = (
         "auto_loan_preapproval"
     )
@@ -54,6 +57,17 @@ class Explanation(ResponseModel):
 
     en: str
     zh: str
+
+
+class ConsentPublic(ResponseModel):
+    id: uuid.UUID
+    application_id: uuid.UUID
+    kind: str
+    version: str
+    text: dict[str, str]
+    recipients: list[dict[str, str]]
+    granted_at: datetime
+    withdrawn_at: datetime | None
 
 
 class ApplicationPublic(ResponseModel):

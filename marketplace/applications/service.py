@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.advisors import service as advisor_service
-from marketplace.applications import repository
+from marketplace.applications import consents, repository
 from marketplace.applications.bureau import (
     BureauUnavailable,
     CreditBureau,
@@ -30,9 +30,11 @@ from marketplace.applications.exceptions import (
     AgeMismatch,
     AlreadyDecided,
     ApplicationNotFound,
+    ApplicationRefused,
     ConsentRequired,
-    PreapprovalAlreadyActive,
+    IdentityMismatch,
 )
+from marketplace.applications.identity_check import IdentityVerifier
 from marketplace.applications.models import (
     Application,
     ApplicationStatus,
@@ -50,6 +52,8 @@ from pricing import Applicant, BureauFacts, RiskPolicy, assumed_structure, decid
 from pricing.reasons import Reason
 from shared import audit, pii, ratelimit
 from shared.db import commit_lazily
+from shared.identity import repository as identity_repository
+from shared.identity import service as identity_service
 from shared.identity.principal import Principal
 from shared.observability import event
 
@@ -75,6 +79,7 @@ async def submit(
     actor: Principal,
     body: ApplicationCreate,
     bureau: CreditBureau,
+    verifier: IdentityVerifier,
     *,
     buyer_id: uuid.UUID,
     now: datetime,
@@ -87,6 +92,12 @@ async def submit(
     the champion card in ``models`` (its challenger scored in shadow) under ``policy``."""
     if not body.consent.bureau_pull:
         raise ConsentRequired(field="consent.bureau_pull")
+    if not body.consent.share_with_lenders:
+        raise ConsentRequired(
+            "Lenders can make offers only with the separate consent to share the decision with "
+            "them (consent.share_with_lenders: true).",
+            field="consent.share_with_lenders",
+        )
     if age_on(body.national_id, now.date()) != body.age:
         raise AgeMismatch(field="age")
     person_hash = pii.lookup_hash(body.national_id)
@@ -97,10 +108,10 @@ async def submit(
     if dealer_id is not None:
         limits[f"applications:dealer:{dealer_id}"] = WALK_INS_PER_DEALER_PER_DAY
     await ratelimit.consume(session, limits, window=timedelta(days=1))
+    await _ensure_holder(session, actor, buyer_id, body.national_id, person_hash, verifier, now)
     await preapproval_repository.expire_stale(session, now, person_hash=person_hash)
-    active = await preapproval_repository.active_for_person(session, person_hash, now)
-    if active is not None:
-        raise _already_active(active.id)
+    if await preapproval_repository.active_for_person(session, person_hash, now) is not None:
+        raise _refused()
 
     application = Application(
         buyer_id=buyer_id,
@@ -120,6 +131,9 @@ async def submit(
         dependents=body.dependents,
         consent={
             "bureau_pull": True,
+            "bureau_pull_version": consents.BUREAU_PULL.version,
+            "share_with_lenders": True,
+            "share_with_lenders_version": consents.LENDER_SHARING.version,
             "purpose": body.consent.purpose,
             "scope": CONSENT_SCOPE,
             "consented_at": now.isoformat(),
@@ -129,6 +143,7 @@ async def submit(
     )
     session.add(application)
     await session.flush()
+    await consents.record(session, actor, application, now)
     audit.record(
         session,
         actor=actor,
@@ -220,11 +235,50 @@ async def _decide(
     await _record_decision(session, application, report, now, models, policy)
     if application.reasons and application.reasons[0]["code"] == ALREADY_ACTIVE.code:
         await session.commit()  # the refusal is the application's outcome; keep it
-        active = await preapproval_repository.active_for_person(
-            session, application.person_hash, now
-        )
-        raise _already_active(active.id if active else None)
+        raise _refused()
     return application
+
+
+async def _ensure_holder(
+    session: AsyncSession,
+    actor: Principal,
+    buyer_id: uuid.UUID,
+    national_id: str,
+    person_hash: str,
+    verifier: IdentityVerifier,
+    now: datetime,
+) -> None:
+    """The account applies for its own ID only: bound to it already, or bound now after its
+    name, this ID and its verified phone are confirmed as one person. The verifier is called
+    with the attempt counted and committed, and nothing held while it answers."""
+    buyer = await identity_repository.get_user(session, buyer_id)
+    if buyer is None:
+        raise _refused()
+    if buyer.person_hash is not None:
+        if buyer.person_hash != person_hash:
+            raise _refused()
+        return
+    if await identity_repository.user_by_person(session, person_hash) is not None:
+        raise _refused()
+    phone = identity_service.phone_of(buyer)
+    if phone is None:
+        raise IdentityMismatch("The account has no verified phone to check the identity with.")
+    full_name = buyer.full_name
+    await session.commit()  # the phase boundary: attempts counted, nothing held while it answers
+    matches = await verifier.verify(full_name=full_name, national_id=national_id, phone=phone)
+    if not matches:
+        event("identity.mismatch", buyer_id=str(buyer_id), verifier=verifier.name)
+        raise IdentityMismatch(field="national_id")
+    if not await identity_repository.bind_person(session, buyer_id, person_hash, now):
+        raise _refused()
+    audit.record(
+        session,
+        actor=actor,
+        action="identity.verified",
+        subject_type="user",
+        subject_id=buyer_id,
+        after={"verifier": verifier.name},
+    )
 
 
 async def _recent_report(
@@ -377,9 +431,6 @@ def _inputs_hash(applicant: Applicant, facts: BureauFacts) -> str:
     return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _already_active(preapproval_id: uuid.UUID | None) -> PreapprovalAlreadyActive:
-    return PreapprovalAlreadyActive(
-        f"This person already holds an active pre-approval ({preapproval_id}); "
-        "use it, or cancel it before applying again.",
-        field="national_id",
-    )
+def _refused() -> ApplicationRefused:
+    """The same refusal whatever the reason, naming no one's ids."""
+    return ApplicationRefused(field="national_id")

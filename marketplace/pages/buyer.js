@@ -46,9 +46,40 @@
     if (page.items.length) showApplication(page.items[0]);
   }
 
+  // What the buyer agreed to, in the words shown, and the sharing consent's withdrawal.
+  async function showConsents() {
+    const page = await api("GET", "/v1/buyer/consents?limit=20");
+    $("consents").hidden = page.items.length === 0;
+    $("consent-list").replaceChildren(...page.items.map((consent) => {
+      const item = el("li");
+      const lenders = consent.recipients.map((r) => r.name).join("、");
+      const state = consent.withdrawn_at ? "Withdrawn 已撤回" : "In force 有效";
+      item.append(
+        el("strong", consent.kind === "bureau_pull" ? "Credit check 征信查询授权" : "Sharing with lenders 向贷款机构提供评估结果"),
+        el("span", ` · ${consent.version} · ${state}`),
+        el("p", `${consent.text.zh} ${consent.text.en}`),
+      );
+      if (lenders) item.append(el("p", `Lenders 贷款机构: ${lenders}`));
+      if (consent.kind === "lender_sharing" && !consent.withdrawn_at) {
+        const withdraw = el("button", "Withdraw 撤回", { type: "button", class: "secondary" });
+        withdraw.addEventListener("click", async () => {
+          try {
+            await api("POST", `/v1/buyer/consents/${consent.id}/withdraw`);
+            await showConsents();
+          } catch (failure) {
+            $("consents").querySelector(".error").textContent = failure.message;
+          }
+        });
+        item.append(withdraw);
+      }
+      return item;
+    }));
+  }
+
   async function signedIn() {
     showSignedIn(true);
     await showLatest();
+    await showConsents();
   }
 
   onSubmit($("login-form"), async (data) => {
@@ -56,8 +87,30 @@
     await signedIn();
   });
 
+  // The phone is proven by a texted code. In development the sandbox keeps the codes it would
+  // have sent, and the page shows the newest (POST /v1/dev/sms answers 404 in production).
+  $("send-code").addEventListener("click", async () => {
+    const form = $("register-form");
+    const error = form.querySelector(".error");
+    error.textContent = "";
+    const phone = form.elements.phone.value;
+    try {
+      await api("POST", "/v1/auth/sms-codes", { phone, purpose: "register" });
+    } catch (failure) {
+      error.textContent = failure.message;
+      return;
+    }
+    $("send-code").textContent = "Sent 已发送";
+    const sent = await api("POST", "/v1/dev/sms", { phone }).catch(() => []);
+    const latest = sent.find((message) => message.purpose === "register");
+    if (latest) {
+      $("dev-sms").textContent = `Development only 开发环境验证码: ${latest.code}`;
+      $("dev-sms").hidden = false;
+    }
+  });
+
   onSubmit($("register-form"), async (data) => {
-    const body = Object.fromEntries(["full_name", "phone", "email", "password"].map((k) => [k, data.get(k)]));
+    const body = Object.fromEntries(["full_name", "phone", "sms_code", "email", "password"].map((k) => [k, data.get(k)]));
     await api("POST", "/v1/auth/register", body);
     await login(body.email, body.password);
     await signedIn();
@@ -71,9 +124,10 @@
       employment_months: Number(data.get("employment_months")),
       housing: data.get("housing"),
       existing_monthly_debt: toFen(data.get("existing_monthly_debt")),
-      consent: { bureau_pull: data.get("consent") === "on" },
+      consent: { bureau_pull: data.get("consent") === "on", share_with_lenders: data.get("share") === "on" },
     });
     showApplication(application);
+    await showConsents();
   });
 
   onSubmit($("quote-form"), async (data) => {

@@ -38,7 +38,7 @@ from pricing import (
     match_offers,
 )
 from pricing.matching import rank_offers
-from shared import audit
+from shared import audit, identifiers
 from shared.db import insert_unique
 from shared.identity.principal import Principal
 
@@ -52,8 +52,8 @@ def new_code() -> str:
 
 
 def normalize_code(code: str) -> str:
-    """Accept what people type: lower case, spaces and dashes."""
-    return code.strip().upper().replace("-", "").replace(" ", "")
+    """Accept what people type: lower case, spaces, dashes, full-width or other Unicode digits."""
+    return identifiers.normalize_code(code)
 
 
 def effective_status(preapproval: Preapproval, now: datetime) -> PreapprovalStatus:

@@ -43,9 +43,40 @@ class User(SQLModel, table=True):
     email: str = Field(sa_column=Column(String(254), nullable=False, unique=True))
     password_hash: str | None = Field(default=None, max_length=200)
     full_name: str = Field(max_length=100)
-    phone: str | None = Field(default=None, max_length=20, index=True)
+    # The mobile phone, verified by a one-time code: AES-GCM at rest, found by a keyed hash
+    # (one account per phone). See ``shared.pii``.
+    phone_encrypted: str | None = Field(default=None, sa_column=Column(String(200)))
+    phone_hash: str | None = Field(default=None, sa_column=Column(String(64), unique=True))
     kind: UserKind = Field(sa_column=Column(String(16), nullable=False))
     is_active: bool = True
+    # The person the account belongs to, bound for good once name, national ID and phone were
+    # verified together (三要素): the keyed hash of the ID, one account per ID.
+    person_hash: str | None = Field(default=None, sa_column=Column(String(64), unique=True))
+    identity_verified_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True))
+    )
+    created_at: datetime = created_now()
+
+
+class SmsPurpose(StrEnum):
+    register = "register"
+    login = "login"
+    sign = "sign"
+
+
+class SmsCode(SQLModel, table=True):
+    """A one-time code sent to a phone for one purpose; only a keyed hash of it is kept.
+
+    Valid five minutes, once; a newer code for the same phone and purpose replaces it."""
+
+    __tablename__ = "sms_codes"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    phone_hash: str = Field(sa_column=Column(String(64), nullable=False, index=True))
+    purpose: SmsPurpose = Field(sa_column=Column(String(16), nullable=False))
+    code_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     created_at: datetime = created_now()
 
 

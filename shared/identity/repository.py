@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from shared import pii
 from shared.db import utcnow
 from shared.identity.models import ApiKey, Organization, OrganizationKind, User
 
@@ -16,6 +19,58 @@ from shared.identity.models import ApiKey, Organization, OrganizationKind, User
 async def user_by_email(session: AsyncSession, email: str) -> User | None:
     result = await session.execute(select(User).where(col(User.email) == email.lower()))
     return result.scalar_one_or_none()
+
+
+async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    statement = select(User).where(col(User.id) == user_id)
+    return (
+        await session.execute(statement.execution_options(populate_existing=True))
+    ).scalar_one_or_none()
+
+
+async def user_by_phone(session: AsyncSession, phone: str) -> User | None:
+    """The account holding this phone (found by its keyed hash; one account per phone)."""
+    statement = select(User).where(col(User.phone_hash) == pii.lookup_hash(phone))
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def user_by_person(session: AsyncSession, person_hash: str) -> User | None:
+    statement = select(User).where(col(User.person_hash) == person_hash)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def bind_person(
+    session: AsyncSession, user_id: uuid.UUID, person_hash: str, now: datetime
+) -> bool:
+    """Bind the account to this person for good; False when it is bound to someone else or
+    the person to another account (the unique constraint decides a race)."""
+    try:
+        async with session.begin_nested():
+            result = await session.execute(
+                update(User)
+                .where(
+                    col(User.id) == user_id,
+                    or_(col(User.person_hash).is_(None), col(User.person_hash) == person_hash),
+                )
+                .values(person_hash=person_hash, identity_verified_at=now)
+                .returning(col(User.id))
+            )
+            return result.scalar_one_or_none() is not None
+    except IntegrityError:
+        return False
+
+
+async def set_credentials(
+    session: AsyncSession, user_id: uuid.UUID, *, email: str, password_hash: str
+) -> bool:
+    """Give a passwordless account its email and password; False if it already has one."""
+    result = await session.execute(
+        update(User)
+        .where(col(User.id) == user_id, col(User.password_hash).is_(None))
+        .values(email=email, password_hash=password_hash)
+        .returning(col(User.id))
+    )
+    return result.scalar_one_or_none() is not None
 
 
 async def get_organization(

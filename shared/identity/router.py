@@ -8,56 +8,95 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from shared import audit
-from shared.db import SessionDep
-from shared.errors import error_responses
-from shared.identity import repository, service
-from shared.identity.models import OrganizationKind, OrganizationStatus, UserKind
+from shared.db import SessionDep, utcnow
+from shared.errors import NotFound, TooManyRequests, error_responses
+from shared.identity import codes, repository, service
+from shared.identity.models import OrganizationKind, OrganizationStatus
 from shared.identity.principal import AdminPrincipal, CurrentPrincipal
 from shared.identity.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyPublic,
     DealerCreate,
+    DevSmsPublic,
+    DevSmsRequest,
     LenderCreate,
     MemberCreate,
     MemberPublic,
     OrganizationPublic,
+    PhoneToken,
     RegisterBuyer,
+    SmsCodeRequest,
     Token,
     UserPublic,
 )
 from shared.identity.security import issue_access_token
+from shared.identity.sms import SandboxSms, SmsGatewayDep
 from shared.pagination import Page, PageDep
 from shared.settings import get_settings
 
 auth_router = APIRouter(prefix="/v1/auth", tags=["auth"])
+# Development helpers; every route answers 404 in production.
+dev_router = APIRouter(prefix="/v1/dev", tags=["development"], include_in_schema=False)
 admin_router = APIRouter(prefix="/v1/admin", tags=["admin"])
+
+
+@auth_router.post(
+    "/sms-codes",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(TooManyRequests),
+)
+async def send_sms_code(
+    body: SmsCodeRequest, session: SessionDep, gateway: SmsGatewayDep
+) -> dict[str, str]:
+    """Text a one-time code to the phone, for `register`, `login` or `sign`.
+
+    One code per phone and purpose a minute (else 429 with `Retry-After`); a code is valid five
+    minutes and once, and a newer one replaces it. The answer is the same whether or not an
+    account holds the phone."""
+    await codes.issue(session, gateway, phone=body.phone, purpose=body.purpose, now=utcnow())
+    return {"status": "sent"}
 
 
 @auth_router.post(
     "/register",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(service.EmailTaken),
+    responses=error_responses(
+        service.EmailTaken, service.PhoneTaken, codes.SmsCodeInvalid, TooManyRequests
+    ),
 )
 async def register(body: RegisterBuyer, session: SessionDep) -> UserPublic:
-    """Create a buyer account."""
-    user = await service.create_user(
+    """Create a buyer account; the phone is proven by a `register` code. One account per phone."""
+    user = await service.register_buyer(
         session,
-        kind=UserKind.buyer,
         email=body.email,
         password=body.password,
         full_name=body.full_name,
         phone=body.phone,
-    )
-    audit.record(
-        session,
-        actor=f"user:{user.id}",
-        action="buyer.registered",
-        subject_type="user",
-        subject_id=user.id,
+        sms_code=body.sms_code,
+        now=utcnow(),
     )
     return UserPublic.model_validate(user)
+
+
+@auth_router.post(
+    "/phone-token",
+    responses=error_responses(service.WrongPhoneCredentials, TooManyRequests),
+)
+async def phone_token(body: PhoneToken, session: SessionDep) -> Token:
+    """Log a buyer in with their phone and a `login` code."""
+    user = await service.authenticate_phone(
+        session, phone=body.phone, sms_code=body.sms_code, now=utcnow()
+    )
+    return _token_for(user.id)
+
+
+@dev_router.post("/sms", responses={404: {"description": "not in production"}})
+async def sandbox_sms(body: DevSmsRequest, gateway: SmsGatewayDep) -> list[DevSmsPublic]:
+    """Development only: the codes the sandbox gateway kept for the phone, newest first."""
+    if get_settings().is_production or not isinstance(gateway, SandboxSms):
+        raise NotFound("No such resource.")
+    return [DevSmsPublic.model_validate(sent) for sent in gateway.sent_to(body.phone)]
 
 
 @auth_router.post("/token", responses=error_responses(service.WrongCredentials))
@@ -66,9 +105,13 @@ async def token(
 ) -> Token:
     """OAuth2 password flow: the email as `username`, and the password."""
     user = await service.authenticate(session, form.username, form.password)
+    return _token_for(user.id)
+
+
+def _token_for(user_id: uuid.UUID) -> Token:
     settings = get_settings()
     access_token = issue_access_token(
-        user.id, master_secret=settings.resolved_secret_key(), minutes=settings.access_token_minutes
+        user_id, master_secret=settings.resolved_secret_key(), minutes=settings.access_token_minutes
     )
     return Token(access_token=access_token, expires_in=settings.access_token_minutes * 60)
 

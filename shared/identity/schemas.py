@@ -4,9 +4,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
-from shared.identity.models import MemberRole, OrganizationKind, OrganizationStatus
+from shared.identity.models import MemberRole, OrganizationKind, OrganizationStatus, SmsPurpose
 from shared.identity.uscc import normalize_uscc
 from shared.schemas import Email, FullName, MobilePhone, Password, RequestModel, ResponseModel
 
@@ -19,6 +19,9 @@ class RegisterBuyer(RequestModel):
     password: Password
     full_name: FullName
     phone: MobilePhone
+    sms_code: Annotated[str, StringConstraints(min_length=4, max_length=8)] = Field(
+        description="The code sent to the phone for purpose `register` (POST /v1/auth/sms-codes)."
+    )
 
 
 class UserPublic(ResponseModel):
@@ -94,3 +97,26 @@ class ApiKeyPublic(ResponseModel):
 
 class ApiKeyCreated(ApiKeyPublic):
     key: str
+
+
+SmsCodeText = Annotated[str, StringConstraints(min_length=4, max_length=8)]
+
+
+class SmsCodeRequest(RequestModel):
+    phone: MobilePhone
+    purpose: SmsPurpose
+
+
+class PhoneToken(RequestModel):
+    phone: MobilePhone
+    sms_code: SmsCodeText
+
+
+class DevSmsRequest(RequestModel):
+    phone: MobilePhone
+
+
+class DevSmsPublic(ResponseModel):
+    code: str
+    purpose: str
+    sent_at: datetime

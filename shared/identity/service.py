@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import audit
+from shared import audit, pii
 from shared.db import insert_unique
 from shared.errors import Conflict, NotFound, Unauthorized
-from shared.identity import repository
+from shared.identity import codes, repository
 from shared.identity.models import (
     ApiKey,
     MemberRole,
@@ -18,6 +20,7 @@ from shared.identity.models import (
     Organization,
     OrganizationKind,
     OrganizationStatus,
+    SmsPurpose,
     User,
     UserKind,
 )
@@ -28,6 +31,14 @@ from shared.identity.security import hash_password, new_api_key, verify_password
 class EmailTaken(Conflict):
     code = "email_taken"
     message = "An account with this email already exists."
+
+
+class PhoneTaken(Conflict):
+    code = "phone_taken"
+    message = (
+        "An account with this phone already exists: log in with the phone and a code "
+        "(POST /v1/auth/phone-token)."
+    )
 
 
 class UsccTaken(Conflict):
@@ -60,17 +71,111 @@ async def create_user(
     full_name: str,
     phone: str | None = None,
 ) -> User:
-    """A new login; EmailTaken when the email is in use (checked by the unique constraint)."""
+    """A new login; EmailTaken or PhoneTaken when the email or the phone is in use (checked by
+    the unique constraints). The phone is stored encrypted, with a keyed hash to find it."""
     user = User(
         kind=kind,
         email=email.lower(),
         password_hash=await hash_password(password) if password else None,
         full_name=full_name,
-        phone=phone,
+        phone_encrypted=pii.encrypt(phone) if phone else None,
+        phone_hash=pii.lookup_hash(phone) if phone else None,
     )
-    if not await insert_unique(session, user):
-        raise EmailTaken()
+    try:
+        async with session.begin_nested():
+            session.add(user)
+    except IntegrityError as error:
+        if "phone_hash" in str(error.orig):
+            raise PhoneTaken(field="phone") from None
+        raise EmailTaken(field="email") from None
     return user
+
+
+async def register_buyer(
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    full_name: str,
+    phone: str,
+    sms_code: str,
+    now: datetime,
+) -> User:
+    """A buyer account whose phone was just proven by a registration code (used once).
+
+    A passwordless account a dealer opened for this phone at a walk-in becomes the registrant's:
+    proving the phone is what claiming it needs, and one phone holds one account."""
+    reservation = await codes.redeem(
+        session, phone=phone, purpose=SmsPurpose.register, code=sms_code, now=now
+    )
+    existing = await repository.user_by_phone(session, phone)
+    if existing is not None and existing.kind == UserKind.buyer and existing.password_hash is None:
+        user = await _claim_passwordless(
+            session, existing, email=email, password=password, full_name=full_name
+        )
+        action = "buyer.registered_walk_in_account"
+    else:
+        user = await create_user(
+            session,
+            kind=UserKind.buyer,
+            email=email,
+            password=password,
+            full_name=full_name,
+            phone=phone,
+        )
+        action = "buyer.registered"
+    audit.record(
+        session, actor=f"user:{user.id}", action=action, subject_type="user", subject_id=user.id
+    )
+    await reservation.release(session)  # commits the account with the code's use
+    return user
+
+
+async def authenticate_phone(
+    session: AsyncSession, *, phone: str, sms_code: str, now: datetime
+) -> User:
+    """The buyer account holding ``phone``, proven by a login code; never says which failed."""
+    try:
+        reservation = await codes.redeem(
+            session, phone=phone, purpose=SmsPurpose.login, code=sms_code, now=now
+        )
+    except codes.SmsCodeInvalid:
+        raise WrongPhoneCredentials() from None
+    user = await repository.user_by_phone(session, phone)
+    if user is None or not user.is_active or user.kind != UserKind.buyer:
+        raise WrongPhoneCredentials()
+    await reservation.release(session)
+    return user
+
+
+async def _claim_passwordless(
+    session: AsyncSession, user: User, *, email: str, password: str, full_name: str
+) -> User:
+    password_hash = await hash_password(password)
+    try:
+        async with session.begin_nested():
+            claimed = await repository.set_credentials(
+                session, user.id, email=email.lower(), password_hash=password_hash
+            )
+    except IntegrityError:
+        raise EmailTaken(field="email") from None
+    if not claimed:  # claimed a moment ago by someone proving the same phone
+        raise PhoneTaken(field="phone")
+    await session.refresh(user)
+    if user.person_hash is None:  # a verified name stays; an unverified one is the registrant's
+        user.full_name = full_name
+        await session.flush()
+    return user
+
+
+def phone_of(user: User) -> str | None:
+    """The account's phone in clear, for the one use that needs it right now."""
+    return pii.decrypt(user.phone_encrypted) if user.phone_encrypted else None
+
+
+class WrongPhoneCredentials(Unauthorized):
+    code = "invalid_credentials"
+    message = "Incorrect phone or code."
 
 
 async def authenticate(session: AsyncSession, email: str, password: str) -> User:

@@ -28,6 +28,11 @@ async def test_a_buyer_applies_on_the_page_and_sees_ranked_offers(
     register = page.locator("#register-form")
     await register.get_by_label("Full name").fill("王芳")
     await register.get_by_label("Mobile").fill("13800138001")
+    await register.get_by_role("button", name="Send code").click()
+    dev_sms = page.locator("#dev-sms")
+    await expect(dev_sms).to_contain_text("Development only")
+    code = (await dev_sms.text_content() or "").rsplit(" ", 1)[-1]
+    await register.get_by_label("SMS code").fill(code)
     await register.get_by_label("Email").fill(unique_email("page"))
     await register.get_by_label("Password").fill(PASSWORD)
     await register.get_by_role("button", name="Register").click()
@@ -38,7 +43,8 @@ async def test_a_buyer_applies_on_the_page_and_sees_ranked_offers(
     await form.get_by_label("Monthly income").fill("18000")
     await form.get_by_label("Months employed").fill("72")
     await form.get_by_label("Housing").select_option("mortgage")
-    await form.get_by_label("I consent").check()
+    await form.get_by_label("I authorise").check()
+    await form.get_by_label("I separately agree").check()
     await form.get_by_role("button", name="Apply").click()
 
     await expect(page.locator("#decision-facts")).to_contain_text("approved")
@@ -47,6 +53,11 @@ async def test_a_buyer_applies_on_the_page_and_sees_ranked_offers(
     code = await page.locator("#decision-facts .code").text_content()
     assert code and len(code) == 8
     await expect(page.locator("#decision-explanation")).to_contain_text("人工复核")
+    consents = page.locator("#consent-list")
+    await expect(consents).to_contain_text("征信查询授权")
+    await expect(consents).to_contain_text("招银汽车金融")
+    await consents.get_by_role("button", name="Withdraw").click()
+    await expect(consents).to_contain_text("Withdrawn 已撤回")
 
     quote = page.locator("#quote-form")
     await quote.get_by_label("Car price").fill("200000")

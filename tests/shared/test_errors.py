@@ -36,6 +36,7 @@ async def test_validation_error_names_the_field_without_echoing_the_input(
             "password": "secret-password-1",
             "full_name": "王五",
             "phone": "12",
+            "sms_code": "123456",
         },
     )
     assert response.status_code == 422
@@ -53,6 +54,7 @@ async def test_unknown_fields_in_a_body_are_refused(client: httpx.AsyncClient) -
             "password": "long-enough-pw",
             "full_name": "王五",
             "phone": "13900001111",
+            "sms_code": "123456",
             "kind": "admin",
         },
     )

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import pii
 from shared.audit import AuditEntry
 from shared.identity.models import ApiKey, User
 from tests.factories import (
@@ -15,7 +16,10 @@ from tests.factories import (
     api_key_headers,
     buyer_headers,
     create_organization,
+    fresh_phone,
     login,
+    register_body,
+    sms_code,
     staff_headers,
     unique_email,
 )
@@ -25,14 +29,10 @@ async def test_a_buyer_registers_and_logs_in(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     email = unique_email("Buyer").upper()
+    code = await sms_code(client, "13812345678")
     response = await client.post(
         "/v1/auth/register",
-        json={
-            "email": email,
-            "password": PASSWORD,
-            "full_name": "张三",
-            "phone": "+86 138-1234-5678",
-        },
+        json=register_body("+86 138-1234-5678", code, email=email),
     )
     assert response.status_code == 201
     assert response.json()["kind"] == "buyer"
@@ -41,29 +41,28 @@ async def test_a_buyer_registers_and_logs_in(
     me = (await client.get("/v1/auth/me", headers=headers)).json()
     assert me["role"] == "buyer"
     stored = (await session.execute(select(User).where(User.email == email.lower()))).scalar_one()
-    assert stored.phone == "13812345678"
+    assert stored.phone_encrypted and "13812345678" not in stored.phone_encrypted
+    assert pii.decrypt(stored.phone_encrypted) == "13812345678"
+    assert stored.phone_hash == pii.lookup_hash("13812345678")
     assert stored.password_hash and stored.password_hash.startswith("$argon2id$")
 
 
 async def test_registering_an_email_twice_is_a_conflict(client: httpx.AsyncClient) -> None:
-    body = {
-        "email": unique_email(),
-        "password": PASSWORD,
-        "full_name": "张三",
-        "phone": "13812345678",
-    }
+    body = register_body("13812345678", await sms_code(client, "13812345678"))
     assert (await client.post("/v1/auth/register", json=body)).status_code == 201
-    again = await client.post("/v1/auth/register", json=body)
+    other_phone = fresh_phone()
+    again = await client.post(
+        "/v1/auth/register",
+        json=register_body(other_phone, await sms_code(client, other_phone), email=body["email"]),
+    )
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "email_taken"
 
 
 async def test_wrong_password_and_unknown_email_look_the_same(client: httpx.AsyncClient) -> None:
-    email = unique_email()
-    await client.post(
-        "/v1/auth/register",
-        json={"email": email, "password": PASSWORD, "full_name": "张三", "phone": "13812345678"},
-    )
+    body = register_body("13812345678", await sms_code(client, "13812345678"))
+    email = str(body["email"])
+    assert (await client.post("/v1/auth/register", json=body)).status_code == 201
     wrong_password = await client.post(
         "/v1/auth/token", data={"username": email, "password": "nope-nope"}
     )
@@ -154,7 +153,7 @@ async def test_a_suspended_organisation_cannot_act(
 
 
 @pytest.mark.parametrize(
-    "uscc", ["91350100M000100Y44", "91350100M00010", "91350100M000100YO3", "91350100M000100Y4 3"]
+    "uscc", ["91350100M000100Y44", "91350100M00010", "91350100M000100YO3", "91350100M000100Y4#"]
 )
 async def test_an_invalid_unified_social_credit_code_is_422_naming_the_field(
     client: httpx.AsyncClient, session: AsyncSession, uscc: str

@@ -1,0 +1,170 @@
+"""The consents behind an application, recorded with the exact text and version shown.
+
+- ``bureau_pull`` (征信查询授权): the person's own authorisation of one credit-bureau pull for
+  this application; it is used up by the decision and cannot be withdrawn afterwards.
+- ``lender_sharing`` (PIPL art. 23 separate consent): the platform's decision — grade, PD and
+  reasons, never the bureau report — may go to the named lenders whose products the applicant
+  is matched with. Withdrawing it stops any future sharing; what was shared stays shared.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from marketplace.applications.exceptions import ConsentNotFound, ConsentNotWithdrawable
+from marketplace.applications.models import Application, Consent, ConsentKind
+from shared import audit
+from shared.identity.models import Organization, OrganizationKind, OrganizationStatus
+from shared.identity.principal import Principal
+
+
+@dataclass(frozen=True)
+class ConsentText:
+    version: str
+    zh: str
+    en: str
+
+
+BUREAU_PULL = ConsentText(
+    version="bureau-pull-2026-12",
+    zh=(
+        "本人授权平台为本次汽车贷款预审批，向征信机构查询本人的信用报告（还款记录、逾期、"
+        "查询记录、授信使用率、核销记录），仅用于本次申请。"
+    ),
+    en=(
+        "I authorise the platform to obtain my credit report (repayment history, delinquencies, "
+        "inquiries, utilisation, write-offs) from a credit bureau for this auto-loan "
+        "pre-approval only."
+    ),
+)
+LENDER_SHARING = ConsentText(
+    version="lender-sharing-2026-12",
+    zh=(
+        "本人单独同意平台将本次申请的评估结果（等级、违约概率及原因）提供给下列贷款机构，用于向本人"
+        "提供贷款报价；不提供征信报告原文。本人可随时撤回，撤回不影响撤回前的提供。"
+    ),
+    en=(
+        "I separately agree that the platform may share this application's assessment (grade, "
+        "probability of default and reasons) with the lenders named below so they can offer me "
+        "loans; the credit report itself is never shared. I may withdraw this at any time; "
+        "withdrawal does not affect sharing before it."
+    ),
+)
+
+
+async def named_lenders(session: AsyncSession) -> list[dict[str, str]]:
+    """The lenders that may see an application decided now: every active lender."""
+    rows = await session.execute(
+        select(col(Organization.id), col(Organization.name))
+        .where(
+            col(Organization.kind) == OrganizationKind.lender,
+            col(Organization.status) == OrganizationStatus.active,
+        )
+        .order_by(col(Organization.name), col(Organization.id))
+    )
+    return [{"id": str(row[0]), "name": row[1]} for row in rows]
+
+
+async def record(
+    session: AsyncSession, actor: Principal, application: Application, now: datetime
+) -> None:
+    """Record both consents of a new application, with the texts and versions shown."""
+    lenders = await named_lenders(session)
+    for kind, text, recipients in (
+        (ConsentKind.bureau_pull, BUREAU_PULL, []),
+        (ConsentKind.lender_sharing, LENDER_SHARING, lenders),
+    ):
+        session.add(
+            Consent(
+                user_id=application.buyer_id,
+                application_id=application.id,
+                kind=kind,
+                version=text.version,
+                text={"zh": text.zh, "en": text.en},
+                recipients=recipients,
+                recorded_by=actor.actor,
+                granted_at=now,
+            )
+        )
+    await session.flush()
+
+
+async def list_for_buyer(
+    session: AsyncSession, buyer_id: uuid.UUID, *, limit: int, offset: int
+) -> tuple[Sequence[Consent], int]:
+    where = col(Consent.user_id) == buyer_id
+    total = (await session.execute(select(func.count()).where(where))).scalar_one()
+    rows = await session.execute(
+        select(Consent)
+        .where(where)
+        .order_by(col(Consent.granted_at).desc(), col(Consent.kind), col(Consent.id))
+        .limit(limit)
+        .offset(offset)
+    )
+    return rows.scalars().all(), total
+
+
+async def withdraw(
+    session: AsyncSession, buyer: Principal, consent_id: uuid.UUID, now: datetime
+) -> Consent:
+    """Withdraw a sharing consent of this buyer (again: no change); the bureau-pull
+    authorisation cannot be withdrawn once used."""
+    consent = (
+        await session.execute(
+            select(Consent).where(col(Consent.id) == consent_id, col(Consent.user_id) == buyer.uid)
+        )
+    ).scalar_one_or_none()
+    if consent is None:
+        raise ConsentNotFound()
+    if consent.kind != ConsentKind.lender_sharing:
+        raise ConsentNotWithdrawable()
+    withdrawn = await session.execute(
+        update(Consent)
+        .where(col(Consent.id) == consent_id, col(Consent.withdrawn_at).is_(None))
+        .values(withdrawn_at=now)
+        .returning(col(Consent.id))
+    )
+    if withdrawn.scalar_one_or_none() is not None:
+        audit.record(
+            session,
+            actor=buyer,
+            action="consent.withdrawn",
+            subject_type="application",
+            subject_id=consent.application_id,
+            after={"kind": consent.kind, "version": consent.version},
+        )
+    await session.refresh(consent)
+    return consent
+
+
+async def decision_shared_with(
+    session: AsyncSession, application: Application, lender_id: uuid.UUID
+) -> dict[str, Any] | None:
+    """What a lender may see of an application's decision: the platform's grade, PD and reasons
+    (never the bureau report), and only while the applicant's sharing consent names it."""
+    consent = (
+        await session.execute(
+            select(Consent).where(
+                col(Consent.application_id) == application.id,
+                col(Consent.kind) == ConsentKind.lender_sharing,
+                col(Consent.withdrawn_at).is_(None),
+            )
+        )
+    ).scalar_one_or_none()
+    if consent is None or str(lender_id) not in {r["id"] for r in consent.recipients}:
+        return None
+    pd = application.pd if application.pd is not None else None
+    return {
+        "grade": application.grade,
+        "pd": str(Decimal(pd)) if pd is not None else None,
+        "reasons": [reason["code"] for reason in application.reasons],
+    }
