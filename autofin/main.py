@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse
 from autofin import migrate
 from dealer_portal.router import router as dealer_portal_router
 from marketplace.router import router as marketplace_router
+from shared.brands.router import admin_router as brand_admin_router
+from shared.brands.router import router as brand_router
 from shared.db import Database, DatabaseDep
 from shared.errors import install_error_handlers
 from shared.identity.router import admin_router, auth_router
@@ -19,6 +21,7 @@ from shared.payments.gateway import PaymentGateway
 from shared.payments.webhooks import router as stripe_webhook_router
 from shared.settings import get_settings
 from shared.web.admission import AdmissionControl
+from shared.web.locale import LocaleMiddleware
 from shared.web.pages import static_files
 from shared.web.retry import TransientRetry
 
@@ -85,7 +88,8 @@ def create_app(
     app.state.database = database
     owned_gateway = payment_gateway is None
     app.state.payment_gateway = payment_gateway or PaymentGateway.from_settings(settings)
-    # Outermost first: a request id for everything, then admission, then transient retries.
+    # Added innermost first: the reader's language and a request id for everything, then
+    # admission, then transient retries.
     app.add_middleware(TransientRetry)
     app.add_middleware(
         AdmissionControl,
@@ -94,12 +98,15 @@ def create_app(
         queue_timeout=settings.queue_timeout_seconds,
     )
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(LocaleMiddleware)
     app.mount("/static", static_files(), name="static")
     install_error_handlers(app)
     for router in (
         health_router,
         auth_router,
         admin_router,
+        brand_router,
+        brand_admin_router,
         marketplace_router,
         dealer_portal_router,
         stripe_webhook_router,

@@ -64,13 +64,13 @@ async def _count(session: AsyncSession, key: str, window: timedelta) -> tuple[in
 
 
 async def consume(
-    session: AsyncSession, key: str, *, limit: int, window: timedelta, message: str | None = None
+    session: AsyncSession, key: str, *, limit: int, window: timedelta, variant: str | None = None
 ) -> None:
     """Count one attempt against ``key`` in the caller's transaction; TooManyRequests when it is
     beyond ``limit`` within ``window`` (the refused attempt rolls back with the request)."""
     count, seconds_left = await _count(session, key, window)
     if count > limit:
-        raise TooManyRequests(message, retry_after=seconds_left)
+        raise TooManyRequests(variant=variant, retry_after=seconds_left)
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ async def reserve(
     *,
     limit: int,
     window: timedelta,
-    message: str | None = None,
+    variant: str | None = None,
 ) -> Reservation:
     """For a strict limit on *failed* attempts: count this attempt as a failure before its
     outcome is known and commit that at once, so it survives the request's rollback and racing
@@ -107,7 +107,7 @@ async def reserve(
     try:
         count, seconds_left = await _count(session, key, window)
         if count > limit:
-            raise TooManyRequests(message, retry_after=seconds_left)
+            raise TooManyRequests(variant=variant, retry_after=seconds_left)
     except BaseException:
         await session.rollback()
         raise
@@ -121,7 +121,7 @@ async def ensure_below(
     *,
     limit: int,
     window: timedelta,
-    message: str | None = None,
+    variant: str | None = None,
 ) -> None:
     """TooManyRequests when ``key`` already counts ``limit`` failures in its window; a plain
     read, so concurrent attempts never wait on each other. Failures racing past it are
@@ -138,7 +138,7 @@ async def ensure_below(
         )
     ).first()
     if row is not None and row[0] >= limit:
-        raise TooManyRequests(message, retry_after=max(math.ceil(row[1]), 1))
+        raise TooManyRequests(variant=variant, retry_after=max(math.ceil(row[1]), 1))
 
 
 async def record_failure(session: AsyncSession, key: str, *, window: timedelta) -> None:

@@ -6,6 +6,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
+from marketplace import refusals
 from marketplace.advisors import repository as advisor_repository
 from marketplace.advisors import service as advisor_service
 from marketplace.advisors.schemas import MessageCreate, MessagePublic
@@ -27,8 +28,10 @@ from marketplace.preapprovals.schemas import (
     preapproval_public,
 )
 from pricing import Deal, PricingInputError
+from shared.brands import service as brand_service
+from shared.brands.exceptions import UnknownBrand
 from shared.db import SessionDep, utcnow
-from shared.errors import TooManyRequests, Unprocessable, error_responses
+from shared.errors import TooManyRequests, error_responses
 from shared.identity.principal import BuyerPrincipal
 from shared.pagination import Page, PageDep
 
@@ -126,7 +129,9 @@ async def get_preapproval(
 @router.post(
     "/preapprovals/{preapproval_id}/quotes",
     responses=error_responses(
-        preapproval_exceptions.PreapprovalNotFound, preapproval_exceptions.PreapprovalUnavailable
+        preapproval_exceptions.PreapprovalNotFound,
+        preapproval_exceptions.PreapprovalUnavailable,
+        UnknownBrand,
     ),
 )
 async def quote_car(
@@ -137,16 +142,17 @@ async def quote_car(
     Quoting never locks or consumes the approval.
     """
     preapproval = await preapproval_service.get_for_buyer(session, buyer.uid, preapproval_id)
+    brand = await brand_service.resolve(session, body.brand, field="brand") if body.brand else None
     try:
         deal = Deal(
             car_price=body.car_price,
             down_payment=body.down_payment,
             term_months=body.term_months,
             vehicle_type=body.vehicle_type,  # type: ignore[arg-type]  # Deal validates it
-            brand=body.brand,
+            brand=brand,
         )
     except PricingInputError as error:
-        raise Unprocessable(error.message, code=error.code, field=error.field) from None
+        raise refusals.invalid_input(error) from None
     quote = await preapproval_service.quote(session, preapproval, deal, utcnow())
     return QuoteResponse(
         offers=[
@@ -159,7 +165,7 @@ async def quote_car(
                 lender=str(locked.details["lender"]),
                 product=str(locked.details["product"]),
                 code=rejection.code,
-                message=rejection.message,
+                message=refusals.rejection_message(rejection),
                 field=rejection.field,
             )
             for locked, rejection in quote.not_offered

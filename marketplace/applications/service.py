@@ -351,7 +351,5 @@ def _inputs_hash(applicant: Applicant, facts: BureauFacts) -> str:
 
 def _already_active(preapproval_id: uuid.UUID | None) -> PreapprovalAlreadyActive:
     return PreapprovalAlreadyActive(
-        f"This person already holds an active pre-approval ({preapproval_id}); "
-        "use it, or cancel it before applying again.",
-        field="national_id",
+        field="national_id", variant="held", params={"preapproval_id": preapproval_id}
     )

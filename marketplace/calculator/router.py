@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from marketplace import refusals
 from marketplace.calculator.schemas import CalculatorQuote, CalculatorRequest
 from pricing import PricingInputError, quote_loan
 from shared.errors import Unprocessable, error_responses
@@ -29,5 +30,5 @@ def calculate(body: CalculatorRequest) -> CalculatorQuote:
             body.principal, body.annual_rate, body.term_months, body.method, body.upfront_fee
         )
     except PricingInputError as error:
-        raise Unprocessable(error.message, code=error.code, field=error.field) from None
+        raise refusals.invalid_input(error) from None
     return CalculatorQuote.model_validate(quote)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from shared import audit
+from shared.brands.exceptions import UnknownBrand
 from shared.db import SessionDep
 from shared.errors import error_responses
 from shared.identity import repository, service
@@ -96,7 +97,9 @@ async def create_lender(
 
 
 @admin_router.post(
-    "/dealers", status_code=status.HTTP_201_CREATED, responses=error_responses(service.UsccTaken)
+    "/dealers",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(service.UsccTaken, UnknownBrand),
 )
 async def create_dealer(
     body: DealerCreate, admin: AdminPrincipal, session: SessionDep

@@ -4,8 +4,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
+from shared.brands.schemas import BrandInput
 from shared.identity.models import MemberRole, OrganizationKind, OrganizationStatus
 from shared.identity.uscc import normalize_uscc
 from shared.schemas import Email, FullName, MobilePhone, Password, RequestModel, ResponseModel
@@ -44,7 +45,7 @@ class DealerCreate(RequestModel):
     name: OrgName
     uscc: Uscc
     city: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    brands: list[Annotated[str, StringConstraints(min_length=1, max_length=50)]] = []
+    brands: Annotated[list[BrandInput], Field(max_length=30)] = []
 
 
 class OrganizationPublic(ResponseModel):
