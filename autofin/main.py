@@ -22,7 +22,7 @@ from shared.payments.webhooks import router as stripe_webhook_router
 from shared.settings import get_settings
 from shared.web.admission import AdmissionControl
 from shared.web.locale import LocaleMiddleware
-from shared.web.pages import static_files
+from shared.web.pages import i18n_router, static_files
 from shared.web.retry import TransientRetry
 
 health_router = APIRouter(tags=["health"])
@@ -110,6 +110,7 @@ def create_app(
         marketplace_router,
         dealer_portal_router,
         stripe_webhook_router,
+        i18n_router,
     ):
         app.include_router(router)
     return app

@@ -89,13 +89,14 @@ def messages(domain: str, locale: str) -> dict[str, str]:
 
 
 @cache
-def _lookup(domain: str, locale: str) -> Mapping[str, str]:
+def translations(domain: str, locale: str) -> Mapping[str, str]:
+    """``messages``, read once per process."""
     return messages(domain, locale)
 
 
 def gettext(domain: str, key: str, locale: str) -> str | None:
     """The message for ``key`` in that locale, or None when the catalogue lacks it."""
-    return _lookup(domain, locale if locale in SUPPORTED_LOCALES else DEFAULT_LOCALE).get(key)
+    return translations(domain, locale if locale in SUPPORTED_LOCALES else DEFAULT_LOCALE).get(key)
 
 
 def error_text(key: str, fallback: str, locale: str | None = None, **params: object) -> str:

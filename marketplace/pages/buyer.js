@@ -3,7 +3,10 @@
 "use strict";
 
 (() => {
-  const { api, login, logout, token, money, toFen, el, table, facts, onSubmit, offerColumns } = Autofin;
+  const {
+    lang, ready, t, label, api, login, logout, token, money, toFen, day, el, table, facts, onSubmit,
+    fillBrands, offerColumns,
+  } = Autofin;
   const $ = (id) => document.getElementById(id);
   let preapprovalId = null;
 
@@ -16,23 +19,27 @@
   function showApplication(application) {
     $("decision").hidden = false;
     const preapproval = application.preapproval;
-    const pairs = [["Decision 结果", application.decision], ["Grade 等级", application.grade || "—"]];
+    const pairs = [
+      ["buyer.decision", label("decision", application.decision)],
+      ["common.grade", application.grade || "—"],
+    ];
     if (preapproval) {
       pairs.push(
-        ["Approval code 审批码", preapproval.code, "code"],
-        ["Credit limit 额度", money(preapproval.credit_limit)],
-        ["Status 状态", preapproval.status],
-        ["Expires 有效期至", new Date(preapproval.expires_at).toLocaleDateString("zh-CN")],
+        ["common.approval_code", preapproval.code, "code"],
+        ["common.credit_limit", money(preapproval.credit_limit)],
+        ["common.status", label("preapproval_status", preapproval.status)],
+        ["common.expires", day(preapproval.expires_at)],
       );
     }
     $("decision-facts").replaceChildren(facts(pairs));
     $("decision-reasons").replaceChildren(
-      ...application.reasons.map((reason) => el("li", `${reason.zh} ${reason.en}`)),
+      ...application.reasons.map((reason) => el("li", lang === "en" ? reason.en : reason.zh)),
     );
     $("offers").replaceChildren();
     if (preapproval) {
       preapprovalId = preapproval.id;
-      $("offers").append(el("h2", "Offers 贷款方案（按总成本排序）"), table(preapproval.offers, offerColumns));
+      $("offers").append(el("h2", t("buyer.offers_heading")), table(preapproval.offers, offerColumns));
+      fillBrands($("brand-list")).catch(() => {});
       $("quote").hidden = false;
       $("apply").hidden = true;
     }
@@ -83,13 +90,15 @@
     });
     const parts = [table(quote.offers, offerColumns)];
     if (quote.not_offered.length) {
-      parts.push(el("h2", "Not offered for this car 不适用的方案"));
-      parts.push(table(quote.not_offered, [["Lender", (o) => o.lender], ["Product", (o) => o.product], ["Why 原因", (o) => o.message]]));
+      parts.push(el("h2", t("buyer.not_offered_heading")));
+      parts.push(table(quote.not_offered, [["offer.lender", (o) => o.lender], ["offer.product", (o) => o.product], ["buyer.why", (o) => o.message]]));
     }
     $("quote-offers").replaceChildren(...parts);
   });
 
   $("logout").addEventListener("click", () => { logout(); location.reload(); });
-  if (token()) signedIn().catch(() => { logout(); showSignedIn(false); });
-  else showSignedIn(false);
+  ready.then(() => {
+    if (token()) signedIn().catch(() => { logout(); showSignedIn(false); });
+    else showSignedIn(false);
+  });
 })();

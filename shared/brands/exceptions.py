@@ -26,8 +26,8 @@ class UnknownBrand(Unprocessable):
         if suggestion is not None:
             self.variant = "suggestion"
 
-    def body(self) -> dict[str, Any]:
-        body = super().body()
+    def body(self, locale: str | None = None) -> dict[str, Any]:
+        body = super().body(locale)
         if self.suggestion is not None:
             body["error"]["suggestion"] = self.suggestion
         return body
