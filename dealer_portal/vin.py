@@ -43,7 +43,7 @@ def normalize_vin(value: str) -> str:
     vin = _parse(value)
     if not vin.verify_checksum():
         raise ValueError("the VIN check digit (position 9) does not match (ISO 3779, GB 16735)")
-    return vin.num
+    return str(vin.num)
 
 
 def decode(value: str, *, today: date) -> DecodedVin:

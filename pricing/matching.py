@@ -157,7 +157,7 @@ def evaluate_product(
     try:
         quote = quote_loan(amount, annual_rate, term, product.method, product.upfront_fee)
     except PricingInputError as error:
-        return reject(f"unquotable_{error.field}", error.message, "down_payment", field=error.field)
+        return reject(f"unquotable_{error.field}", error.message, "down_payment")
     if quote.apr > policy.legal_cap_apr:
         return reject(
             "apr_above_legal_cap",

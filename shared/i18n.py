@@ -136,12 +136,12 @@ def format_value(name: str, value: object, locale: str) -> str:
 def format_money(fen: int, locale: str) -> str:
     """Money for a reader: ``¥15万`` / ``¥4,646.00`` in Chinese, ``CN¥150,000.00`` in English.
 
-    Chinese readers count large sums in 万 (ten thousand): whole 万 amounts of ¥10,000 and more
-    are written that way; anything else keeps its fen.
+    Chinese readers count large sums in 万 (ten thousand) and 亿: ¥10,000 and more in whole
+    hundreds of yuan is written so (¥37.09万) — exactly, never rounded; anything else keeps its fen.
     """
     yuan = Decimal(fen) / 100
-    if locale.startswith("zh") and fen >= 1_000_000 and fen % 1_000_000 == 0:
-        return format_compact_currency(yuan, "CNY", locale=locale, fraction_digits=0)
+    if locale.startswith("zh") and fen >= 1_000_000 and fen % 10_000 == 0:
+        return format_compact_currency(yuan, "CNY", locale=locale, fraction_digits=2)
     return format_currency(yuan, "CNY", locale=locale)
 
 

@@ -122,7 +122,9 @@ def test_money_and_dates_are_written_as_the_reader_writes_them() -> None:
     from datetime import date
 
     assert i18n.format_money(15_000_000, "zh_CN") == "¥15万"
+    assert i18n.format_money(37_090_000, "zh_CN") == "¥37.09万"
     assert i18n.format_money(1_452_300, "zh_CN") == "¥14,523.00"
+    assert i18n.format_money(37_090_001, "zh_CN") == "¥370,900.01"
     assert i18n.format_money(15_000_000, "en") == "CN¥150,000.00"
     assert i18n.format_day(date(2027, 1, 15), "zh_CN") == "2027年1月15日"
     assert i18n.format_day(date(2027, 1, 15), "en") == "January 15, 2027"

@@ -91,13 +91,14 @@ const Autofin = (() => {
   function logout() { sessionStorage.removeItem(TOKEN); }
 
   const yuanFormat = new Intl.NumberFormat(lang, { style: "currency", currency: "CNY" });
-  const wanFormat = new Intl.NumberFormat("zh-CN", { maximumFractionDigits: 4 });
-  // Money as the reader writes it: ¥15万 for whole 万 in Chinese, else ¥14,523.00 / CN¥14,523.00.
+  const wanFormat = new Intl.NumberFormat("zh-CN", {
+    style: "currency", currency: "CNY", notation: "compact", maximumFractionDigits: 2,
+  });
+  // Money as the reader writes it: in Chinese ¥10,000 and more in whole hundreds of yuan as
+  // ¥37.09万 (exact, never rounded), else ¥14,523.00; in English CN¥370,900.00.
   function money(fen) {
     const amount = Number(fen);
-    if (lang === "zh-CN" && amount >= 1000000 && amount % 1000000 === 0) {
-      return `¥${wanFormat.format(amount / 1000000)}万`;
-    }
+    if (lang === "zh-CN" && amount >= 1000000 && amount % 10000 === 0) return wanFormat.format(amount / 100);
     return yuanFormat.format(amount / 100);
   }
   function toFen(yuanText) { return Math.round(Number(yuanText) * 100); }
