@@ -161,13 +161,14 @@ async def check_vehicle(session: AsyncSession, vin: str, make: str, now: datetim
 _REQUEST_FIELDS = {"vehicle_type": "vehicle.vehicle_type", "car_price": "vehicle.price"}
 
 
-def _refusal(rejection: Rejection) -> DealRefused:
+async def _refusal(session: AsyncSession, rejection: Rejection) -> DealRefused:
     field = rejection.field
+    figures = await refusals.rejection_params(session, [rejection])
     return DealRefused(
         rejection.message,
         code=rejection.code,
         field=_REQUEST_FIELDS.get(field or "", field),
-        params=dict(rejection.params),
+        params=figures[rejection],
     )
 
 
@@ -212,7 +213,7 @@ async def create_deal(
     except OfferNotFound:
         raise OfferNotOnApproval(field="offer_id") from None
     if isinstance(outcome, Rejection):
-        raise _refusal(outcome)
+        raise await _refusal(session, outcome)
 
     deal = DealerDeal(
         dealer_id=dealer.org_id,

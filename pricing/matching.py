@@ -234,6 +234,7 @@ def _deal_rejection(
             None,
             product=product.name,
             brands=", ".join(sorted(product.subsidy.brands)),
+            brand_ids=tuple(sorted(product.subsidy.brands)),
         )
     if deal.vehicle_type not in product.vehicle_types:
         return reject(

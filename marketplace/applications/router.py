@@ -154,6 +154,7 @@ async def quote_car(
     except PricingInputError as error:
         raise refusals.invalid_input(error) from None
     quote = await preapproval_service.quote(session, preapproval, deal, utcnow())
+    figures = await refusals.rejection_params(session, [r for _, r in quote.not_offered])
     return QuoteResponse(
         offers=[
             OfferPublic.model_validate(preapproval_service.offer_details(offer_id, offer))
@@ -165,7 +166,7 @@ async def quote_car(
                 lender=str(locked.details["lender"]),
                 product=str(locked.details["product"]),
                 code=rejection.code,
-                message=refusals.rejection_message(rejection),
+                message=refusals.rejection_message(rejection, figures[rejection]),
                 field=rejection.field,
             )
             for locked, rejection in quote.not_offered

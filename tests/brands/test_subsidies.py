@@ -88,7 +88,19 @@ async def test_a_bmw_never_gets_a_byd_product_subsidised_or_not(
     assert not any(offer["subsidised"] for offer in body["offers"])
     (refused,) = body["not_offered"]
     assert refused["product"] == "比亚迪厂商贴息" and refused["code"] == "brand_not_covered"
-    assert refused["message"] == "比亚迪厂商贴息 仅为 byd 品牌的车辆提供贷款。"
+    assert refused["message"] == "比亚迪厂商贴息仅为比亚迪品牌的车辆提供贷款。"
+    english = await client.post(
+        f"/v1/buyer/preapprovals/{preapproval['id']}/quotes",
+        json={
+            "car_price": 20_000_000,
+            "down_payment": 5_000_000,
+            "term_months": 36,
+            "brand": "BMW",
+        },
+        headers={**buyer, "Accept-Language": "en"},
+    )
+    (refused,) = english.json()["not_offered"]
+    assert refused["message"] == "比亚迪厂商贴息 finances only cars of BYD"
 
 
 async def test_a_brand_nobody_sells_is_refused_rather_than_quoted_without_subsidy(

@@ -9,7 +9,8 @@ matches a subsidy). Product versions are immutable by trigger; the trigger is se
 one rewrite of spelling, which changes no terms.
 
 Revision ID: 0004_brands
-Revises: 0003_under_load (needs 0300_dealer_portal, whose tables hold brands)
+Revises: 0003_under_load and 0300_dealer_portal (whose tables hold brands; a merge rather than a
+    dependency, so the database's current revisions stay equal to the script's heads)
 Create Date: 2026-12-03 07:00:00
 """
 
@@ -23,9 +24,9 @@ from sqlalchemy.dialects import postgresql
 from shared.brands.catalogue import SEED_BRANDS, name_key
 
 revision: str = "0004_brands"
-down_revision: str | Sequence[str] | None = "0003_under_load"
+down_revision: str | Sequence[str] | None = ("0003_under_load", "0300_dealer_portal")
 branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = "0300_dealer_portal"
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
