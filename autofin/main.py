@@ -14,6 +14,8 @@ from dealer_portal.router import router as dealer_portal_router
 from marketplace.router import router as marketplace_router
 from marketplace.servicing import webhooks as servicing_webhooks
 from pricing import PricingInputError
+from shared.brands.router import admin_router as brand_admin_router
+from shared.brands.router import router as brand_router
 from shared.db import Database, DatabaseDep
 from shared.errors import Unprocessable, install_error_handlers
 from shared.identity.router import admin_router, auth_router, dev_router
@@ -23,7 +25,8 @@ from shared.payments.webhooks import router as stripe_webhook_router
 from shared.payments.webhooks import webhook_handlers
 from shared.settings import get_settings
 from shared.web.admission import AdmissionControl
-from shared.web.pages import static_files
+from shared.web.locale import LocaleMiddleware
+from shared.web.pages import i18n_router, static_files
 from shared.web.retry import TransientRetry
 
 health_router = APIRouter(tags=["health"])
@@ -97,7 +100,8 @@ def create_app(
     app.state.database = database
     owned_gateway = payment_gateway is None
     app.state.payment_gateway = payment_gateway or PaymentGateway.from_settings(settings)
-    # Outermost first: a request id for everything, then admission, then transient retries.
+    # Added innermost first: the reader's language and a request id for everything, then
+    # admission, then transient retries.
     app.add_middleware(TransientRetry)
     app.add_middleware(
         AdmissionControl,
@@ -106,6 +110,7 @@ def create_app(
         queue_timeout=settings.queue_timeout_seconds,
     )
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(LocaleMiddleware)
     app.mount("/static", static_files(), name="static")
     install_error_handlers(app)
     app.add_exception_handler(PricingInputError, _pricing_input_refused)
@@ -116,9 +121,12 @@ def create_app(
         auth_router,
         admin_router,
         dev_router,
+        brand_router,
+        brand_admin_router,
         marketplace_router,
         dealer_portal_router,
         stripe_webhook_router,
+        i18n_router,
     ):
         app.include_router(router)
     return app

@@ -13,6 +13,7 @@ from marketplace.servicing import models as _servicing  # noqa: F401
 from shared import audit as _audit  # noqa: F401
 from shared import idempotency as _idempotency  # noqa: F401
 from shared import ratelimit as _ratelimit  # noqa: F401
+from shared.brands import models as _brands  # noqa: F401
 from shared.db import metadata
 from shared.identity import models as _identity  # noqa: F401
 from shared.payments import models as _payments  # noqa: F401

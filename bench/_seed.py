@@ -42,7 +42,7 @@ from shared.identity.security import issue_access_token  # noqa: E402
 from shared.identity.service import create_or_reset_admin  # noqa: E402
 from shared.identity.uscc import uscc_check_character  # noqa: E402
 
-VIN = "LSVAM4187C2184847"  # SAIC-Volkswagen, check digit verified
+VIN = "LGXC16DF5P1054249"  # BYD Auto (WMI LGX), check digit verified: the deals are for a BYD
 Headers = dict[str, str]
 
 

@@ -26,6 +26,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+# Run as a script, this folder comes first on sys.path, and bench/http.py would shadow the
+# standard library's http (imported by httpx): take the folder off, put the project on.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402

@@ -18,6 +18,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
+# Run as a script, this folder comes first on sys.path, and bench/http.py would shadow the
+# standard library's http (imported by httpx): take the folder off, put the project on.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402

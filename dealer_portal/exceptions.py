@@ -32,6 +32,11 @@ class DealAlreadyCancelled(Conflict):
     message = "This deal is already cancelled."
 
 
+class DownPaymentProcessing(Conflict):
+    code = "down_payment_processing"
+    message = "The down payment is still being processed; retry the cancellation shortly."
+
+
 class DealRefused(Unprocessable):
     """The car or the structure breaks one rule of the approval or the product; ``code``,
     ``message`` and ``field`` say which (``ltv_too_high``, ``used_car_term_too_long`` …)."""
@@ -48,3 +53,16 @@ class OfferNotOnApproval(Unprocessable):
 class ClaimInvalid(NotFound):
     code = "claim_invalid"
     message = "No unclaimed account matches this phone number and claim code."
+
+
+class VinMakeMismatch(Unprocessable):
+    """The VIN's manufacturer builds another brand than the deal's make: a subsidy (or a rate)
+    must follow the real car."""
+
+    code = "vin_make_mismatch"
+    message = "The VIN belongs to a {vin_brand_en} car, not a {make_en} one."
+
+
+class InvalidVin(Unprocessable):
+    code = "invalid_vin"
+    message = "This is not a VIN: 17 digits and capital letters other than I, O and Q."

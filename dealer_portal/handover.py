@@ -40,6 +40,7 @@ from dealer_portal.exceptions import (
     DealNotCancellable,
     DealNotFound,
     DealNotQuoted,
+    DownPaymentProcessing,
 )
 from dealer_portal.models import DealerDeal, DealStatus
 from dealer_portal.schemas import (
@@ -53,7 +54,6 @@ from marketplace.preapprovals import service as preapproval_service
 from marketplace.servicing import service as servicing_service
 from shared import audit
 from shared.db import utcnow
-from shared.errors import Conflict
 from shared.idempotency import (
     STARTED,
     IdempotentRun,
@@ -165,7 +165,7 @@ async def store_down_payment(
         if await repository.status_of(session, deal_id) == DealStatus.cancelled:
             # Cancelled while Stripe was being asked: the client secret is never handed out,
             # so nobody can pay this PaymentIntent.
-            raise DealAlreadyCancelled("The deal was cancelled while confirming it.")
+            raise DealAlreadyCancelled(variant="while_confirming")
         raise RuntimeError(f"deal {deal_id} already holds another down-payment PaymentIntent")
     audit.record(
         session,
@@ -292,10 +292,7 @@ async def settle_down_payment_after_cancel(
     if intent.status == "canceled":
         return None
     if intent.status != "succeeded":
-        raise Conflict(
-            "The down payment is still being processed; retry the cancellation shortly.",
-            code="down_payment_processing",
-        )
+        raise DownPaymentProcessing()
     refund = await gateway.create_refund(
         payment_intent_id=payment_intent_id, idempotency_key=refund_key(deal_id)
     )

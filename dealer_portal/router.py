@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, status
+from fastapi import APIRouter, Header, Path, Query, status
 from fastapi.responses import JSONResponse
 
 from dealer_portal import handover, service, walk_ins
@@ -17,7 +17,9 @@ from dealer_portal.exceptions import (
     DealNotFound,
     DealNotQuoted,
     DealRefused,
+    InvalidVin,
     OfferNotOnApproval,
+    VinMakeMismatch,
 )
 from dealer_portal.models import DealStatus
 from dealer_portal.pages.router import router as pages_router
@@ -30,6 +32,7 @@ from dealer_portal.schemas import (
     DealPublic,
     LookupPublic,
     LookupRequest,
+    VinPublic,
     WalkInCreate,
     WalkInPublic,
 )
@@ -39,6 +42,7 @@ from marketplace.applications.identity_check import IdentityVerifierDep
 from marketplace.policy import PolicyDep
 from marketplace.preapprovals.exceptions import PreapprovalUnavailable
 from marketplace.scorecards.dependencies import ActiveModelsDep
+from shared.brands.exceptions import UnknownBrand
 from shared.db import SessionDep, utcnow
 from shared.errors import TooManyRequests, Unprocessable, error_responses
 from shared.idempotency import (
@@ -79,7 +83,13 @@ async def look_up_approval(
     "/deals",
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(
-        ApprovalNotFound, PreapprovalUnavailable, DealRefused, OfferNotOnApproval, TooManyRequests
+        ApprovalNotFound,
+        PreapprovalUnavailable,
+        DealRefused,
+        OfferNotOnApproval,
+        UnknownBrand,
+        VinMakeMismatch,
+        TooManyRequests,
     ),
 )
 async def quote_deal(
@@ -88,10 +98,22 @@ async def quote_deal(
     """Structure a deal on a real car and quote it on one of the approval's locked offers.
 
     A refusal (422) names the rule that failed in `error.code` (`ltv_too_high`,
-    `down_payment_too_low`, `used_car_term_too_long`, `amount_above_credit_limit`, …) and the
-    field to change. Quoting never locks the approval.
+    `down_payment_too_low`, `used_car_term_too_long`, `amount_above_credit_limit`,
+    `brand_not_covered`, …) and the field to change. The make is any name or alias of a
+    catalogue brand (`unknown_brand` otherwise, with a suggestion) and is stored as its id; a VIN
+    whose manufacturer builds another brand is refused (`vin_make_mismatch`). Quoting never locks
+    the approval.
     """
     return await service.create_deal(session, dealer, body, utcnow(), policy)
+
+
+@dealer_router.get("/vins/{vin}", responses=error_responses(InvalidVin))
+async def decode_vin(
+    vin: Annotated[str, Path(max_length=32)], dealer: DealerPrincipal, session: SessionDep
+) -> VinPublic:
+    """Decode a VIN: whether its check digit holds, the manufacturer its WMI names, the catalogue
+    brand that manufacturer builds (when it builds one) and the model year."""
+    return await service.decode_vin(session, vin, utcnow())
 
 
 @dealer_router.get("/deals")

@@ -14,6 +14,7 @@ from dealer_portal.models import DealerDeal
 from dealer_portal.vin import normalize_vin
 from marketplace.applications.schemas import ApplicationCreate, ReasonPublic
 from marketplace.preapprovals.schemas import CarGrade, OfferPublic, PreapprovalPublic
+from shared.brands.schemas import BrandInput
 from shared.schemas import (
     Email,
     FullName,
@@ -47,9 +48,19 @@ class LookupPublic(ResponseModel):
     offers: list[OfferPublic]
 
 
+class VinPublic(ResponseModel):
+    """What a VIN says about the car."""
+
+    vin: str
+    valid: bool = Field(description="The check digit (position 9) holds.")
+    manufacturer: str | None = Field(description="The maker the WMI names, when it is known.")
+    brand_id: str | None = Field(description="The catalogue brand that maker builds, if one.")
+    model_year: int | None
+
+
 class Vehicle(RequestModel):
     vin: Vin = Field(description="17 characters, ISO 3779 check digit in position 9 (GB 16735).")
-    make: Annotated[str, StringConstraints(min_length=1, max_length=50)]
+    make: BrandInput
     model: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     vehicle_type: Literal["new", "used"]
     price: Fen

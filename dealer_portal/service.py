@@ -13,19 +13,24 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealer_portal import repository
+from dealer_portal import vin as vin_codec
 from dealer_portal.exceptions import (
     ApprovalNotFound,
     DealNotFound,
     DealRefused,
+    InvalidVin,
     OfferNotOnApproval,
+    VinMakeMismatch,
 )
 from dealer_portal.models import DealerDeal, DealStatus
 from dealer_portal.schemas import (
     DealCreate,
     DealPublic,
     LookupPublic,
+    VinPublic,
     deal_public,
 )
+from marketplace import refusals
 from marketplace.preapprovals import repository as preapproval_repository
 from marketplace.preapprovals import service as preapproval_service
 from marketplace.preapprovals.exceptions import OfferNotFound, unavailable
@@ -42,6 +47,7 @@ from pricing import (
     quote_loan,
 )
 from shared import audit, ratelimit
+from shared.brands import service as brand_service
 from shared.identity import service as identity_service
 from shared.identity.models import User
 from shared.identity.principal import Principal
@@ -71,16 +77,19 @@ async def verified_preapproval(
     """
     normalized = preapproval_service.normalize_code(code)
     dealer_key = f"dealer_lookup:dealer:{dealer.org_id}"
-    message = "Too many failed look-ups; try again in 15 minutes."
     await ratelimit.ensure_below(
-        session, dealer_key, limit=LOOKUP_FAILURES_PER_DEALER, window=LOOKUP_WINDOW, message=message
+        session,
+        dealer_key,
+        limit=LOOKUP_FAILURES_PER_DEALER,
+        window=LOOKUP_WINDOW,
+        variant="lookup",
     )
     reservation = await ratelimit.reserve(
         session,
         f"dealer_lookup:code:{normalized}",
         limit=LOOKUP_FAILURES_PER_CODE,
         window=LOOKUP_WINDOW,
-        message=message,
+        variant="lookup",
     )
     preapproval = await preapproval_repository.by_code(session, normalized) if normalized else None
     buyer = await repository.buyer(session, preapproval.buyer_id) if preapproval else None
@@ -119,13 +128,58 @@ async def lookup(
     )
 
 
+# -- the car -------------------------------------------------------------------------------------
+
+
+async def decode_vin(session: AsyncSession, vin: str, now: datetime) -> VinPublic:
+    """What a VIN says: whether its check digit holds, its maker, brand and model year."""
+    try:
+        decoded = vin_codec.decode(vin, today=now.date())
+    except ValueError:
+        raise InvalidVin(field="vin") from None
+    return VinPublic(
+        vin=decoded.vin,
+        valid=decoded.valid,
+        manufacturer=decoded.manufacturer,
+        brand_id=await brand_service.find(session, decoded.manufacturer),
+        model_year=decoded.model_year,
+    )
+
+
+async def check_vehicle(session: AsyncSession, vin: str, make: str, now: datetime) -> str:
+    """The make's catalogue brand id; 422 when the make is no brand, or when the VIN's
+    manufacturer is known to build another brand (``vin_make_mismatch``)."""
+    brand_id = await brand_service.resolve(session, make, field="vehicle.make")
+    decoded = await decode_vin(session, vin, now)
+    if decoded.brand_id is not None and decoded.brand_id != brand_id:
+        brands = await brand_service.by_id(session, [decoded.brand_id, brand_id])
+        vin_brand, deal_brand = brands[decoded.brand_id], brands[brand_id]
+        raise VinMakeMismatch(
+            field="vehicle.make",
+            params={
+                "vin_brand": vin_brand.name_zh,
+                "vin_brand_en": vin_brand.name_en,
+                "make": deal_brand.name_zh,
+                "make_en": deal_brand.name_en,
+            },
+        )
+    return brand_id
+
+
 # -- quoting a car -------------------------------------------------------------------------------
 
 _REQUEST_FIELDS = {"vehicle_type": "vehicle.vehicle_type", "car_price": "vehicle.price"}
 
 
-def _refusal(code: str, message: str, field: str | None) -> DealRefused:
-    return DealRefused(message, code=code, field=_REQUEST_FIELDS.get(field or "", field))
+async def _refusal(session: AsyncSession, rejection: Rejection) -> DealRefused:
+    field = rejection.field
+    figures = await refusals.rejection_params(session, [rejection])
+    return DealRefused(
+        rejection.message,
+        code=rejection.code,
+        field=_REQUEST_FIELDS.get(field or "", field),
+        params=figures[rejection],
+    )
 
 
 def _quote_body(offer_id: uuid.UUID, offer: Offer, grade: StructureGrade | None) -> dict[str, Any]:
@@ -151,6 +205,7 @@ async def create_deal(
 
     Quoting never locks the approval: only confirmation consumes it.
     """
+    make = await check_vehicle(session, body.vehicle.vin, body.vehicle.make, now)
     preapproval, buyer = await verified_preapproval(session, dealer, body.code, body.verifier)
     status = preapproval_service.effective_status(preapproval, now)
     if status != PreapprovalStatus.active:
@@ -161,10 +216,11 @@ async def create_deal(
             down_payment=body.down_payment,
             term_months=body.term_months,
             vehicle_type=VehicleType(body.vehicle.vehicle_type),
-            brand=body.vehicle.make,
+            brand=make,
         )
     except PricingInputError as error:
-        raise _refusal(error.code, error.message, error.field) from None
+        field = _REQUEST_FIELDS.get(error.field, error.field)
+        raise refusals.invalid_input(error, field=field) from None
     try:
         locked, outcome, car_grade = await preapproval_service.quote_offer(
             session, preapproval, body.offer_id, car, now, policy
@@ -172,7 +228,7 @@ async def create_deal(
     except OfferNotFound:
         raise OfferNotOnApproval(field="offer_id") from None
     if isinstance(outcome, Rejection):
-        raise _refusal(outcome.code, outcome.message, outcome.field)
+        raise await _refusal(session, outcome)
 
     deal = DealerDeal(
         dealer_id=dealer.org_id,
@@ -183,7 +239,7 @@ async def create_deal(
         buyer_id=preapproval.buyer_id,
         created_by=dealer.actor,
         vin=body.vehicle.vin,
-        make=body.vehicle.make,
+        make=make,
         model=body.vehicle.model,
         vehicle_type=body.vehicle.vehicle_type,
         car_price=body.vehicle.price,

@@ -1,4 +1,6 @@
-"""Vehicle identification numbers: ISO 3779 with the check digit in position 9 (GB 16735).
+"""Vehicle identification numbers: ISO 3779 with the check digit in position 9 (GB 16735),
+decoded with ``vininfo``: the manufacturer from the WMI (the first three characters), the model
+year from position 10.
 
 China's GB 16735 makes the North American check digit mandatory, so every VIN a Chinese dealer
 types can be verified offline: 17 characters from the alphabet without I, O and Q, and the
@@ -7,41 +9,57 @@ ninth the weighted sum of the others modulo 11 (10 is written ``X``).
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
+from datetime import date
+
+from vininfo import Vin
+from vininfo.exceptions import ValidationError
 
 from shared.identifiers import normalize_code
 
 VIN_LENGTH = 17
-CHECK_DIGIT_POSITION = 8  # zero-based: the ninth character
-_VIN_PATTERN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
-_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
-_LETTER_VALUES = dict(
-    zip(
-        "ABCDEFGHJKLMNPRSTUVWXYZ",
-        (1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 7, 9, 2, 3, 4, 5, 6, 7, 8, 9),
-        strict=True,
-    )
-)
 
 
-def _value(character: str) -> int:
-    return int(character) if character.isdigit() else _LETTER_VALUES[character]
+@dataclass(frozen=True, slots=True)
+class DecodedVin:
+    vin: str
+    valid: bool  # the check digit holds
+    manufacturer: str | None  # as vininfo names the WMI's maker ("BMW Brilliance"), if known
+    model_year: int | None
 
 
-def check_digit(vin: str) -> str:
-    """The check character a 17-character VIN must carry in position 9."""
-    total = sum(_value(c) * w for c, w in zip(vin, _WEIGHTS, strict=True))
-    remainder = total % 11
-    return "X" if remainder == 10 else str(remainder)
+def _parse(value: str) -> Vin:
+    vin = normalize_code(value).replace("-", "")
+    try:
+        return Vin(vin)
+    except ValidationError:
+        if len(vin) != VIN_LENGTH:
+            raise ValueError(f"a VIN has {VIN_LENGTH} characters") from None
+        raise ValueError(
+            "a VIN uses only digits and capital letters other than I, O and Q"
+        ) from None
 
 
 def normalize_vin(value: str) -> str:
     """Return the VIN in upper case, or raise ValueError saying what is wrong with it."""
-    vin = normalize_code(value)
-    if len(vin) != VIN_LENGTH:
-        raise ValueError(f"a VIN has {VIN_LENGTH} characters")
-    if not _VIN_PATTERN.match(vin):
-        raise ValueError("a VIN uses only digits and capital letters other than I, O and Q")
-    if vin[CHECK_DIGIT_POSITION] != check_digit(vin):
+    vin = _parse(value)
+    if not vin.verify_checksum():
         raise ValueError("the VIN check digit (position 9) does not match (ISO 3779, GB 16735)")
-    return vin
+    return str(vin.num)
+
+
+def decode(value: str, *, today: date) -> DecodedVin:
+    """What the VIN says about the car; ValueError when it is not 17 VIN characters at all.
+
+    The year code repeats every 30 years; the model year is the latest one not after next year
+    (a 2027 model is sold in 2026).
+    """
+    vin = _parse(value)
+    manufacturer = vin.manufacturer
+    years = [year for year in vin.years if year <= today.year + 1]
+    return DecodedVin(
+        vin=vin.num,
+        valid=bool(vin.verify_checksum()),
+        manufacturer=manufacturer if manufacturer and manufacturer != "UnsupportedBrand" else None,
+        model_year=max(years) if years else None,
+    )

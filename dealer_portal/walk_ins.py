@@ -169,7 +169,7 @@ async def claim(session: AsyncSession, body: ClaimRequest, now: datetime) -> Use
     before the code is compared, and a successful claim takes its count back.
     """
     if body.email.endswith("@" + PLACEHOLDER_DOMAIN):
-        raise Unprocessable("Use your own email address.", field="email")
+        raise Unprocessable("Use your own email address.", field="email", variant="own_email")
     limit_key = f"walk_in_claim:phone:{pii.lookup_hash(body.phone)}"
     reservation = await ratelimit.reserve(
         session, limit_key, limit=CLAIM_FAILURES_PER_PHONE, window=CLAIM_WINDOW

@@ -24,12 +24,15 @@ from shared.money import format_cny, format_rate
 @dataclass(frozen=True, slots=True)
 class Rejection:
     """Why one product cannot be offered: a stable ``code``, a message for dealer staff, and the
-    deal ``field`` to change (None when nothing the buyer controls would help)."""
+    deal ``field`` to change (None when nothing the buyer controls would help). ``params`` are
+    the figures in the message, by name (money as ``*_fen`` ints, rates as Decimals), so the
+    message can be written again in another language."""
 
     code: str
     message: str
     field: str | None
     product_id: str = ""
+    params: tuple[tuple[str, object], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,12 +88,18 @@ def evaluate_product(
     ``deal`` (or for the reference deal when there is no car yet), or the first rule it fails."""
     grade_rank(grade)
 
-    def reject(code: str, message: str, field: str | None) -> Rejection:
-        return Rejection(code, message, field, product.product_id)
+    def reject(code: str, message: str, field: str | None, **params: object) -> Rejection:
+        return Rejection(code, message, field, product.product_id, tuple(params.items()))
 
     card_rate = product.rate_card.get(grade)
     if card_rate is None:
-        return reject("grade_not_accepted", f"{product.name} does not lend to grade {grade}", None)
+        return reject(
+            "grade_not_accepted",
+            f"{product.name} does not lend to grade {grade}",
+            None,
+            product=product.name,
+            grade=grade,
+        )
     why = [f"lends to grade {grade} at {format_rate(card_rate)}"]
     if deal is None:
         if product.min_amount > credit_limit:
@@ -99,6 +108,8 @@ def evaluate_product(
                 f"the credit limit {format_cny(credit_limit)} is below the product minimum "
                 f"{format_cny(product.min_amount)}",
                 None,
+                credit_limit_fen=credit_limit,
+                min_amount_fen=product.min_amount,
             )
         amount = min(credit_limit, product.max_amount)
         term = reference_term(product.terms_months, policy.reference_term_months)
@@ -121,6 +132,8 @@ def evaluate_product(
             "lender_capacity_exhausted",
             f"{product.lender_name} cannot fund another {format_cny(amount)} at the moment",
             None,
+            lender=product.lender_name,
+            amount_fen=amount,
         )
     subsidy_rate = _subsidised_rate(product, deal)
     annual_rate = card_rate if subsidy_rate is None else min(subsidy_rate, card_rate)
@@ -137,6 +150,9 @@ def evaluate_product(
             f"{format_rate(annual_rate)} is above the fair ceiling "
             f"{format_rate(fairness.max_fair_rate)} for grade {grade}",
             None,
+            annual_rate=annual_rate,
+            max_fair_rate=fairness.max_fair_rate,
+            grade=grade,
         )
     try:
         quote = quote_loan(amount, annual_rate, term, product.method, product.upfront_fee)
@@ -148,6 +164,8 @@ def evaluate_product(
             f"with its fee the APR {format_rate(quote.apr)} exceeds the legal cap "
             f"{format_rate(policy.legal_cap_apr)}",
             None,
+            apr_rate=quote.apr,
+            legal_cap_rate=policy.legal_cap_apr,
         )
     why.append(
         f"rate {format_rate(annual_rate)} is fair for grade {grade} (benchmark "
@@ -224,37 +242,60 @@ def _deal_rejection(
     """Return the first deal rule the product fails, or None."""
     amount = deal.loan_amount
 
-    def reject(code: str, message: str, field: str | None) -> Rejection:
-        return Rejection(code, message, field, product.product_id)
+    def reject(code: str, message: str, field: str | None, **params: object) -> Rejection:
+        return Rejection(code, message, field, product.product_id, tuple(params.items()))
 
+    if (
+        product.subsidy is not None
+        and deal.brand is not None
+        and not product.subsidy.covers(deal.brand)
+    ):
+        # A manufacturer's subsidised product (厂商贴息) finances that maker's cars only.
+        return reject(
+            "brand_not_covered",
+            f"{product.name} finances only cars of {', '.join(sorted(product.subsidy.brands))}",
+            None,
+            product=product.name,
+            brands=", ".join(sorted(product.subsidy.brands)),
+            brand_ids=tuple(sorted(product.subsidy.brands)),
+        )
     if deal.vehicle_type not in product.vehicle_types:
         return reject(
             "vehicle_type_not_accepted",
             f"{product.name} does not finance {deal.vehicle_type.value} cars",
             "vehicle_type",
+            product=product.name,
+            vehicle_type=deal.vehicle_type.value,
         )
     if deal.term_months not in product.terms_months:
         offered = ", ".join(str(term) for term in sorted(product.terms_months))
         return reject(
-            "term_not_offered", f"{product.name} offers terms of {offered} months", "term_months"
+            "term_not_offered",
+            f"{product.name} offers terms of {offered} months",
+            "term_months",
+            product=product.name,
+            terms=offered,
         )
     if deal.vehicle_type is VehicleType.USED and deal.term_months > policy.used_car_max_term_months:
         return reject(
             "used_car_term_too_long",
             f"used cars may be financed over at most {policy.used_car_max_term_months} months",
             "term_months",
+            max_term=policy.used_car_max_term_months,
         )
     if deal.term_months > policy.max_term_months:
         return reject(
             "term_above_policy_maximum",
             f"loans may run for at most {policy.max_term_months} months",
             "term_months",
+            max_term=policy.max_term_months,
         )
     if amount > policy.max_ltv * deal.car_price:
         return reject(
             "ltv_above_policy_maximum",
             f"the platform finances at most {format_rate(policy.max_ltv, 0)} of a car's price",
             "down_payment",
+            max_ltv=format_rate(policy.max_ltv, 0),
         )
     if amount < product.min_amount:
         return reject(
@@ -262,6 +303,8 @@ def _deal_rejection(
             f"the loan {format_cny(amount)} is below the product minimum "
             f"{format_cny(product.min_amount)}",
             "down_payment",
+            amount_fen=amount,
+            min_amount_fen=product.min_amount,
         )
     if amount > product.max_amount:
         return reject(
@@ -269,18 +312,23 @@ def _deal_rejection(
             f"the loan {format_cny(amount)} is above the product maximum "
             f"{format_cny(product.max_amount)}",
             "down_payment",
+            amount_fen=amount,
+            max_amount_fen=product.max_amount,
         )
     if amount > credit_limit:
         return reject(
             "amount_above_credit_limit",
             f"the loan {format_cny(amount)} is above the credit limit {format_cny(credit_limit)}",
             "down_payment",
+            amount_fen=amount,
+            credit_limit_fen=credit_limit,
         )
     if amount > product.max_ltv * deal.car_price:
         return reject(
             "ltv_too_high",
             f"the loan is more than {format_rate(product.max_ltv, 0)} of the car price",
             "down_payment",
+            max_ltv=format_rate(product.max_ltv, 0),
         )
     if deal.down_payment < product.min_down_payment_ratio * deal.car_price:
         return reject(
@@ -288,6 +336,7 @@ def _deal_rejection(
             f"the down payment must be at least {format_rate(product.min_down_payment_ratio, 0)} "
             "of the car price",
             "down_payment",
+            min_ratio=format_rate(product.min_down_payment_ratio, 0),
         )
     return None
 

@@ -3,11 +3,17 @@
 Each domain declares small subclasses beside the service that raises them
 (``class ApprovalExpired(Conflict): code = "approval_expired"``); one set of handlers turns
 them, validation errors, unknown routes and unhandled exceptions into the same shape.
+
+``message`` is in the reader's language (``Accept-Language``; zh-CN by default), from the
+``errors`` catalogue (``shared/locales/*/LC_MESSAGES/errors.po``) keyed by ``code``, or by
+``code.variant`` where one code has several messages; ``params`` fill its placeholders. The
+English ``message`` declared on a class is the fallback and what logs show; ``code`` never
+changes with the language.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,6 +22,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared import i18n
+
 
 class DomainError(Exception):
     """A refusal the caller can act on; carries its HTTP status and a stable code."""
@@ -23,17 +31,45 @@ class DomainError(Exception):
     status_code: int = 400
     code: str = "bad_request"
     message: str = "The request cannot be processed."
+    # Which of a code's messages this is (``errors.po`` key ``code.variant``), when it has several.
+    variant: str | None = None
 
     def __init__(
-        self, message: str | None = None, *, code: str | None = None, field: str | None = None
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        variant: str | None = None,
+        params: Mapping[str, object] | None = None,
     ) -> None:
-        self.message = message or self.message
+        self.params = dict(params or {})
         self.code = code or self.code
+        self.variant = variant or self.variant
         self.field = field
+        self.message = i18n.render(message or self.message, self.params, "en")
+        # A message written at the raise with no variant has no catalogue entry of its own.
+        self._untranslated = message is not None and variant is None
         super().__init__(self.message)
 
-    def body(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"code": self.code, "message": self.message}
+    def catalogue_keys(self) -> list[str]:
+        """The ``errors.po`` keys that may hold this error's message, most specific first."""
+        return ([f"{self.code}.{self.variant}"] if self.variant else []) + [self.code]
+
+    def localized_message(self, locale: str) -> str:
+        """The message in ``locale``; the English one when the catalogue has no entry."""
+        if self._untranslated:
+            return self.message
+        for key in self.catalogue_keys():
+            template = i18n.gettext("errors", key, locale)
+            if template is not None:
+                return i18n.render(template, self.params, locale)
+        return self.message
+
+    def body(self, locale: str | None = None) -> dict[str, Any]:
+        """The error's JSON body, in ``locale`` (by default the current request's)."""
+        message = self.localized_message(locale or i18n.current_locale.get())
+        error: dict[str, Any] = {"code": self.code, "message": message}
         if self.field:
             error["field"] = self.field
         return {"error": error}
@@ -81,8 +117,15 @@ class TooManyRequests(DomainError):
     code = "rate_limited"
     message = "Too many attempts; try again later."
 
-    def __init__(self, message: str | None = None, *, retry_after: int = 60) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        retry_after: int = 60,
+        variant: str | None = None,
+        params: Mapping[str, object] | None = None,
+    ) -> None:
+        super().__init__(message, variant=variant, params=params)
         self.retry_after = retry_after
 
     def headers(self) -> dict[str, str] | None:
@@ -107,32 +150,66 @@ def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status)
 
 
-async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
+def _locale(request: Request) -> str:
+    return i18n.negotiate(request.headers.get("accept-language"))
+
+
+def _catalogue_message(key: str, locale: str, fallback: str, **params: object) -> str:
+    return i18n.error_text(key, fallback, locale, **params)
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers())
+    body = exc.body(_locale(request))
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers())
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+def validation_message(error: Mapping[str, Any], locale: str) -> str:
+    """One pydantic error in the reader's language, from the ``validation`` catalogue: by the
+    text our own validators raise (``value_error``), else by pydantic's error type."""
+    kind = str(error.get("type", ""))
+    english = str(error.get("msg", "invalid"))
+    if locale.startswith("en"):
+        return english  # pydantic's own words, with their figures
+    context = error.get("ctx") or {}
+    keys = [english.removeprefix("Value error, ")] if kind == "value_error" else []
+    for key in [*keys, kind]:
+        template = i18n.gettext("validation", key, locale)
+        if template is not None:
+            return i18n.render(template, {k: str(v) for k, v in context.items()}, locale)
+    return english
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    locale = _locale(request)
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
-        return _error(400, "malformed_json", "The request body is not valid JSON.")
+        message = _catalogue_message(
+            "malformed_json", locale, "The request body is not valid JSON."
+        )
+        return _error(400, "malformed_json", message)
     fields = [
         # Never echo the rejected input back: it may be a national ID or a password.
-        {"field": _field_name(e.get("loc", ())), "message": str(e.get("msg", "invalid"))}
+        {"field": _field_name(e.get("loc", ())), "message": validation_message(e, locale)}
         for e in errors
     ]
     summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
-    return _error(422, "validation_error", f"Invalid request: {summary}", fields=fields)
+    message = _catalogue_message(
+        "validation_error", locale, f"Invalid request: {summary}", summary=summary
+    )
+    return _error(422, "validation_error", message, fields=fields)
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     codes = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
     code = codes.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
     if exc.status_code == 404 and message == "Not Found":
-        message = "No such resource."
+        message = _catalogue_message("not_found.route", _locale(request), "No such resource.")
+    elif exc.status_code == 405:
+        message = _catalogue_message(code, _locale(request), message)
     return JSONResponse(
         {"error": {"code": code, "message": message}},
         status_code=exc.status_code,

@@ -10,6 +10,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared import i18n
+
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 REQUEST_ID_HEADER = "x-request-id"
 
@@ -91,10 +93,11 @@ async def _send_internal_error(send: Send, request_id: str) -> None:
         {
             "error": {
                 "code": "internal_error",
-                "message": "Something went wrong on our side.",
+                "message": i18n.error_text("internal_error", "Something went wrong on our side."),
                 "request_id": request_id,
             }
-        }
+        },
+        ensure_ascii=False,
     ).encode()
     await send(
         {

@@ -77,14 +77,14 @@ async def consume(
     limits: Mapping[str, int],
     *,
     window: timedelta,
-    message: str | None = None,
+    variant: str | None = None,
 ) -> None:
     """Count one attempt against each key of ``limits`` in the caller's transaction;
     TooManyRequests when any is beyond its limit within ``window`` (the refused attempt rolls
     back with the request, so it is not counted)."""
     for key, (count, seconds_left) in (await _count(session, limits, window)).items():
         if count > limits[key]:
-            raise TooManyRequests(message, retry_after=seconds_left)
+            raise TooManyRequests(variant=variant, retry_after=seconds_left)
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ async def reserve(
     *,
     limit: int,
     window: timedelta,
-    message: str | None = None,
+    variant: str | None = None,
 ) -> Reservation:
     """For a strict limit on *failed* attempts: count this attempt as a failure before its
     outcome is known and commit that at once, so it survives the request's rollback and racing
@@ -121,7 +121,7 @@ async def reserve(
     try:
         count, seconds_left = (await _count(session, [key], window))[key]
         if count > limit:
-            raise TooManyRequests(message, retry_after=seconds_left)
+            raise TooManyRequests(variant=variant, retry_after=seconds_left)
     except BaseException:
         await session.rollback()
         raise
@@ -135,7 +135,7 @@ async def ensure_below(
     *,
     limit: int,
     window: timedelta,
-    message: str | None = None,
+    variant: str | None = None,
 ) -> None:
     """TooManyRequests when ``key`` already counts ``limit`` failures in its window; a plain
     read, so concurrent attempts never wait on each other. Failures racing past it are
@@ -152,7 +152,7 @@ async def ensure_below(
         )
     ).first()
     if row is not None and row[0] >= limit:
-        raise TooManyRequests(message, retry_after=max(math.ceil(row[1]), 1))
+        raise TooManyRequests(variant=variant, retry_after=max(math.ceil(row[1]), 1))
 
 
 async def record_failure(session: AsyncSession, key: str, *, window: timedelta) -> None:

@@ -4,7 +4,10 @@
 "use strict";
 
 (() => {
-  const { api, login, logout, token, money, toFen, percent, el, table, facts, onSubmit, offerColumns } = Autofin;
+  const {
+    lang, ready, t, label, api, login, logout, token, money, toFen, percent, day, moment, el, table,
+    facts, onSubmit, fillBrands, offerColumns,
+  } = Autofin;
   const $ = (id) => document.getElementById(id);
   let lookup = null;
   let deal = null;
@@ -16,7 +19,34 @@
     return key;
   }
 
+  // Brand ids as the reader names them (byd → 比亚迪 / BYD), from the catalogue.
+  const brands = {};
+  function brandName(id) { return brands[id] || id; }
+  async function loadBrands() {
+    const page = await api("GET", "/v1/brands?limit=100");
+    for (const brand of page.items) brands[brand.id] = lang === "en" ? brand.name_en : brand.name_zh;
+    await fillBrands($("brand-list"));
+  }
+
+  // The VIN tells the make: fill it in from the catalogue when the maker builds one brand.
+  $("vin").addEventListener("change", async () => {
+    const vin = $("vin").value.trim().toUpperCase();
+    $("vin-note").textContent = "";
+    if (vin.length !== 17) return;
+    try {
+      const decoded = await api("GET", `/v1/dealer/vins/${encodeURIComponent(vin)}`);
+      if (!decoded.valid) { $("vin-note").textContent = t("dealer.vin_check_failed"); return; }
+      if (decoded.brand_id) $("make").value = brandName(decoded.brand_id);
+      $("vin-note").textContent = t("dealer.vin_decoded", {
+        manufacturer: decoded.manufacturer || "—", year: decoded.model_year || "—",
+      });
+    } catch (failure) {
+      $("vin-note").textContent = failure.message;
+    }
+  });
+
   function showSignedIn(signedIn) {
+    if (signedIn) loadBrands().then(() => showPipeline()).catch(() => {});
     $("account").hidden = signedIn;
     for (const id of ["logout", "lookup", "pipeline"]) $(id).hidden = !signedIn;
   }
@@ -24,18 +54,18 @@
   async function showPipeline() {
     const page = await api("GET", "/v1/dealer/deals?limit=50");
     $("deals").replaceChildren(table(page.items, [
-      ["Created 创建", (d) => new Date(d.created_at).toLocaleString("zh-CN")],
-      ["Buyer 购车人", (d) => d.buyer_name_masked],
-      ["Car 车辆", (d) => `${d.vehicle.make} ${d.vehicle.model}`],
-      ["Loan 贷款", (d) => money(d.quote.amount), "num"],
-      ["Down payment 首付", (d) => `${money(d.down_payment)} (${d.down_payment_status})`, "num"],
-      ["Status 状态", (d) => d.status],
+      ["dealer.created", (d) => moment(d.created_at)],
+      ["common.buyer", (d) => d.buyer_name_masked],
+      ["dealer.car", (d) => `${brandName(d.vehicle.make)} ${d.vehicle.model}`],
+      ["dealer.loan", (d) => money(d.quote.amount), "num"],
+      ["common.down_payment_short", (d) => `${money(d.down_payment)}（${label("down_payment_status", d.down_payment_status)}）`, "num"],
+      ["common.status", (d) => label("deal_status", d.status)],
     ]));
   }
 
   onSubmit($("login-form"), async (data) => {
     const me = await login(data.get("email"), data.get("password"));
-    if (me.role !== "dealer") { logout(); throw new Error("This login is not a dealer's. 非经销商账号。"); }
+    if (me.role !== "dealer") { logout(); throw new Error(t("dealer.not_a_dealer")); }
     showSignedIn(true);
     await showPipeline();
   });
@@ -45,11 +75,11 @@
     const approval = await api("POST", "/v1/dealer/lookups", lookup);
     $("approval").replaceChildren(
       facts([
-        ["Buyer 购车人", approval.buyer_name_masked],
-        ["Grade 等级", approval.grade],
-        ["Credit limit 额度", money(approval.credit_limit)],
-        ["Status 状态", approval.status],
-        ["Expires 有效期至", new Date(approval.expires_at).toLocaleDateString("zh-CN")],
+        ["common.buyer", approval.buyer_name_masked],
+        ["common.grade", approval.grade],
+        ["common.credit_limit", money(approval.credit_limit)],
+        ["common.status", label("preapproval_status", approval.status)],
+        ["common.expires", day(approval.expires_at)],
       ]),
       table(approval.offers, offerColumns),
     );
@@ -78,12 +108,12 @@
     });
     const quote = deal.quote;
     $("quote").replaceChildren(facts([
-      ["Loan 贷款金额", money(quote.amount)],
-      ["Monthly 月供", money(quote.monthly_payment)],
-      ["Rate 年利率", percent(quote.annual_rate)],
-      ["Grade 等级", quote.car_grade ? `${quote.car_grade.summary_zh} · ${quote.car_grade.summary}` : quote.grade],
-      ["APR 年化", percent(quote.apr)],
-      ["Total cost 总成本", money(quote.total_cost)],
+      ["dealer.loan_amount", money(quote.amount)],
+      ["offer.monthly", money(quote.monthly_payment)],
+      ["offer.rate", percent(quote.annual_rate)],
+      ["common.grade", quote.car_grade ? (lang === "en" ? quote.car_grade.summary : quote.car_grade.summary_zh) : quote.grade],
+      ["offer.apr", percent(quote.apr)],
+      ["offer.total_cost", money(quote.total_cost)],
     ]));
     $("confirm-form").hidden = false;
     await showPipeline();
@@ -93,16 +123,18 @@
     const answer = await api("POST", `/v1/dealer/deals/${deal.id}/confirm`, { identity_verified: true }, { idempotencyKey: confirmKey(deal.id) });
     $("confirm-form").hidden = true;
     $("confirmed").replaceChildren(facts([
-      ["Deal 状态", answer.deal.status],
-      ["Loan 贷款编号", answer.loan_id],
-      ["Down payment due 待付首付", money(answer.down_payment.amount)],
-      ["Payment 支付单", answer.down_payment.payment_intent_id],
+      ["dealer.deal_status", label("deal_status", answer.deal.status)],
+      ["dealer.loan_id", answer.loan_id],
+      ["dealer.down_payment_due", money(answer.down_payment.amount)],
+      ["dealer.payment", answer.down_payment.payment_intent_id],
     ]));
     await showPipeline();
   });
 
   $("refresh").addEventListener("click", () => showPipeline());
   $("logout").addEventListener("click", () => { logout(); location.reload(); });
-  if (token()) showPipeline().then(() => showSignedIn(true)).catch(() => { logout(); showSignedIn(false); });
-  else showSignedIn(false);
+  ready.then(() => {
+    if (token()) showPipeline().then(() => showSignedIn(true)).catch(() => { logout(); showSignedIn(false); });
+    else showSignedIn(false);
+  });
 })();

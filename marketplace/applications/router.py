@@ -6,6 +6,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
+from marketplace import refusals
 from marketplace.advisors import repository as advisor_repository
 from marketplace.advisors import service as advisor_service
 from marketplace.advisors.schemas import MessageCreate, MessagePublic
@@ -31,6 +32,8 @@ from marketplace.preapprovals.schemas import (
 )
 from marketplace.scorecards.dependencies import ActiveModelsDep
 from pricing import Deal
+from shared.brands import service as brand_service
+from shared.brands.exceptions import UnknownBrand
 from shared.db import SessionDep, utcnow
 from shared.errors import TooManyRequests, error_responses
 from shared.identity.principal import BuyerPrincipal
@@ -183,7 +186,9 @@ async def get_preapproval(
 @router.post(
     "/preapprovals/{preapproval_id}/quotes",
     responses=error_responses(
-        preapproval_exceptions.PreapprovalNotFound, preapproval_exceptions.PreapprovalUnavailable
+        preapproval_exceptions.PreapprovalNotFound,
+        preapproval_exceptions.PreapprovalUnavailable,
+        UnknownBrand,
     ),
 )
 async def quote_car(
@@ -198,14 +203,16 @@ async def quote_car(
     Quoting never locks or consumes the approval.
     """
     preapproval = await preapproval_service.get_for_buyer(session, buyer.uid, preapproval_id)
+    brand = await brand_service.resolve(session, body.brand, field="brand") if body.brand else None
     deal = Deal(  # a PricingInputError answers 422 naming the field (autofin.main maps it)
         car_price=body.car_price,
         down_payment=body.down_payment,
         term_months=body.term_months,
         vehicle_type=body.vehicle_type,  # type: ignore[arg-type]  # Deal validates it
-        brand=body.brand,
+        brand=brand,
     )
     quote = await preapproval_service.quote(session, preapproval, deal, utcnow(), policy)
+    figures = await refusals.rejection_params(session, [r for _, r in quote.not_offered])
     return QuoteResponse(
         offers=[
             OfferPublic.model_validate(preapproval_service.offer_details(offer_id, offer))
@@ -217,7 +224,7 @@ async def quote_car(
                 lender=str(locked.details["lender"]),
                 product=str(locked.details["product"]),
                 code=rejection.code,
-                message=rejection.message,
+                message=refusals.rejection_message(rejection, figures[rejection]),
                 field=rejection.field,
             )
             for locked, rejection in quote.not_offered

@@ -3,7 +3,10 @@
 "use strict";
 
 (() => {
-  const { api, login, logout, token, money, toFen, el, table, facts, onSubmit, offerColumns } = Autofin;
+  const {
+    lang, ready, t, label, api, login, logout, token, money, toFen, day, el, table, facts, onSubmit,
+    fillBrands, offerColumns,
+  } = Autofin;
   const $ = (id) => document.getElementById(id);
   let preapprovalId = null;
 
@@ -16,26 +19,30 @@
   function showApplication(application) {
     $("decision").hidden = false;
     const preapproval = application.preapproval;
-    const pairs = [["Decision 结果", application.decision], ["Grade 等级", application.grade || "—"]];
+    const pairs = [
+      ["buyer.decision", label("decision", application.decision)],
+      ["common.grade", application.grade || "—"],
+    ];
     if (preapproval) {
       pairs.push(
-        ["Approval code 审批码", preapproval.code, "code"],
-        ["Credit limit 额度", money(preapproval.credit_limit)],
-        ["Status 状态", preapproval.status],
-        ["Expires 有效期至", new Date(preapproval.expires_at).toLocaleDateString("zh-CN")],
+        ["common.approval_code", preapproval.code, "code"],
+        ["common.credit_limit", money(preapproval.credit_limit)],
+        ["common.status", label("preapproval_status", preapproval.status)],
+        ["common.expires", day(preapproval.expires_at)],
       );
     }
     $("decision-facts").replaceChildren(facts(pairs));
     $("decision-reasons").replaceChildren(
-      ...application.reasons.map((reason) => el("li", `${reason.zh} ${reason.en}`)),
+      ...application.reasons.map((reason) => el("li", lang === "en" ? reason.en : reason.zh)),
     );
     $("decision-explanation").textContent = application.explanation
-      ? `${application.explanation.zh} ${application.explanation.en}`
+      ? (lang === "en" ? application.explanation.en : application.explanation.zh)
       : "";
     $("offers").replaceChildren();
     if (preapproval) {
       preapprovalId = preapproval.id;
-      $("offers").append(el("h2", "Offers 贷款方案（按总成本排序）"), table(preapproval.offers, offerColumns));
+      $("offers").append(el("h2", t("buyer.offers_heading")), table(preapproval.offers, offerColumns));
+      fillBrands($("brand-list")).catch(() => {});
       $("quote").hidden = false;
       $("apply").hidden = true;
     }
@@ -52,16 +59,16 @@
     $("consents").hidden = page.items.length === 0;
     $("consent-list").replaceChildren(...page.items.map((consent) => {
       const item = el("li");
-      const lenders = consent.recipients.map((r) => r.name).join("、");
-      const state = consent.withdrawn_at ? "Withdrawn 已撤回" : "In force 有效";
+      const lenders = consent.recipients.map((r) => r.name).join(lang === "en" ? ", " : "、");
+      const state = t(consent.withdrawn_at ? "buyer.withdrawn" : "buyer.in_force");
       item.append(
-        el("strong", consent.kind === "bureau_pull" ? "Credit check 征信查询授权" : "Sharing with lenders 向贷款机构提供评估结果"),
+        el("strong", label("consent_kind", consent.kind)),
         el("span", ` · ${consent.version} · ${state}`),
-        el("p", `${consent.text.zh} ${consent.text.en}`),
+        el("p", lang === "en" ? consent.text.en : consent.text.zh),
       );
-      if (lenders) item.append(el("p", `Lenders 贷款机构: ${lenders}`));
+      if (lenders) item.append(el("p", t("buyer.consent_lenders", { lenders })));
       if (consent.kind === "lender_sharing" && !consent.withdrawn_at) {
-        const withdraw = el("button", "Withdraw 撤回", { type: "button", class: "secondary" });
+        const withdraw = el("button", t("buyer.withdraw"), { type: "button", class: "secondary" });
         withdraw.addEventListener("click", async () => {
           try {
             await api("POST", `/v1/buyer/consents/${consent.id}/withdraw`);
@@ -100,11 +107,11 @@
       error.textContent = failure.message;
       return;
     }
-    $("send-code").textContent = "Sent 已发送";
+    $("send-code").textContent = t("buyer.code_sent");
     const sent = await api("POST", "/v1/dev/sms", { phone }).catch(() => []);
     const latest = sent.find((message) => message.purpose === "register");
     if (latest) {
-      $("dev-sms").textContent = `Development only 开发环境验证码: ${latest.code}`;
+      $("dev-sms").textContent = t("buyer.dev_sms", { code: latest.code });
       $("dev-sms").hidden = false;
     }
   });
@@ -139,16 +146,21 @@
       brand: data.get("brand") || null,
     });
     const parts = [];
-    if (quote.grade) parts.push(el("p", `${quote.grade.summary_zh} · ${quote.grade.summary}`, { id: "car-grade" }));
+    if (quote.grade) {
+      const summary = lang === "en" ? quote.grade.summary : quote.grade.summary_zh;
+      parts.push(el("p", t("buyer.car_grade", { summary }), { id: "car-grade" }));
+    }
     parts.push(table(quote.offers, offerColumns));
     if (quote.not_offered.length) {
-      parts.push(el("h2", "Not offered for this car 不适用的方案"));
-      parts.push(table(quote.not_offered, [["Lender", (o) => o.lender], ["Product", (o) => o.product], ["Why 原因", (o) => o.message]]));
+      parts.push(el("h2", t("buyer.not_offered_heading")));
+      parts.push(table(quote.not_offered, [["offer.lender", (o) => o.lender], ["offer.product", (o) => o.product], ["buyer.why", (o) => o.message]]));
     }
     $("quote-offers").replaceChildren(...parts);
   });
 
   $("logout").addEventListener("click", () => { logout(); location.reload(); });
-  if (token()) signedIn().catch(() => { logout(); showSignedIn(false); });
-  else showSignedIn(false);
+  ready.then(() => {
+    if (token()) signedIn().catch(() => { logout(); showSignedIn(false); });
+    else showSignedIn(false);
+  });
 })();

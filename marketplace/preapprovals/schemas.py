@@ -10,6 +10,7 @@ from pydantic import Field
 
 from marketplace.preapprovals.models import LockedOffer, Preapproval
 from pricing import StructureGrade
+from shared.brands.schemas import BrandInput
 from shared.schemas import RequestModel, ResponseModel
 
 Fen = Annotated[int, Field(strict=True)]
@@ -57,7 +58,7 @@ class QuoteRequest(RequestModel):
     down_payment: Annotated[int, Field(strict=True, ge=0)]
     term_months: Annotated[int, Field(strict=True, ge=1, le=84)]
     vehicle_type: Literal["new", "used"] = "new"
-    brand: Annotated[str | None, Field(max_length=50)] = None
+    brand: BrandInput | None = None
 
 
 class ProductNotOffered(ResponseModel):

@@ -22,6 +22,7 @@ from marketplace.products.schemas import (
     ProductUpdate,
     ProductVersionPublic,
 )
+from shared.brands.exceptions import UnknownBrand
 from shared.db import SessionDep
 from shared.errors import error_responses
 from shared.identity.principal import LenderPrincipal
@@ -46,7 +47,7 @@ def _public(product: Product, version: ProductVersion) -> ProductPublic:
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(InconsistentProductTerms),
+    responses=error_responses(InconsistentProductTerms, UnknownBrand),
 )
 async def create_product(
     body: ProductCreate, lender: LenderPrincipal, session: SessionDep
@@ -85,7 +86,9 @@ async def get_product(
 
 @router.patch(
     "/{product_id}",
-    responses=error_responses(ProductNotFound, ProductRetired, InconsistentProductTerms),
+    responses=error_responses(
+        ProductNotFound, ProductRetired, InconsistentProductTerms, UnknownBrand
+    ),
 )
 async def update_product(
     product_id: uuid.UUID, body: ProductUpdate, lender: LenderPrincipal, session: SessionDep

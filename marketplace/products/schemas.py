@@ -21,6 +21,7 @@ from pydantic import (
 from marketplace.products.models import ProductStatus
 from pricing import DEFAULT_POLICY, SUB_GRADES, RepaymentMethod, VehicleType
 from pricing.loan_math import MAX_PRINCIPAL, MAX_TERM_MONTHS, MIN_TERM_MONTHS
+from shared.brands.schemas import BrandInput
 from shared.schemas import RequestModel, ResponseModel
 
 H = TypeVar("H", bound=Hashable)
@@ -56,13 +57,12 @@ RateCard = Annotated[
     Field(min_length=1, examples=[{"A1": "0.0459", "B1": "0.0689"}]),
 ]
 VehicleTypes = Annotated[list[VehicleType], Field(min_length=1), AfterValidator(_unique)]
-Brand = Annotated[str, StringConstraints(min_length=1, max_length=50)]
 
 
 class SubsidyTerms(RequestModel):
-    """A manufacturer's subsidised rate (厂商贴息) for cars of these brands."""
+    """A manufacturer's subsidised rate (厂商贴息) for cars of these brands (and these only)."""
 
-    brands: Annotated[list[Brand], Field(min_length=1)]
+    brands: Annotated[list[BrandInput], Field(min_length=1, max_length=20)]
     annual_rate: AnnualRate
 
 

@@ -19,6 +19,7 @@ from marketplace.products.models import Product, ProductStatus, ProductVersion
 from marketplace.products.schemas import ProductCreate, ProductUpdate
 from pricing import ProductTerms, RepaymentMethod, Subsidy, VehicleType
 from shared import audit
+from shared.brands import service as brand_service
 from shared.db import utcnow
 from shared.identity.models import Organization
 from shared.identity.principal import Principal
@@ -30,11 +31,9 @@ _JSON_FIELDS = {"method", "rate_card", "vehicle_types", "subsidy"}
 def _check_consistent(terms: ProductCreate) -> None:
     """Raise unless the fields agree with each other (each one is valid on its own already)."""
     if terms.max_amount < terms.min_amount:
-        raise InconsistentProductTerms("max_amount must be at least min_amount", field="max_amount")
+        raise InconsistentProductTerms(field="max_amount", variant="max_amount")
     if terms.upfront_fee >= terms.min_amount:
-        raise InconsistentProductTerms(
-            "upfront_fee must be less than min_amount", field="upfront_fee"
-        )
+        raise InconsistentProductTerms(field="upfront_fee", variant="upfront_fee")
 
 
 def _new_version(product_id: uuid.UUID, number: int, terms: ProductCreate) -> ProductVersion:
@@ -46,11 +45,24 @@ def _terms_of(version: ProductVersion) -> ProductCreate:
     return ProductCreate.model_validate(version, from_attributes=True)
 
 
+async def _with_catalogue_brands(session: AsyncSession, terms: ProductCreate) -> ProductCreate:
+    """The terms with the subsidy's brands as catalogue ids (any name or alias is accepted)."""
+    if terms.subsidy is None:
+        return terms
+    brand_ids = await brand_service.resolve_many(
+        session, terms.subsidy.brands, field="subsidy.brands"
+    )
+    return terms.model_copy(
+        update={"subsidy": terms.subsidy.model_copy(update={"brands": brand_ids})}
+    )
+
+
 async def create_product(
     session: AsyncSession, lender: Principal, terms: ProductCreate
 ) -> tuple[Product, ProductVersion]:
     """A new active product of the caller's organisation, at version 1."""
     _check_consistent(terms)
+    terms = await _with_catalogue_brands(session, terms)
     product = Product(lender_id=lender.org_id)
     version = _new_version(product.id, 1, terms)
     session.add(product)
@@ -92,6 +104,8 @@ async def update_product(
     changed = changes.model_fields_set
     merged = current.model_copy(update={name: getattr(changes, name) for name in changed})
     _check_consistent(merged)
+    if "subsidy" in changed:
+        merged = await _with_catalogue_brands(session, merged)
     number = product.current_version + 1
     version = _new_version(product.id, number, merged)
     session.add(version)

@@ -67,7 +67,7 @@ def _amount_for_installments(rows: list[Installment], count: int, in_flight: int
             owed.pop(0)
     if count > len(owed):
         raise TooManyInstallments(
-            f"Only {len(owed)} instalments remain unpaid.", field="installments"
+            field="installments", variant="remaining", params={"remaining": len(owed)}
         )
     return sum(owed[:count])
 
@@ -98,11 +98,10 @@ async def start_payment(
         kind = PaymentKind.installments
         if amount + in_flight > payoff.amount:
             raise AmountExceedsPayoff(
-                f"That is more than the {payoff.amount} fen that closes the loan today.",
-                field="installments",
+                field="installments", variant="today", params={"payoff_fen": payoff.amount}
             )
     if amount <= 0:
-        raise LoanNotRepayable("Nothing is owed on this loan.")
+        raise LoanNotRepayable("Nothing is owed on this loan.", variant="nothing_owed")
     payment = LoanPayment(
         loan_id=loan.id,
         buyer_id=buyer.uid,

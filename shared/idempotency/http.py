@@ -47,9 +47,7 @@ def _idempotency_key_header(
         raise IdempotencyKeyRequired()
     value = idempotency_key.strip()
     if len(value) > MAX_KEY_LENGTH or not value.isprintable():
-        raise IdempotencyKeyRequired(
-            f"The Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters."
-        )
+        raise IdempotencyKeyRequired(variant="malformed", params={"max_length": MAX_KEY_LENGTH})
     return value
 
 

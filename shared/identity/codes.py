@@ -53,7 +53,7 @@ async def issue(
         session,
         {f"sms:{purpose}:{phone_hash}": 1},
         window=RESEND_INTERVAL,
-        message="A code was sent to this phone less than a minute ago.",
+        variant="sms_resend",
     )
     await ratelimit.consume(
         session, {f"sms:day:{phone_hash}": CODES_PER_PHONE_PER_DAY}, window=timedelta(days=1)
@@ -96,7 +96,7 @@ async def redeem(
         f"sms_verify:{purpose}:{phone_hash}",
         limit=FAILED_CODES_PER_PHONE,
         window=FAILED_CODES_WINDOW,
-        message="Too many wrong codes for this phone; try again in 15 minutes.",
+        variant="sms_guesses",
     )
     used = await session.execute(
         update(SmsCode)

@@ -64,7 +64,9 @@ class Principal:
     def uid(self) -> uuid.UUID:
         """The calling user's id; only for user principals."""
         if self.user_id is None:
-            raise Forbidden("This action needs a personal login, not an API key.")
+            raise Forbidden(
+                "This action needs a personal login, not an API key.", variant="personal_login"
+            )
         return self.user_id
 
 
@@ -90,7 +92,7 @@ async def _principal_for_api_key(session: AsyncSession, key: str) -> Principal:
         raise InvalidCredentials()
     key_id, org_id, org_kind, org_status = row
     if org_status != OrganizationStatus.active:
-        raise Forbidden("This organisation is suspended.", code="organization_suspended")
+        raise Forbidden(code="organization_suspended")
     return Principal(role=str(org_kind), organization_id=org_id, api_key_id=key_id)
 
 
@@ -115,9 +117,9 @@ async def _principal_for_user(session: AsyncSession, user_id: uuid.UUID) -> Prin
     if kind != UserKind.staff:
         return Principal(role=str(kind), user_id=user_id)
     if org_id is None:
-        raise Forbidden("This staff login belongs to no organisation.")
+        raise Forbidden("This staff login belongs to no organisation.", variant="no_organization")
     if org_status != OrganizationStatus.active:
-        raise Forbidden("This organisation is suspended.", code="organization_suspended")
+        raise Forbidden(code="organization_suspended")
     return Principal(role=str(org_kind), user_id=user_id, organization_id=org_id)
 
 
@@ -126,7 +128,7 @@ async def current_principal(
 ) -> Principal:
     """Resolve the bearer credential (JWT or API key) to a principal, or answer 401."""
     if not token:
-        raise Unauthorized(code="not_authenticated", message="Log in or send an API key.")
+        raise Unauthorized(code="not_authenticated")
     if token.startswith(API_KEY_PREFIX):
         return await _principal_for_api_key(session, token)
     user_id = read_access_token(token, master_secret=get_settings().resolved_secret_key())

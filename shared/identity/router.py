@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 from fastapi.security import OAuth2PasswordRequestForm
 
+from shared.brands.exceptions import UnknownBrand
 from shared.db import SessionDep, utcnow
 from shared.errors import NotFound, TooManyRequests, error_responses
 from shared.identity import codes, repository, service
@@ -139,7 +140,9 @@ async def create_lender(
 
 
 @admin_router.post(
-    "/dealers", status_code=status.HTTP_201_CREATED, responses=error_responses(service.UsccTaken)
+    "/dealers",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(service.UsccTaken, UnknownBrand),
 )
 async def create_dealer(
     body: DealerCreate, admin: AdminPrincipal, session: SessionDep

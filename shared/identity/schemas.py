@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
 
+from shared.brands.schemas import BrandInput
 from shared.identity.models import MemberRole, OrganizationKind, OrganizationStatus, SmsPurpose
 from shared.identity.uscc import normalize_uscc
 from shared.schemas import Email, FullName, MobilePhone, Password, RequestModel, ResponseModel
@@ -47,7 +48,7 @@ class DealerCreate(RequestModel):
     name: OrgName
     uscc: Uscc
     city: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    brands: list[Annotated[str, StringConstraints(min_length=1, max_length=50)]] = []
+    brands: Annotated[list[BrandInput], Field(max_length=30)] = []
 
 
 class OrganizationPublic(ResponseModel):

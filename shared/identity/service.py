@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import audit, pii
+from shared.brands import service as brand_service
 from shared.db import insert_unique
 from shared.errors import Conflict, NotFound, Unauthorized
 from shared.identity import codes, repository
@@ -216,7 +217,8 @@ async def create_organization(
     city: str | None = None,
     brands: Sequence[str] = (),
 ) -> Organization:
-    organization = Organization(kind=kind, name=name, uscc=uscc, city=city, brands=list(brands))
+    brand_ids = await brand_service.resolve_many(session, brands, field="brands") if brands else []
+    organization = Organization(kind=kind, name=name, uscc=uscc, city=city, brands=brand_ids)
     if not await insert_unique(session, organization):
         raise UsccTaken(field="uscc")
     audit.record(

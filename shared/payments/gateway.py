@@ -320,9 +320,9 @@ class PaymentGateway:
         except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError):
             raise InvalidSignature() from None
         if not isinstance(parsed, dict) or not isinstance(parsed.get("id"), str):
-            raise InvalidSignature("The webhook payload is not a Stripe event.")
+            raise InvalidSignature(variant="not_an_event")
         if not isinstance(parsed.get("type"), str):
-            raise InvalidSignature("The webhook payload is not a Stripe event.")
+            raise InvalidSignature(variant="not_an_event")
         return parsed
 
 
@@ -342,7 +342,8 @@ def _stripe_errors(operation: str) -> Iterator[None]:
         )
         if isinstance(exc, stripe.CardError):
             # Stripe's user_message for a decline is written to be shown to the cardholder.
-            raise PaymentDeclined(exc.user_message or None) from None
+            # Its English is kept as the fallback; the catalogue has its common codes.
+            raise PaymentDeclined(exc.user_message or None, variant=exc.code or "card") from None
         if isinstance(exc, stripe.IdempotencyError):
             raise PaymentIdempotencyConflict() from None
         if isinstance(exc, stripe.InvalidRequestError):

@@ -14,6 +14,7 @@ import json
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from shared import i18n
 from shared.observability import event
 
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
@@ -22,7 +23,8 @@ RETRY_AFTER_SECONDS = 1
 
 async def send_unavailable(send: Send, code: str, message: str) -> None:
     """A 503 in the error shape, with ``Retry-After``: the caller should come back shortly."""
-    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    message = i18n.error_text(code, message)
+    body = json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False).encode()
     await send(
         {
             "type": "http.response.start",

@@ -37,6 +37,8 @@ from tests.factories import (
 PRODUCTS = "/v1/lender/products"
 RATE_CARD = {"A1": "0.0459", "B1": "0.0689", "G5": "0.2200"}
 SUBSIDY = {"brands": ["BYD"], "annual_rate": "0.0199"}
+# Brands are stored as catalogue ids, whichever name or alias was sent.
+SUBSIDY_STORED = {"brands": ["byd"], "annual_rate": "0.0199"}
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ async def test_a_lender_lists_a_product_with_a_staff_login(
     assert product["version"] == 1
     assert product["auto_fund"] is True
     assert product["rate_card"] == RATE_CARD
-    assert product["subsidy"] == SUBSIDY
+    assert product["subsidy"] == SUBSIDY_STORED
     entry = (
         await session.execute(select(AuditEntry).where(col(AuditEntry.subject_id) == product["id"]))
     ).scalar_one()
@@ -154,7 +156,7 @@ async def test_a_patch_can_remove_the_subsidy_but_not_null_a_required_field(
     assert nulled.status_code == 422
     assert error_fields(nulled) == {"name"}
     added = await client.patch(url, json={"subsidy": SUBSIDY}, headers=lender.headers)
-    assert added.json()["subsidy"] == SUBSIDY
+    assert added.json()["subsidy"] == SUBSIDY_STORED
     removed = await client.patch(url, json={"subsidy": None}, headers=lender.headers)
     assert removed.status_code == 200, removed.text
     assert removed.json()["subsidy"] is None
@@ -331,7 +333,7 @@ async def test_matching_sees_the_current_version_as_pricing_terms(
     }
     assert terms.max_ltv == Decimal("0.8")
     assert terms.vehicle_types == frozenset({VehicleType.NEW})
-    assert terms.subsidy == Subsidy(frozenset({"BYD"}), Decimal("0.0199"))
+    assert terms.subsidy == Subsidy(frozenset({"byd"}), Decimal("0.0199"))
     assert terms.platform_guarantee is True
     assert terms.lender_name.startswith("Test lender")
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import httpx
-from playwright.async_api import Page, expect
+from playwright.async_api import Browser, Page, expect
 
 from tests.factories import (
     PASSWORD,
@@ -26,28 +27,30 @@ async def test_a_buyer_applies_on_the_page_and_sees_ranked_offers(
 
     await page.goto("/buyer")
     register = page.locator("#register-form")
-    await register.get_by_label("Full name").fill("王芳")
-    await register.get_by_label("Mobile").fill("13800138001")
-    await register.get_by_role("button", name="Send code").click()
+    await register.get_by_label("姓名").fill("王芳")
+    await register.get_by_label("手机号").fill("13800138001")
+    await register.get_by_role("button", name="获取验证码").click()
     dev_sms = page.locator("#dev-sms")
-    await expect(dev_sms).to_contain_text("Development only")
-    code = (await dev_sms.text_content() or "").rsplit(" ", 1)[-1]
-    await register.get_by_label("SMS code").fill(code)
-    await register.get_by_label("Email").fill(unique_email("page"))
-    await register.get_by_label("Password").fill(PASSWORD)
-    await register.get_by_role("button", name="Register").click()
+    await expect(dev_sms).to_contain_text("仅限开发环境")
+    sent = re.search(r"(\d+)$", (await dev_sms.text_content() or "").strip())
+    assert sent, await dev_sms.text_content()
+    await register.get_by_label("短信验证码").fill(sent.group(1))
+    await register.get_by_label("邮箱").fill(unique_email("page"))
+    await register.get_by_label("密码").fill(PASSWORD)
+    await register.get_by_role("button", name="注册").click()
 
     form = page.locator("#apply-form")
-    await form.get_by_label("National ID").fill(national_id(34))
-    await form.get_by_label("Age 年龄", exact=True).fill("34")
-    await form.get_by_label("Monthly income").fill("18000")
-    await form.get_by_label("Months employed").fill("72")
-    await form.get_by_label("Housing").select_option("mortgage")
-    await form.get_by_label("I authorise").check()
-    await form.get_by_label("I separately agree").check()
-    await form.get_by_role("button", name="Apply").click()
+    await form.get_by_label("身份证号").fill(national_id(34))
+    await form.get_by_label("年龄", exact=True).fill("34")
+    await form.get_by_label("月收入").fill("18000")
+    await form.get_by_label("工作月数").fill("72")
+    await form.get_by_label("住房").select_option("mortgage")
+    await form.get_by_label("本人授权").check()
+    await form.get_by_label("本人单独同意").check()
+    await form.get_by_role("button", name="提交申请").click()
 
-    await expect(page.locator("#decision-facts")).to_contain_text("approved")
+    await expect(page.locator("#decision-facts")).to_contain_text("已批准")
+    await expect(page.locator("#decision-facts")).to_contain_text("年")  # 2027年1月15日
     await expect(page.locator("#offers table tbody tr")).to_have_count(1)
     await expect(page.locator("#offers")).to_contain_text("招银汽车金融")
     code = await page.locator("#decision-facts .code").text_content()
@@ -56,15 +59,15 @@ async def test_a_buyer_applies_on_the_page_and_sees_ranked_offers(
     consents = page.locator("#consent-list")
     await expect(consents).to_contain_text("征信查询授权")
     await expect(consents).to_contain_text("招银汽车金融")
-    await consents.get_by_role("button", name="Withdraw").click()
-    await expect(consents).to_contain_text("Withdrawn 已撤回")
+    await consents.get_by_role("button", name="撤回").click()
+    await expect(consents).to_contain_text("已撤回")
 
     quote = page.locator("#quote-form")
-    await quote.get_by_label("Car price").fill("200000")
-    await quote.get_by_label("Down payment").fill("60000")
-    await quote.get_by_role("button", name="Quote").click()
-    await expect(page.locator("#quote-offers table tbody tr").first).to_contain_text("¥140,000.00")
-    await expect(page.locator("#car-grade")).to_contain_text("your pre-approval:")
+    await quote.get_by_label("车价").fill("200000")
+    await quote.get_by_label("首付").fill("60000")
+    await quote.get_by_role("button", name="试算").click()
+    await expect(page.locator("#quote-offers table tbody tr").first).to_contain_text("¥14万")
+    await expect(page.locator("#car-grade")).to_contain_text("您的预审批：")
 
     if os.environ.get("AUTOFIN_SCREENSHOTS"):
         await page.screenshot(path=os.environ["AUTOFIN_SCREENSHOTS"] + "/buyer.png", full_page=True)
@@ -73,10 +76,57 @@ async def test_a_buyer_applies_on_the_page_and_sees_ranked_offers(
 async def test_a_refusal_is_shown_on_the_page(page: Page, api: httpx.AsyncClient) -> None:
     await page.goto("/buyer")
     login = page.locator("#login-form")
+    await login.get_by_label("邮箱").fill(unique_email())
+    await login.get_by_label("密码").fill("wrong password")
+    await login.get_by_role("button", name="登录").click()
+    await expect(login.locator(".error")).to_have_text("邮箱或密码不正确。")
+
+
+async def test_a_chinese_browser_sees_chinese_and_the_switch_shows_english_remembered(
+    page: Page, api: httpx.AsyncClient
+) -> None:
+    await page.goto("/")
+    await expect(page.locator("h2")).to_have_text("先知道能贷多少，再去选车")
+    assert await page.locator("html").get_attribute("lang") == "zh-CN"
+    await page.get_by_role("button", name="English").click()
+    await expect(page.locator("h2")).to_have_text(
+        "Know what you can borrow before you pick the car"
+    )
+    assert await page.locator("html").get_attribute("lang") == "en"
+
+    # Remembered on every page, and the server answers in English too.
+    await page.goto("/buyer")
+    login = page.locator("#login-form")
+    await expect(login.get_by_role("button", name="Log in")).to_be_visible()
+    register = page.locator("#register-form")
+    await expect(register.get_by_role("button", name="Send code")).to_be_visible()
+    await expect(register.get_by_label("SMS code")).to_be_visible()
     await login.get_by_label("Email").fill(unique_email())
     await login.get_by_label("Password").fill("wrong password")
     await login.get_by_role("button", name="Log in").click()
     await expect(login.locator(".error")).to_have_text("Incorrect email or password.")
+    await page.get_by_role("button", name="中文").click()
+    await expect(login.get_by_role("button", name="登录")).to_be_visible()
+
+
+async def test_an_english_browser_sees_english_at_once(browser: Browser, live_server: str) -> None:
+    context = await browser.new_context(base_url=live_server, locale="en-US")
+    try:
+        tab = await context.new_page()
+        await tab.goto("/dealer")
+        await expect(tab.get_by_role("heading", name="Staff log in")).to_be_visible()
+        await expect(tab.get_by_role("button", name="中文")).to_be_visible()
+    finally:
+        await context.close()
+
+
+async def test_the_pages_strings_come_in_both_languages(api: httpx.AsyncClient) -> None:
+    chinese = (await api.get("/i18n/zh_CN.json")).json()
+    english = (await api.get("/i18n/en.json")).json()
+    assert chinese.keys() == english.keys()
+    assert chinese["deal_status.handed_over"] == "已交车"
+    assert english["deal_status.handed_over"] == "Handed over"
+    assert chinese["down_payment_status.not_requested"] == "未发起"
 
 
 async def test_pages_carry_a_strict_content_security_policy(api: httpx.AsyncClient) -> None:

@@ -20,7 +20,7 @@ from tests.factories import (
 )
 from tests.stripe_fixtures import LocalStripe
 
-VIN = "LSVAM4187C2184847"
+VIN = "LBV5S1106MS000001"  # BMW Brilliance (华晨宝马), check digit verified
 
 
 async def test_a_dealer_confirms_a_handover_on_the_portal_and_the_down_payment_completes_it(
@@ -43,33 +43,34 @@ async def test_a_dealer_confirms_a_handover_on_the_portal_and_the_down_payment_c
     try:
         await page.goto("/dealer")
         login = page.locator("#login-form")
-        await login.get_by_label("Email").fill(email)
-        await login.get_by_label("Password").fill(PASSWORD)
-        await login.get_by_role("button", name="Log in").click()
+        await login.get_by_label("邮箱").fill(email)
+        await login.get_by_label("密码").fill(PASSWORD)
+        await login.get_by_role("button", name="登录").click()
 
         lookup = page.locator("#lookup-form")
-        await lookup.get_by_label("Approval code").fill(preapproval["code"].lower())
-        await lookup.get_by_label("Last 4").fill("8001")
-        await lookup.get_by_role("button", name="Look up").click()
+        await lookup.get_by_label("审批码").fill(preapproval["code"].lower())
+        await lookup.get_by_label("手机后四位").fill("8001")
+        await lookup.get_by_role("button", name="查询").click()
         await expect(page.locator("#approval")).to_contain_text("张*")
 
         deal = page.locator("#deal-form")
-        await deal.get_by_label("VIN").fill(VIN)
-        await deal.get_by_label("Make").fill("BMW")
-        await deal.get_by_label("Model").fill("325Li")
-        await deal.get_by_label("Price").fill("300000")
+        await deal.get_by_label("车架号").fill(VIN)
+        await deal.get_by_label("车架号").press("Tab")
+        # The VIN names its maker, and the make is filled in from the brand catalogue.
+        await expect(deal.get_by_label("品牌")).to_have_value("宝马")
+        await expect(page.locator("#vin-note")).to_contain_text("BMW Brilliance")
+        await deal.get_by_label("车型").fill("325Li")
+        await deal.get_by_label("车价").fill("300000")
         # The pre-approval graded the worst structure (a smaller line); this car earns its own.
-        await deal.get_by_label("Down payment").fill("120000")
-        await deal.get_by_role("button", name="Quote").click()
-        await expect(page.locator("#quote")).to_contain_text("¥180,000.00")
-        await expect(page.locator("#quote")).to_contain_text(
-            f"pre-approval: {preapproval['grade']}"
-        )
+        await deal.get_by_label("首付").fill("120000")
+        await deal.get_by_role("button", name="报价").click()
+        await expect(page.locator("#quote")).to_contain_text("¥18万")
+        await expect(page.locator("#quote")).to_contain_text(f"您的预审批：{preapproval['grade']}")
 
         confirm = page.locator("#confirm-form")
-        await confirm.get_by_label("I checked").check()
-        await confirm.get_by_role("button", name="Confirm").click()
-        await expect(page.locator("#confirmed")).to_contain_text("confirmed")
+        await confirm.get_by_label("已核对").check()
+        await confirm.get_by_role("button", name="交车确认").click()
+        await expect(page.locator("#confirmed")).to_contain_text("已确认")
         intent_id = await page.locator("#confirmed strong").nth(3).text_content()
         assert intent_id and intent_id.startswith("pi_")
 
@@ -82,11 +83,12 @@ async def test_a_dealer_confirms_a_handover_on_the_portal_and_the_down_payment_c
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             await page.locator("#refresh").click()
-            if "handed_over" in (await pipeline.text_content() or ""):
+            if "已交车" in (await pipeline.text_content() or ""):
                 break
             await asyncio.sleep(0.5)
-        await expect(pipeline).to_contain_text("handed_over")
-        await expect(pipeline).to_contain_text("paid")
+        await expect(pipeline).to_contain_text("已交车")
+        await expect(pipeline).to_contain_text("已支付")
+        await expect(pipeline).to_contain_text("宝马 325Li")
         if os.environ.get("AUTOFIN_SCREENSHOTS"):
             await page.screenshot(
                 path=os.environ["AUTOFIN_SCREENSHOTS"] + "/dealer.png", full_page=True
@@ -104,11 +106,11 @@ async def test_a_wrong_verifier_shows_the_same_refusal_as_an_unknown_code(
     await api.post(f"/v1/admin/organizations/{dealer['id']}/members", json=member, headers=admin)
     await page.goto("/dealer")
     login = page.locator("#login-form")
-    await login.get_by_label("Email").fill(email)
-    await login.get_by_label("Password").fill(PASSWORD)
-    await login.get_by_role("button", name="Log in").click()
+    await login.get_by_label("邮箱").fill(email)
+    await login.get_by_label("密码").fill(PASSWORD)
+    await login.get_by_role("button", name="登录").click()
     lookup = page.locator("#lookup-form")
-    await lookup.get_by_label("Approval code").fill("ABCD2345")
-    await lookup.get_by_label("Last 4").fill("0000")
-    await lookup.get_by_role("button", name="Look up").click()
-    await expect(lookup.locator(".error")).not_to_be_empty()
+    await lookup.get_by_label("审批码").fill("ABCD2345")
+    await lookup.get_by_label("手机后四位").fill("0000")
+    await lookup.get_by_role("button", name="查询").click()
+    await expect(lookup.locator(".error")).to_have_text("没有与该审批码和验证码匹配的预审批。")

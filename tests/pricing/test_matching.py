@@ -113,11 +113,20 @@ def test_an_eligible_deal_is_quoted_for_the_car_and_explains_itself() -> None:
 
 
 def test_a_manufacturer_subsidy_applies_when_the_brand_qualifies_ignoring_case() -> None:
-    subsidised = product(subsidy=Subsidy(frozenset({"BYD"}), Decimal(0)))
-    offer = offer_of(evaluate_product(subsidised, "D4", LIMIT, DEFAULT_POLICY, deal(brand=" byd")))
+    subsidised = product(subsidy=Subsidy(frozenset({"byd"}), Decimal(0)))
+    offer = offer_of(evaluate_product(subsidised, "D4", LIMIT, DEFAULT_POLICY, deal(brand=" BYD")))
     assert offer.subsidised and offer.annual_rate == 0 and offer.total_interest == 0
-    other = offer_of(evaluate_product(subsidised, "D4", LIMIT, DEFAULT_POLICY, deal(brand="Geely")))
-    assert not other.subsidised and other.annual_rate > 0
+
+
+def test_a_subsidised_product_finances_only_its_brands_cars() -> None:
+    """A BMW never gets a BYD product, subsidised or not: the maker's money is for its cars."""
+    subsidised = product(subsidy=Subsidy(frozenset({"byd"}), Decimal(0)))
+    bmw = evaluate_product(subsidised, "D4", LIMIT, DEFAULT_POLICY, deal(brand="bmw"))
+    assert isinstance(bmw, Rejection) and bmw.code == "brand_not_covered"
+    assert dict(bmw.params)["brands"] == "byd"
+    # With no car chosen yet the product is shown at its card rate, as before.
+    unknown = offer_of(evaluate_product(subsidised, "D4", LIMIT, DEFAULT_POLICY, deal()))
+    assert not unknown.subsidised and unknown.annual_rate > 0
 
 
 def test_offers_are_ranked_by_total_cost_then_payment_then_lender_then_product() -> None:

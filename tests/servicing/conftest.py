@@ -106,7 +106,7 @@ async def book(
         platform_guarantee=version.platform_guarantee,
         auto_fund=version.auto_fund,
         loan_date=loan_date or today(),
-        vehicle={"vin": "LVSHCAMB1CE054249", "make": "BYD", "model": "Han", "price": 15_000_000},
+        vehicle={"vin": "LGXC16DF5P1054249", "make": "BYD", "model": "Han", "price": 15_000_000},
     )
     if activate:
         assert await service.activate_at_handover(session, actor, loan.id) is not None
