@@ -16,14 +16,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
+from marketplace.applications import repository
 from marketplace.applications.exceptions import ConsentNotFound, ConsentNotWithdrawable
 from marketplace.applications.models import Application, Consent, ConsentKind
 from shared import audit
-from shared.identity.models import Organization, OrganizationKind, OrganizationStatus
 from shared.identity.principal import Principal
 
 
@@ -61,24 +59,11 @@ LENDER_SHARING = ConsentText(
 )
 
 
-async def named_lenders(session: AsyncSession) -> list[dict[str, str]]:
-    """The lenders that may see an application decided now: every active lender."""
-    rows = await session.execute(
-        select(col(Organization.id), col(Organization.name))
-        .where(
-            col(Organization.kind) == OrganizationKind.lender,
-            col(Organization.status) == OrganizationStatus.active,
-        )
-        .order_by(col(Organization.name), col(Organization.id))
-    )
-    return [{"id": str(row[0]), "name": row[1]} for row in rows]
-
-
 async def record(
     session: AsyncSession, actor: Principal, application: Application, now: datetime
 ) -> None:
     """Record both consents of a new application, with the texts and versions shown."""
-    lenders = await named_lenders(session)
+    lenders = await repository.active_lender_names(session)
     for kind, text, recipients in (
         (ConsentKind.bureau_pull, BUREAU_PULL, []),
         (ConsentKind.lender_sharing, LENDER_SHARING, lenders),
@@ -101,16 +86,7 @@ async def record(
 async def list_for_buyer(
     session: AsyncSession, buyer_id: uuid.UUID, *, limit: int, offset: int
 ) -> tuple[Sequence[Consent], int]:
-    where = col(Consent.user_id) == buyer_id
-    total = (await session.execute(select(func.count()).where(where))).scalar_one()
-    rows = await session.execute(
-        select(Consent)
-        .where(where)
-        .order_by(col(Consent.granted_at).desc(), col(Consent.kind), col(Consent.id))
-        .limit(limit)
-        .offset(offset)
-    )
-    return rows.scalars().all(), total
+    return await repository.consents_of(session, buyer_id, limit=limit, offset=offset)
 
 
 async def withdraw(
@@ -118,22 +94,12 @@ async def withdraw(
 ) -> Consent:
     """Withdraw a sharing consent of this buyer (again: no change); the bureau-pull
     authorisation cannot be withdrawn once used."""
-    consent = (
-        await session.execute(
-            select(Consent).where(col(Consent.id) == consent_id, col(Consent.user_id) == buyer.uid)
-        )
-    ).scalar_one_or_none()
+    consent = await repository.consent_of(session, consent_id, user_id=buyer.uid)
     if consent is None:
         raise ConsentNotFound()
     if consent.kind != ConsentKind.lender_sharing:
         raise ConsentNotWithdrawable()
-    withdrawn = await session.execute(
-        update(Consent)
-        .where(col(Consent.id) == consent_id, col(Consent.withdrawn_at).is_(None))
-        .values(withdrawn_at=now)
-        .returning(col(Consent.id))
-    )
-    if withdrawn.scalar_one_or_none() is not None:
+    if await repository.withdraw_consent(session, consent_id, now):
         audit.record(
             session,
             actor=buyer,
@@ -151,15 +117,7 @@ async def decision_shared_with(
 ) -> dict[str, Any] | None:
     """What a lender may see of an application's decision: the platform's grade, PD and reasons
     (never the bureau report), and only while the applicant's sharing consent names it."""
-    consent = (
-        await session.execute(
-            select(Consent).where(
-                col(Consent.application_id) == application.id,
-                col(Consent.kind) == ConsentKind.lender_sharing,
-                col(Consent.withdrawn_at).is_(None),
-            )
-        )
-    ).scalar_one_or_none()
+    consent = await repository.sharing_consent_in_force(session, application.id)
     if consent is None or str(lender_id) not in {r["id"] for r in consent.recipients}:
         return None
     pd = application.pd if application.pd is not None else None

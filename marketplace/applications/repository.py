@@ -6,11 +6,18 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from marketplace.applications.models import Application, ApplicationStatus, BureauReport
+from marketplace.applications.models import (
+    Application,
+    ApplicationStatus,
+    BureauReport,
+    Consent,
+    ConsentKind,
+)
+from shared.identity.models import Organization, OrganizationKind, OrganizationStatus
 
 
 async def get(
@@ -77,3 +84,67 @@ async def lock_undecided(
         .with_for_update(skip_locked=True)
     )
     return (await session.execute(statement)).scalars().all()
+
+
+# -- consents ------------------------------------------------------------------------------------
+
+
+async def active_lender_names(session: AsyncSession) -> list[dict[str, str]]:
+    """Every active lender, ``{id, name}``: who a decision made now may be shared with."""
+    rows = await session.execute(
+        select(col(Organization.id), col(Organization.name))
+        .where(
+            col(Organization.kind) == OrganizationKind.lender,
+            col(Organization.status) == OrganizationStatus.active,
+        )
+        .order_by(col(Organization.name), col(Organization.id))
+    )
+    return [{"id": str(row[0]), "name": row[1]} for row in rows]
+
+
+async def consents_of(
+    session: AsyncSession, user_id: uuid.UUID, *, limit: int, offset: int
+) -> tuple[Sequence[Consent], int]:
+    where = col(Consent.user_id) == user_id
+    total = (await session.execute(select(func.count()).where(where))).scalar_one()
+    rows = await session.execute(
+        select(Consent)
+        .where(where)
+        .order_by(col(Consent.granted_at).desc(), col(Consent.kind), col(Consent.id))
+        .limit(limit)
+        .offset(offset)
+    )
+    return rows.scalars().all(), total
+
+
+async def consent_of(
+    session: AsyncSession, consent_id: uuid.UUID, *, user_id: uuid.UUID
+) -> Consent | None:
+    """The user's own consent (another user's is None)."""
+    statement = select(Consent).where(
+        col(Consent.id) == consent_id, col(Consent.user_id) == user_id
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def withdraw_consent(session: AsyncSession, consent_id: uuid.UUID, now: datetime) -> bool:
+    """Withdraw a consent still in force; False if it was withdrawn already."""
+    result = await session.execute(
+        update(Consent)
+        .where(col(Consent.id) == consent_id, col(Consent.withdrawn_at).is_(None))
+        .values(withdrawn_at=now)
+        .returning(col(Consent.id))
+    )
+    return result.scalar_one_or_none() is not None
+
+
+async def sharing_consent_in_force(
+    session: AsyncSession, application_id: uuid.UUID
+) -> Consent | None:
+    """The application's consent to share its decision with lenders, unless withdrawn."""
+    statement = select(Consent).where(
+        col(Consent.application_id) == application_id,
+        col(Consent.kind) == ConsentKind.lender_sharing,
+        col(Consent.withdrawn_at).is_(None),
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
