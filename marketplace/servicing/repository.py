@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from marketplace.servicing.models import (
     Installment,
+    InstallmentStatus,
     LedgerEntry,
     Loan,
     LoanPayment,
@@ -121,24 +123,80 @@ async def installments_of(
     return by_loan
 
 
-async def active_loan_ids(session: AsyncSession) -> list[uuid.UUID]:
+async def count_active_loans(session: AsyncSession) -> int:
     result = await session.execute(
-        select(col(Loan.id))
-        .where(col(Loan.status) == LoanStatus.active.value)
-        .order_by(col(Loan.id))
+        select(func.count()).select_from(Loan).where(col(Loan.status) == LoanStatus.active.value)
+    )
+    return int(result.scalar_one())
+
+
+@dataclass(frozen=True)
+class LoanStanding:
+    """What the delinquency pass needs of a loan it holds."""
+
+    id: uuid.UUID
+    days_past_due: int
+    delinquency_as_of: date | None
+
+
+async def lock_active_loans(
+    session: AsyncSession, *, after: uuid.UUID | None, limit: int
+) -> list[LoanStanding]:
+    """Lock the next ``limit`` active loans by id after ``after`` for a job's pass, skipping
+    those another worker holds (a concurrent run, a payment being credited)."""
+    query = select(col(Loan.id), col(Loan.days_past_due), col(Loan.delinquency_as_of)).where(
+        col(Loan.status) == LoanStatus.active.value
+    )
+    if after is not None:
+        query = query.where(col(Loan.id) > after)
+    result = await session.execute(
+        query.order_by(col(Loan.id)).limit(limit).with_for_update(skip_locked=True)
+    )
+    return [LoanStanding(*row) for row in result.all()]
+
+
+async def due_unpaid_installments(
+    session: AsyncSession, loan_ids: Sequence[uuid.UUID], as_of: date
+) -> list[Installment]:
+    """The instalments of these (locked) loans that are unpaid and due by ``as_of``, locked,
+    in (loan, n) order. Paid and future rows are most of the table and need nothing."""
+    if not loan_ids:
+        return []
+    result = await session.execute(
+        select(Installment)
+        .where(
+            col(Installment.loan_id).in_(loan_ids),
+            col(Installment.status) != InstallmentStatus.paid.value,
+            col(Installment.due_date) <= as_of,
+        )
+        .order_by(col(Installment.loan_id), col(Installment.n))
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     return list(result.scalars().all())
 
 
-async def lock_active_loan(session: AsyncSession, loan_id: uuid.UUID) -> Loan | None:
-    """Lock an active loan for a job's pass, skipping one another worker holds."""
-    result = await session.execute(
-        select(Loan)
-        .where(col(Loan.id) == loan_id, col(Loan.status) == LoanStatus.active.value)
-        .with_for_update(skip_locked=True)
-        .execution_options(populate_existing=True)
+async def set_delinquency(
+    session: AsyncSession, standings: Sequence[tuple[uuid.UUID, int, str]], as_of: date
+) -> None:
+    """Record each loan's ``(id, days_past_due, bucket)`` as of ``as_of``, in one statement,
+    unless a later run already recorded a later date; rows that would not change are left."""
+    if not standings:
+        return
+    ids, days, buckets = zip(*standings, strict=True)
+    await session.execute(
+        text(
+            "UPDATE loans AS l SET days_past_due = v.days, bucket = v.bucket,"
+            " delinquency_as_of = :as_of"
+            " FROM unnest(CAST(:ids AS uuid[]), CAST(:days AS integer[]),"
+            " CAST(:buckets AS varchar[])) AS v(id, days, bucket)"
+            " WHERE l.id = v.id"
+            " AND (l.delinquency_as_of IS NULL OR l.delinquency_as_of <= :as_of)"
+            " AND (l.delinquency_as_of IS DISTINCT FROM :as_of"
+            " OR l.days_past_due <> v.days OR l.bucket <> v.bucket)"
+        ),
+        {"ids": list(ids), "days": list(days), "buckets": list(buckets), "as_of": as_of},
     )
-    return result.scalars().one_or_none()
 
 
 async def get_payment(
