@@ -8,9 +8,21 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    Uuid,
+    any_,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import col
 
 from marketplace.servicing.models import (
@@ -123,9 +135,20 @@ async def installments_of(
     return by_loan
 
 
+_UUIDS = ARRAY(Uuid())
+
+
+def _inline(value: str) -> BindParameter[str]:
+    """A constant rendered into the SQL, so that a partial index on it is usable by any plan
+    (a bound parameter only lets a plan made for its value use one)."""
+    return literal(value, literal_execute=True)
+
+
 async def count_active_loans(session: AsyncSession) -> int:
     result = await session.execute(
-        select(func.count()).select_from(Loan).where(col(Loan.status) == LoanStatus.active.value)
+        select(func.count())
+        .select_from(Loan)
+        .where(col(Loan.status) == _inline(LoanStatus.active.value))
     )
     return int(result.scalar_one())
 
@@ -145,7 +168,7 @@ async def lock_active_loans(
     """Lock the next ``limit`` active loans by id after ``after`` for a job's pass, skipping
     those another worker holds (a concurrent run, a payment being credited)."""
     query = select(col(Loan.id), col(Loan.days_past_due), col(Loan.delinquency_as_of)).where(
-        col(Loan.status) == LoanStatus.active.value
+        col(Loan.status) == _inline(LoanStatus.active.value)  # ix_loans_active_id's predicate
     )
     if after is not None:
         query = query.where(col(Loan.id) > after)
@@ -165,8 +188,9 @@ async def due_unpaid_installments(
     result = await session.execute(
         select(Installment)
         .where(
-            col(Installment.loan_id).in_(loan_ids),
-            col(Installment.status) != InstallmentStatus.paid.value,
+            col(Installment.loan_id) == any_(bindparam("loan_ids", list(loan_ids), _UUIDS)),
+            # Inline, so the partial index's predicate is provable in any plan.
+            col(Installment.status) != _inline(InstallmentStatus.paid.value),
             col(Installment.due_date) <= as_of,
         )
         .order_by(col(Installment.loan_id), col(Installment.n))
@@ -190,7 +214,7 @@ async def set_delinquency(
             " delinquency_as_of = :as_of"
             " FROM unnest(CAST(:ids AS uuid[]), CAST(:days AS integer[]),"
             " CAST(:buckets AS varchar[])) AS v(id, days, bucket)"
-            " WHERE l.id = v.id"
+            " WHERE l.id = v.id AND l.id = ANY(CAST(:ids AS uuid[]))"
             " AND (l.delinquency_as_of IS NULL OR l.delinquency_as_of <= :as_of)"
             " AND (l.delinquency_as_of IS DISTINCT FROM :as_of"
             " OR l.days_past_due <> v.days OR l.bucket <> v.bucket)"
@@ -335,13 +359,12 @@ async def portfolio_groups(
 ) -> list[tuple[str, str, str, bool, int, int]]:
     """Per (grade, status, bucket, platform guarantee): how many loans and their ledger
     balance, for one lender's loans (cancelled ones excluded)."""
+    # Each loan's balance from its own ledger lines (an index range per loan): grouping the
+    # whole ledger first would read every lender's history.
     balances = (
-        select(
-            col(LedgerEntry.loan_id).label("loan_id"),
-            func.sum(col(LedgerEntry.amount)).label("balance"),
-        )
-        .group_by(col(LedgerEntry.loan_id))
-        .subquery()
+        select(func.sum(col(LedgerEntry.amount)).label("balance"))
+        .where(col(LedgerEntry.loan_id) == col(Loan.id))
+        .lateral()
     )
     rows = await session.execute(
         select(
@@ -352,7 +375,7 @@ async def portfolio_groups(
             func.count(),
             func.coalesce(func.sum(balances.c.balance), 0),
         )
-        .outerjoin(balances, balances.c.loan_id == col(Loan.id))
+        .outerjoin(balances, true())
         .where(col(Loan.lender_id) == lender_id, col(Loan.status) != LoanStatus.cancelled.value)
         .group_by(col(Loan.grade), col(Loan.status), col(Loan.bucket), col(Loan.platform_guarantee))
     )
