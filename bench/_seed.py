@@ -329,14 +329,27 @@ class InstantStripe(PaymentGateway):
         self.amounts[intent.id] = intent.amount
         return intent
 
-    async def confirm_payment_intent(
-        self, payment_intent_id: str, *, idempotency_key: str
-    ) -> PaymentIntent:
+    def _intent(self, payment_intent_id: str, status: str) -> PaymentIntent:
         return PaymentIntent(
             id=payment_intent_id,
-            status="succeeded",
-            amount=self.amounts[payment_intent_id],
+            status=status,
+            amount=self.amounts.get(payment_intent_id, 1),
             currency="cny",
             customer_id=None,
             client_secret="secret",
         )
+
+    async def confirm_payment_intent(
+        self, payment_intent_id: str, *, idempotency_key: str
+    ) -> PaymentIntent:
+        return self._intent(payment_intent_id, "succeeded")
+
+    async def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntent:
+        """Down payments are never paid here (no buyer pays them), so the reconciliation
+        finds nothing to hand over."""
+        return self._intent(payment_intent_id, "requires_payment_method")
+
+    async def cancel_payment_intent(
+        self, payment_intent_id: str, *, idempotency_key: str
+    ) -> PaymentIntent:
+        return self._intent(payment_intent_id, "canceled")

@@ -1,11 +1,12 @@
 """The daily delinquency pass: interest falling due, late instalments, late fees, days past due
 and charge-offs, as of a date.
 
-It works through the active loans in batches (a few thousand loans per statement, not a round
-trip per loan), so a run over hundreds of thousands of loans takes seconds. Only the instalments
-that can need work — unpaid and already due, a partial index holds just those — are read.
+It finds the loans it can change through a partial index of unpaid instalments (most loans on
+most days have nothing falling due) and works through them in batches, a few statements per
+few thousand loans rather than a round trip per loan, so a run over hundreds of thousands of
+loans takes seconds.
 
-Safe to run twice and concurrently: each batch of active loans is locked with ``SKIP LOCKED``
+Safe to run twice and concurrently: each batch of loans is locked with ``SKIP LOCKED``
 (a concurrent run, or a payment being credited, holds the others and does its own work on
 them), every status change is conditional, and every ledger entry has a unique key — a late
 fee is charged once per instalment however often the job runs.
@@ -73,22 +74,23 @@ async def run_delinquency(
 ) -> DelinquencyRun:
     """Bring every active loan up to date as of ``as_of``; counts of what this run changed.
 
-    ``progress`` hears one line per batch."""
+    Only the loans this can change are visited: those with an unpaid instalment due by
+    ``as_of``, those still showing days past due, and those never serviced. Any other active
+    loan is current with nothing falling due, so it keeps its standing (and its
+    ``delinquency_as_of``: the day its standing last changed). ``progress`` hears one line per
+    batch."""
     done = DelinquencyRun()
-    total = await repository.count_active_loans(session)
-    after: uuid.UUID | None = None
-    while True:
-        batch = await repository.lock_active_loans(session, after=after, limit=batch_size)
-        if not batch:
-            break  # the rest is done, or held by another run that is doing it
-        after = batch[-1].id
-        done.loans_checked += len(batch)
+    loan_ids = await repository.loans_to_service(session, as_of)
+    for start in range(0, len(loan_ids), batch_size):
+        batch = await repository.lock_active_loans(session, loan_ids[start : start + batch_size])
+        done.loans_checked += len(batch)  # the rest are held by another run, or closed
         await _service_batch(session, batch, as_of, policy, done)
         if progress is not None:
             progress(
-                f"    {done.loans_checked:,} of {total:,} active loans: "
-                f"{done.interest_charged:,} instalments due, {done.installments_late:,} late, "
-                f"{done.late_fees:,} late fees, {done.charged_off:,} charged off"
+                f"    {min(start + batch_size, len(loan_ids)):,} of {len(loan_ids):,} loans "
+                f"to service: {done.interest_charged:,} instalments due, "
+                f"{done.installments_late:,} late, {done.late_fees:,} late fees, "
+                f"{done.charged_off:,} charged off"
             )
     return done
 

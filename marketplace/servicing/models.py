@@ -87,8 +87,15 @@ class Loan(SQLModel, table=True):
             postgresql_where=text("status <> 'cancelled'"),
         ),
         Index("ix_loans_status_lender_id", "status", "lender_id"),
-        # The daily jobs walk the active loans in id order, in batches.
-        Index("ix_loans_active_id", "id", postgresql_where=text("status = 'active'")),
+        # The daily jobs' own loans besides those with an instalment due: never serviced yet,
+        # or still behind (a few percent of the book).
+        Index(
+            "ix_loans_to_service",
+            "id",
+            postgresql_where=text(
+                "status = 'active' AND (delinquency_as_of IS NULL OR days_past_due <> 0)"
+            ),
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -143,8 +150,13 @@ class Installment(SQLModel, table=True):
     __tablename__ = "loan_installments"
     __table_args__ = (
         UniqueConstraint("loan_id", "n"),
-        # What the daily jobs read: a loan's unpaid instalments already due (paid rows are most
-        # of the table and need nothing).
+        # What the daily jobs look for: unpaid instalments already due, by date and by loan
+        # (paid rows are most of the table and need nothing).
+        Index(
+            "ix_loan_installments_unpaid_due_date",
+            "due_date",
+            postgresql_where=text("status <> 'paid'"),
+        ),
         Index(
             "ix_loan_installments_unpaid_loan_id_due_date",
             "loan_id",

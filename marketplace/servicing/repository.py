@@ -138,19 +138,30 @@ async def installments_of(
 _UUIDS = ARRAY(Uuid())
 
 
-def _inline(value: str) -> BindParameter[str]:
+def _inline(value: str | int) -> BindParameter[Any]:
     """A constant rendered into the SQL, so that a partial index on it is usable by any plan
     (a bound parameter only lets a plan made for its value use one)."""
     return literal(value, literal_execute=True)
 
 
-async def count_active_loans(session: AsyncSession) -> int:
-    result = await session.execute(
-        select(func.count())
-        .select_from(Loan)
-        .where(col(Loan.status) == _inline(LoanStatus.active.value))
+async def loans_to_service(session: AsyncSession, as_of: date) -> list[uuid.UUID]:
+    """The ids (in order) of the active loans the delinquency pass can change as of ``as_of``:
+    with an unpaid instalment due by then, still showing days past due, or never serviced."""
+    due = (
+        select(col(Installment.loan_id))
+        .where(
+            col(Installment.status) != _inline(InstallmentStatus.paid.value),
+            col(Installment.due_date) <= as_of,
+        )
+        .distinct()
     )
-    return int(result.scalar_one())
+    standing = select(col(Loan.id)).where(  # ix_loans_to_service's predicate, to the letter
+        col(Loan.status) == _inline(LoanStatus.active.value),
+        or_(col(Loan.delinquency_as_of).is_(None), col(Loan.days_past_due) != _inline(0)),
+    )
+    union = due.union(standing).subquery()
+    result = await session.execute(select(union.c[0]).order_by(union.c[0]))
+    return list(result.scalars().all())
 
 
 @dataclass(frozen=True)
@@ -163,17 +174,18 @@ class LoanStanding:
 
 
 async def lock_active_loans(
-    session: AsyncSession, *, after: uuid.UUID | None, limit: int
+    session: AsyncSession, loan_ids: Sequence[uuid.UUID]
 ) -> list[LoanStanding]:
-    """Lock the next ``limit`` active loans by id after ``after`` for a job's pass, skipping
+    """Lock those of these loans that are active, in id order, for a job's pass, skipping
     those another worker holds (a concurrent run, a payment being credited)."""
-    query = select(col(Loan.id), col(Loan.days_past_due), col(Loan.delinquency_as_of)).where(
-        col(Loan.status) == _inline(LoanStatus.active.value)  # ix_loans_active_id's predicate
-    )
-    if after is not None:
-        query = query.where(col(Loan.id) > after)
     result = await session.execute(
-        query.order_by(col(Loan.id)).limit(limit).with_for_update(skip_locked=True)
+        select(col(Loan.id), col(Loan.days_past_due), col(Loan.delinquency_as_of))
+        .where(
+            col(Loan.id) == any_(bindparam("loan_ids", list(loan_ids), _UUIDS)),
+            col(Loan.status) == LoanStatus.active.value,
+        )
+        .order_by(col(Loan.id))
+        .with_for_update(skip_locked=True)
     )
     return [LoanStanding(*row) for row in result.all()]
 

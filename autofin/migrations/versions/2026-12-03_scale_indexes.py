@@ -1,9 +1,10 @@
 """scale indexes: what the daily jobs and the reconciliation look for, among millions of rows
 
 At 200,000 loans (millions of instalments) and a million pre-approvals, each daily job's query
-must find its few rows through an index instead of reading the table: the active loans in id
-order, their unpaid instalments already due, repayments still processing, undecided
-applications, deals waiting on Stripe; and approvals find the advisors among the buyers.
+must find its few rows through an index instead of reading the table: unpaid instalments
+already due (by date, and by loan), loans behind or never serviced, repayments still
+processing, undecided applications, deals waiting on Stripe; and approvals find the advisors
+among the buyers.
 
 Revision ID: 0004_scale_indexes
 Revises: 0101_servicing (and needs 0300_dealer_portal for dealer_deals)
@@ -23,7 +24,18 @@ depends_on: str | Sequence[str] | None = "0300_dealer_portal"
 
 def upgrade() -> None:
     op.create_index(
-        "ix_loans_active_id", "loans", ["id"], postgresql_where=sa.text("status = 'active'")
+        "ix_loans_to_service",
+        "loans",
+        ["id"],
+        postgresql_where=sa.text(
+            "status = 'active' AND (delinquency_as_of IS NULL OR days_past_due <> 0)"
+        ),
+    )
+    op.create_index(
+        "ix_loan_installments_unpaid_due_date",
+        "loan_installments",
+        ["due_date"],
+        postgresql_where=sa.text("status <> 'paid'"),
     )
     op.create_index(
         "ix_loan_installments_unpaid_loan_id_due_date",
@@ -53,4 +65,5 @@ def downgrade() -> None:
     op.drop_index("ix_applications_undecided_created_at", table_name="applications")
     op.drop_index("ix_loan_payments_processing_created_at", table_name="loan_payments")
     op.drop_index("ix_loan_installments_unpaid_loan_id_due_date", table_name="loan_installments")
-    op.drop_index("ix_loans_active_id", table_name="loans")
+    op.drop_index("ix_loan_installments_unpaid_due_date", table_name="loan_installments")
+    op.drop_index("ix_loans_to_service", table_name="loans")
