@@ -7,7 +7,7 @@ processing, undecided applications, deals waiting on Stripe; and approvals find 
 among the buyers.
 
 Revision ID: 0004_scale_indexes
-Revises: 0101_servicing (and needs 0300_dealer_portal for dealer_deals)
+Revises: 0300_dealer_portal (after every table it indexes: servicing, applications, users)
 Create Date: 2026-12-03 07:00:00
 """
 
@@ -17,9 +17,12 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004_scale_indexes"
-down_revision: str | Sequence[str] | None = "0101_servicing"
+# On the dealer_portal line, which descends from servicing, marketplace and the foundation: a
+# ``depends_on`` across lines would leave the dependency a head in the scripts but not in the
+# database, and /readyz would call the schema behind.
+down_revision: str | Sequence[str] | None = "0300_dealer_portal"
 branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = "0300_dealer_portal"
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
