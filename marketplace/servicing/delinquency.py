@@ -75,10 +75,11 @@ async def run_delinquency(
     """Bring every active loan up to date as of ``as_of``; counts of what this run changed.
 
     Only the loans this can change are visited: those with an unpaid instalment due by
-    ``as_of``, those still showing days past due, and those never serviced. Any other active
-    loan is current with nothing falling due, so it keeps its standing (and its
-    ``delinquency_as_of``: the day its standing last changed). ``progress`` hears one line per
-    batch."""
+    ``as_of``, those still showing days past due, and those never serviced, unless a run has
+    serviced them as of that day already (nothing falls due within a day; payments keep their
+    own loan's standing). Any other active loan is current with nothing falling due, so it
+    keeps its standing (and its ``delinquency_as_of``: the day its standing last changed).
+    ``progress`` hears one line per batch."""
     done = DelinquencyRun()
     loan_ids = await repository.loans_to_service(session, as_of)
     for start in range(0, len(loan_ids), batch_size):

@@ -146,7 +146,8 @@ def _inline(value: str | int) -> BindParameter[Any]:
 
 async def loans_to_service(session: AsyncSession, as_of: date) -> list[uuid.UUID]:
     """The ids (in order) of the active loans the delinquency pass can change as of ``as_of``:
-    with an unpaid instalment due by then, still showing days past due, or never serviced."""
+    with an unpaid instalment due by then, still showing days past due, or never serviced —
+    unless already serviced as of that day (the jobs run every few minutes)."""
     due = (
         select(col(Installment.loan_id))
         .where(
@@ -159,8 +160,13 @@ async def loans_to_service(session: AsyncSession, as_of: date) -> list[uuid.UUID
         col(Loan.status) == _inline(LoanStatus.active.value),
         or_(col(Loan.delinquency_as_of).is_(None), col(Loan.days_past_due) != _inline(0)),
     )
-    union = due.union(standing).subquery()
-    result = await session.execute(select(union.c[0]).order_by(union.c[0]))
+    candidates = due.union(standing).subquery()
+    result = await session.execute(
+        select(col(Loan.id))
+        .join(candidates, candidates.c[0] == col(Loan.id))
+        .where(or_(col(Loan.delinquency_as_of).is_(None), col(Loan.delinquency_as_of) < as_of))
+        .order_by(col(Loan.id))
+    )
     return list(result.scalars().all())
 
 

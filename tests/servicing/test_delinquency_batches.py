@@ -3,6 +3,8 @@ give the same outcome as one big one, and a second run as of the same day change
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,8 +28,8 @@ async def test_loans_serviced_in_batches_of_one_end_as_in_one_pass(
     assert len(lines) == 3 and lines[-1].startswith("    3 of 3 loans to service")
     assert (first.loans_checked, first.installments_late, first.late_fees) == (3, 4, 4)
     assert first.interest_charged == 4
-    # The new loan is serviced now, current with nothing due: the second run passes it by.
-    assert (again.loans_checked, again.installments_late, again.late_fees) == (2, 0, 0)
+    # Every loan is serviced as of today: a second run the same day has nothing to visit.
+    assert (again.loans_checked, again.installments_late, again.late_fees) == (0, 0, 0)
     assert again.interest_charged == 0
     fees = await session.execute(
         select(func.count())
@@ -45,3 +47,7 @@ async def test_loans_serviced_in_batches_of_one_end_as_in_one_pass(
         loan = (await client.get(f"/v1/buyer/loans/{booked.loan_id}", headers=booked.buyer)).json()
         buckets.append(loan["bucket"])
     assert buckets == ["61-90", "1-30", "current"]
+
+    # The next day only the two loans behind need their days past due moved on.
+    tomorrow = await run_delinquency(session, today() + timedelta(days=1))
+    assert (tomorrow.loans_checked, tomorrow.late_fees) == (2, 0)
