@@ -393,7 +393,7 @@ def _plan_preapprovals(sizes: Sizes, today: date) -> PreapprovalPlan:
         buyer = i // 4
         if i % 4 == 3 and buyer % 8 == 0:
             status.append(ACTIVE)
-            created.append(today - timedelta(days=30 if buyer % 80 == 0 else 1 + buyer % 20))
+            created.append(today - timedelta(days=31 if buyer % 80 == 0 else 1 + buyer % 20))
             continue
         if consumed < (i + 1) * sizes.loans // sizes.preapprovals:
             status.append(CONSUMED)

@@ -3,8 +3,8 @@
 At 200,000 loans (millions of instalments) and a million pre-approvals, each daily job's query
 must find its few rows through an index instead of reading the table: unpaid instalments
 already due (by date, and by loan), loans behind or never serviced, repayments still
-processing, undecided applications, deals waiting on Stripe; and approvals find the advisors
-among the buyers.
+processing, undecided applications, approvals past their validity, deals waiting on Stripe;
+and approvals find the advisors among the buyers.
 
 Revision ID: 0004_scale_indexes
 Revises: 0300_dealer_portal (after every table it indexes: servicing, applications, users)
@@ -60,9 +60,16 @@ def upgrade() -> None:
     )
     op.create_index("ix_dealer_deals_status_updated_at", "dealer_deals", ["status", "updated_at"])
     op.create_index("ix_users_kind", "users", ["kind"])
+    op.create_index(
+        "ix_preapprovals_active_expires_at",
+        "preapprovals",
+        ["expires_at"],
+        postgresql_where=sa.text("status = 'active'"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_preapprovals_active_expires_at", table_name="preapprovals")
     op.drop_index("ix_users_kind", table_name="users")
     op.drop_index("ix_dealer_deals_status_updated_at", table_name="dealer_deals")
     op.drop_index("ix_applications_undecided_created_at", table_name="applications")
