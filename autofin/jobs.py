@@ -66,7 +66,8 @@ async def run_daily_jobs(
     progress(f"  decided {done['applications_decided']} applications waiting for the bureau")
     done["advisors_assigned"] = await advisor_service.assign_waiting_buyers(session)
     progress(f"  assigned advisors to {done['advisors_assigned']} buyers")
-    servicing = await delinquency.run_delinquency(session, as_of)
+    progress("  servicing active loans …")
+    servicing = await delinquency.run_delinquency(session, as_of, progress=progress)
     done["installments_late"] = servicing.installments_late
     done["late_fees_charged"] = servicing.late_fees
     done["loans_charged_off"] = servicing.charged_off

@@ -31,16 +31,27 @@ os.environ.setdefault("AUTOFIN_LOG_LEVEL", "WARNING")
 
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from marketplace.applications.bureau import sandbox_clean_national_id  # noqa: E402
 from marketplace.applications.national_id import age_on  # noqa: E402
+from marketplace.preapprovals.models import LockedOffer, Preapproval  # noqa: E402
+from marketplace.products.models import ProductVersion  # noqa: E402
+from marketplace.servicing import service as servicing  # noqa: E402
 from pricing import DEFAULT_POLICY, SUB_GRADES, benchmark_rate  # noqa: E402
 from shared import pii  # noqa: E402
 from shared.db import Database, plain_url  # noqa: E402
 from shared.identity.models import User, UserKind  # noqa: E402
+from shared.identity.principal import Principal  # noqa: E402
 from shared.identity.security import issue_access_token  # noqa: E402
 from shared.identity.service import create_or_reset_admin  # noqa: E402
 from shared.identity.uscc import uscc_check_character  # noqa: E402
+from shared.payments.gateway import (  # noqa: E402
+    Customer,
+    PaymentGateway,
+    PaymentIntent,
+    SavedPaymentMethod,
+)
 
 VIN = "LGXC16DF5P1054249"  # BYD Auto (WMI LGX), check digit verified: the deals are for a BYD
 Headers = dict[str, str]
@@ -232,3 +243,114 @@ async def deal(
     response = await http.post("/v1/dealer/deals", json=deal_body(approval, phone), headers=dealer)
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
+
+
+async def book_loans(
+    database: Database,
+    dealer_id: str,
+    preapprovals: list[dict[str, Any]],
+    *,
+    principal: int,
+    term_months: int,
+) -> list[str]:
+    """A loan on each approval's first locked offer, booked and activated through the servicing
+    service in batches (what confirm and the handover do, without the deal around them)."""
+    actor = Principal(role="dealer", user_id=uuid.uuid4(), organization_id=uuid.UUID(dealer_id))
+    loan_ids: list[str] = []
+    for start in range(0, len(preapprovals), 50):
+        async with database.sessionmaker() as session, session.begin():
+            for preapproval in preapprovals[start : start + 50]:
+                offer_id = uuid.UUID(preapproval["offers"][0]["offer_id"])
+                offer = (
+                    await session.execute(select(LockedOffer).where(LockedOffer.id == offer_id))
+                ).scalar_one()
+                version = await session.get(ProductVersion, offer.product_version_id)
+                assert version is not None
+                record = await session.get(Preapproval, uuid.UUID(preapproval["id"]))
+                assert record is not None
+                loan = await servicing.book_loan(
+                    session,
+                    actor,
+                    preapproval_id=record.id,
+                    offer_id=offer.id,
+                    product_version_id=offer.product_version_id,
+                    lender_id=offer.lender_id,
+                    buyer_id=record.buyer_id,
+                    dealer_id=uuid.UUID(dealer_id),
+                    principal=min(principal, offer.amount),
+                    annual_rate=offer.annual_rate,
+                    term_months=term_months,
+                    method=version.method,
+                    upfront_fee=version.upfront_fee,
+                    grade=record.grade,
+                    platform_guarantee=version.platform_guarantee,
+                    auto_fund=version.auto_fund,
+                    loan_date=date.today(),
+                    vehicle={"vin": VIN, "make": "BYD", "model": "Han", "price": 15_000_000},
+                )
+                activated = await servicing.activate_at_handover(session, actor, loan.id)
+                assert activated is not None, "bench products auto-fund"
+                loan_ids.append(str(loan.id))
+    return loan_ids
+
+
+# -- Stripe, answered at once ----------------------------------------------------------------------
+
+
+class InstantStripe(PaymentGateway):
+    """Answers at once, as Stripe would for a card that always pays, so only our own work is
+    timed: customers, saved cards, PaymentIntents (confirming one succeeds)."""
+
+    def __init__(self) -> None:
+        super().__init__(api_key="sk_test_bench", api_base="http://127.0.0.1:9", webhook_secret="x")
+        self.amounts: dict[str, int] = {}
+
+    async def create_customer(self, **kwargs: Any) -> Customer:
+        return Customer(id=f"cus_{uuid.uuid4().hex[:14]}")
+
+    async def attach_payment_method(
+        self, *, customer_id: str, payment_method_id: str
+    ) -> SavedPaymentMethod:
+        return SavedPaymentMethod(
+            id=f"pm_{uuid.uuid4().hex[:14]}",
+            customer_id=customer_id,
+            card_brand="visa",
+            card_last4="4242",
+        )
+
+    async def create_payment_intent(self, **kwargs: Any) -> PaymentIntent:
+        intent = PaymentIntent(
+            id=f"pi_{uuid.uuid4().hex[:14]}",
+            status="requires_payment_method",
+            amount=int(kwargs["amount"]),
+            currency="cny",
+            customer_id=kwargs.get("customer_id"),
+            client_secret="secret",
+        )
+        self.amounts[intent.id] = intent.amount
+        return intent
+
+    def _intent(self, payment_intent_id: str, status: str) -> PaymentIntent:
+        return PaymentIntent(
+            id=payment_intent_id,
+            status=status,
+            amount=self.amounts.get(payment_intent_id, 1),
+            currency="cny",
+            customer_id=None,
+            client_secret="secret",
+        )
+
+    async def confirm_payment_intent(
+        self, payment_intent_id: str, *, idempotency_key: str
+    ) -> PaymentIntent:
+        return self._intent(payment_intent_id, "succeeded")
+
+    async def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntent:
+        """Down payments are never paid here (no buyer pays them), so the reconciliation
+        finds nothing to hand over."""
+        return self._intent(payment_intent_id, "requires_payment_method")
+
+    async def cancel_payment_intent(
+        self, payment_intent_id: str, *, idempotency_key: str
+    ) -> PaymentIntent:
+        return self._intent(payment_intent_id, "canceled")

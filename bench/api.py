@@ -24,7 +24,6 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 # Run as a script, this folder comes first on sys.path, and bench/http.py would shadow the
 # standard library's http (imported by httpx): take the folder off, put the project on.
@@ -40,30 +39,12 @@ from marketplace.policy import current_policy  # noqa: E402
 from marketplace.products import service as product_service  # noqa: E402
 from pricing import Applicant, Housing, decide, match_offers  # noqa: E402
 from shared.db import Database  # noqa: E402
-from shared.payments.gateway import PaymentGateway, PaymentIntent  # noqa: E402
 from shared.settings import get_settings  # noqa: E402
 
 APPLICATIONS = 120
 CONFIRMS = 40
 CONTENDERS = 50
 CONCURRENCY = 8
-
-
-class InstantStripe(PaymentGateway):
-    """Answers PaymentIntent creation at once, so only our own work is timed."""
-
-    def __init__(self) -> None:
-        super().__init__(api_key="sk_test_bench", api_base="http://127.0.0.1:9", webhook_secret="x")
-
-    async def create_payment_intent(self, **kwargs: Any) -> PaymentIntent:
-        return PaymentIntent(
-            id=f"pi_{uuid.uuid4().hex[:14]}",
-            status="requires_payment_method",
-            amount=int(kwargs["amount"]),
-            currency="cny",
-            customer_id=None,
-            client_secret="secret",
-        )
 
 
 async def timed(
@@ -102,7 +83,7 @@ async def main() -> None:
 
 
 async def run(database: Database) -> None:
-    app = create_app(database, payment_gateway=InstantStripe())
+    app = create_app(database, payment_gateway=_seed.InstantStripe())
     secret = get_settings().resolved_secret_key()
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:

@@ -42,7 +42,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,17 +55,12 @@ os.environ["AUTOFIN_SECRET_KEY"] = "bench-secret-key-that-is-long-enough-0123456
 
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
-from sqlalchemy import select  # noqa: E402
 
 from autofin import stripe_emulator  # noqa: E402
 from autofin.main import create_app  # noqa: E402
 from bench import _seed  # noqa: E402  (sets the benchmark environment; nothing reads it on import)
 from bench.floor import ensure_table  # noqa: E402
-from marketplace.preapprovals.models import LockedOffer, Preapproval  # noqa: E402
-from marketplace.products.models import ProductVersion  # noqa: E402
-from marketplace.servicing import service as servicing  # noqa: E402
 from shared.db import Database, plain_url  # noqa: E402
-from shared.identity.principal import Principal  # noqa: E402
 from shared.settings import get_settings  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
@@ -287,7 +282,13 @@ async def seed(
 
         deals, loan_ids, _ = await asyncio.gather(
             asyncio.gather(*(quote(a) for a in approved[:confirms])),
-            _book_loans(database, dealer_id, on_loans),
+            _seed.book_loans(
+                database,
+                dealer_id,
+                [a.preapproval for a in on_loans],
+                principal=LOAN_PRINCIPAL,
+                term_months=LOAN_TERM,
+            ),
             asyncio.gather(*(save_card(a) for a in on_loans[:repayments])),
         )
         for c in levels if confirms else []:
@@ -311,49 +312,6 @@ async def seed(
             fixtures.applicants[c], fresh = fresh[:taken], fresh[taken:]
     await database.dispose()
     return fixtures
-
-
-async def _book_loans(database: Database, dealer_id: str, approvals: list[Approved]) -> list[str]:
-    """A loan on each approval's first locked offer, booked and activated through the servicing
-    service in batches (what confirm and the handover do, without the deal around them)."""
-    actor = Principal(role="dealer", user_id=uuid.uuid4(), organization_id=uuid.UUID(dealer_id))
-    loan_ids: list[str] = []
-    for start in range(0, len(approvals), 50):
-        async with database.sessionmaker() as session, session.begin():
-            for approved in approvals[start : start + 50]:
-                preapproval = approved.preapproval
-                offer_id = uuid.UUID(preapproval["offers"][0]["offer_id"])
-                offer = (
-                    await session.execute(select(LockedOffer).where(LockedOffer.id == offer_id))
-                ).scalar_one()
-                version = await session.get(ProductVersion, offer.product_version_id)
-                assert version is not None
-                record = await session.get(Preapproval, uuid.UUID(preapproval["id"]))
-                assert record is not None
-                loan = await servicing.book_loan(
-                    session,
-                    actor,
-                    preapproval_id=record.id,
-                    offer_id=offer.id,
-                    product_version_id=offer.product_version_id,
-                    lender_id=offer.lender_id,
-                    buyer_id=record.buyer_id,
-                    dealer_id=uuid.UUID(dealer_id),
-                    principal=min(LOAN_PRINCIPAL, offer.amount),
-                    annual_rate=offer.annual_rate,
-                    term_months=LOAN_TERM,
-                    method=version.method,
-                    upfront_fee=version.upfront_fee,
-                    grade=record.grade,
-                    platform_guarantee=version.platform_guarantee,
-                    auto_fund=version.auto_fund,
-                    loan_date=date.today(),
-                    vehicle={"vin": _seed.VIN, "make": "BYD", "model": "Han", "price": 15_000_000},
-                )
-                activated = await servicing.activate_at_handover(session, actor, loan.id)
-                assert activated is not None, "bench products auto-fund"
-                loan_ids.append(str(loan.id))
-    return loan_ids
 
 
 # -- request lines -------------------------------------------------------------------------------

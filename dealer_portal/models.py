@@ -55,6 +55,9 @@ class DealerDeal(SQLModel, table=True):
         CheckConstraint("down_payment_amount > 0", name="down_payment_positive"),
         CheckConstraint("car_price > down_payment_amount", name="price_above_down_payment"),
         Index("ix_dealer_deals_dealer_id_status", "dealer_id", "status"),
+        # The reconciliation's queues (confirmed deals awaiting a down payment, cancelled ones
+        # owed a refund), oldest first, among every deal ever handed over.
+        Index("ix_dealer_deals_status_updated_at", "status", "updated_at"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

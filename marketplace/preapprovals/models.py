@@ -43,6 +43,12 @@ class Preapproval(SQLModel, table=True):
             unique=True,
             postgresql_where=text("status = 'active'"),
         ),
+        # The daily expiry finds the active approvals past their validity, by date.
+        Index(
+            "ix_preapprovals_active_expires_at",
+            "expires_at",
+            postgresql_where=text("status = 'active'"),
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

@@ -22,6 +22,8 @@ charge_off         ``charge_off``              − the balance written off
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
@@ -85,6 +87,53 @@ async def append(
         .returning(col(LedgerEntry.id))
     )
     return result.scalar_one_or_none() is not None
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """An entry to append (``append_many``)."""
+
+    loan_id: uuid.UUID
+    entry_type: LedgerEntryType
+    entry_key: str
+    amount: int
+    effective_date: date
+    installment_n: int | None = None
+
+
+APPEND_MANY_CHUNK = 2_000  # rows per INSERT: well under PostgreSQL's 32,767 parameters
+
+
+async def append_many(
+    session: AsyncSession, entries: Sequence[NewEntry]
+) -> set[tuple[uuid.UUID, str]]:
+    """Append each entry unless its loan already has one with its key, in a few statements;
+    the ``(loan_id, entry_key)`` of those written."""
+    written: set[tuple[uuid.UUID, str]] = set()
+    now = utcnow()
+    for start in range(0, len(entries), APPEND_MANY_CHUNK):
+        chunk = entries[start : start + APPEND_MANY_CHUNK]
+        result = await session.execute(
+            insert(LedgerEntry)
+            .values(
+                [
+                    {
+                        "loan_id": entry.loan_id,
+                        "entry_type": entry.entry_type.value,
+                        "entry_key": entry.entry_key,
+                        "amount": entry.amount,
+                        "effective_date": entry.effective_date,
+                        "installment_n": entry.installment_n,
+                        "created_at": now,
+                    }
+                    for entry in chunk
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["loan_id", "entry_key"])
+            .returning(col(LedgerEntry.loan_id), col(LedgerEntry.entry_key))
+        )
+        written.update((loan_id, key) for loan_id, key in result.all())
+    return written
 
 
 async def balance(session: AsyncSession, loan_id: uuid.UUID) -> int:

@@ -87,6 +87,15 @@ class Loan(SQLModel, table=True):
             postgresql_where=text("status <> 'cancelled'"),
         ),
         Index("ix_loans_status_lender_id", "status", "lender_id"),
+        # The daily jobs' own loans besides those with an instalment due: never serviced yet,
+        # or still behind (a few percent of the book).
+        Index(
+            "ix_loans_to_service",
+            "id",
+            postgresql_where=text(
+                "status = 'active' AND (delinquency_as_of IS NULL OR days_past_due <> 0)"
+            ),
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -142,7 +151,22 @@ class Installment(SQLModel, table=True):
     ``principal + interest_charged``, ``late_fee_paid`` towards ``late_fee``."""
 
     __tablename__ = "loan_installments"
-    __table_args__ = (UniqueConstraint("loan_id", "n"),)
+    __table_args__ = (
+        UniqueConstraint("loan_id", "n"),
+        # What the daily jobs look for: unpaid instalments already due, by date and by loan
+        # (paid rows are most of the table and need nothing).
+        Index(
+            "ix_loan_installments_unpaid_due_date",
+            "due_date",
+            postgresql_where=text("status <> 'paid'"),
+        ),
+        Index(
+            "ix_loan_installments_unpaid_loan_id_due_date",
+            "loan_id",
+            "due_date",
+            postgresql_where=text("status <> 'paid'"),
+        ),
+    )
 
     id: int | None = Field(
         default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True)
@@ -168,6 +192,14 @@ class LoanPayment(SQLModel, table=True):
     """A repayment the buyer asked for; credited once, when its PaymentIntent succeeds."""
 
     __tablename__ = "loan_payments"
+    __table_args__ = (
+        # The reconciliation's queue: repayments still processing, oldest first.
+        Index(
+            "ix_loan_payments_processing_created_at",
+            "created_at",
+            postgresql_where=text("status = 'processing'"),
+        ),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     loan_id: uuid.UUID = Field(sa_column=Column(ForeignKey("loans.id"), nullable=False, index=True))

@@ -4,16 +4,30 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    Uuid,
+    any_,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import col
 
 from marketplace.servicing.models import (
     Installment,
+    InstallmentStatus,
     LedgerEntry,
     Loan,
     LoanPayment,
@@ -131,24 +145,110 @@ async def installments_of(
     return by_loan
 
 
-async def active_loan_ids(session: AsyncSession) -> list[uuid.UUID]:
+_UUIDS = ARRAY(Uuid())
+
+
+def _inline(value: str | int) -> BindParameter[Any]:
+    """A constant rendered into the SQL, so that a partial index on it is usable by any plan
+    (a bound parameter only lets a plan made for its value use one)."""
+    return literal(value, literal_execute=True)
+
+
+async def loans_to_service(session: AsyncSession, as_of: date) -> list[uuid.UUID]:
+    """The ids (in order) of the active loans the delinquency pass can change as of ``as_of``:
+    with an unpaid instalment due by then, still showing days past due, or never serviced —
+    unless already serviced as of that day (the jobs run every few minutes)."""
+    due = (
+        select(col(Installment.loan_id))
+        .where(
+            col(Installment.status) != _inline(InstallmentStatus.paid.value),
+            col(Installment.due_date) <= as_of,
+        )
+        .distinct()
+    )
+    standing = select(col(Loan.id)).where(  # ix_loans_to_service's predicate, to the letter
+        col(Loan.status) == _inline(LoanStatus.active.value),
+        or_(col(Loan.delinquency_as_of).is_(None), col(Loan.days_past_due) != _inline(0)),
+    )
+    candidates = due.union(standing).subquery()
     result = await session.execute(
         select(col(Loan.id))
-        .where(col(Loan.status) == LoanStatus.active.value)
+        .join(candidates, candidates.c[0] == col(Loan.id))
+        .where(or_(col(Loan.delinquency_as_of).is_(None), col(Loan.delinquency_as_of) < as_of))
         .order_by(col(Loan.id))
     )
     return list(result.scalars().all())
 
 
-async def lock_active_loan(session: AsyncSession, loan_id: uuid.UUID) -> Loan | None:
-    """Lock an active loan for a job's pass, skipping one another worker holds."""
+@dataclass(frozen=True)
+class LoanStanding:
+    """What the delinquency pass needs of a loan it holds."""
+
+    id: uuid.UUID
+    days_past_due: int
+    delinquency_as_of: date | None
+
+
+async def lock_active_loans(
+    session: AsyncSession, loan_ids: Sequence[uuid.UUID]
+) -> list[LoanStanding]:
+    """Lock those of these loans that are active, in id order, for a job's pass, skipping
+    those another worker holds (a concurrent run, a payment being credited)."""
     result = await session.execute(
-        select(Loan)
-        .where(col(Loan.id) == loan_id, col(Loan.status) == LoanStatus.active.value)
+        select(col(Loan.id), col(Loan.days_past_due), col(Loan.delinquency_as_of))
+        .where(
+            col(Loan.id) == any_(bindparam("loan_ids", list(loan_ids), _UUIDS)),
+            col(Loan.status) == LoanStatus.active.value,
+        )
+        .order_by(col(Loan.id))
         .with_for_update(skip_locked=True)
+    )
+    return [LoanStanding(*row) for row in result.all()]
+
+
+async def due_unpaid_installments(
+    session: AsyncSession, loan_ids: Sequence[uuid.UUID], as_of: date
+) -> list[Installment]:
+    """The instalments of these (locked) loans that are unpaid and due by ``as_of``, locked,
+    in (loan, n) order. Paid and future rows are most of the table and need nothing."""
+    if not loan_ids:
+        return []
+    result = await session.execute(
+        select(Installment)
+        .where(
+            col(Installment.loan_id) == any_(bindparam("loan_ids", list(loan_ids), _UUIDS)),
+            # Inline, so the partial index's predicate is provable in any plan.
+            col(Installment.status) != _inline(InstallmentStatus.paid.value),
+            col(Installment.due_date) <= as_of,
+        )
+        .order_by(col(Installment.loan_id), col(Installment.n))
+        .with_for_update()
         .execution_options(populate_existing=True)
     )
-    return result.scalars().one_or_none()
+    return list(result.scalars().all())
+
+
+async def set_delinquency(
+    session: AsyncSession, standings: Sequence[tuple[uuid.UUID, int, str]], as_of: date
+) -> None:
+    """Record each loan's ``(id, days_past_due, bucket)`` as of ``as_of``, in one statement,
+    unless a later run already recorded a later date; rows that would not change are left."""
+    if not standings:
+        return
+    ids, days, buckets = zip(*standings, strict=True)
+    await session.execute(
+        text(
+            "UPDATE loans AS l SET days_past_due = v.days, bucket = v.bucket,"
+            " delinquency_as_of = :as_of"
+            " FROM unnest(CAST(:ids AS uuid[]), CAST(:days AS integer[]),"
+            " CAST(:buckets AS varchar[])) AS v(id, days, bucket)"
+            " WHERE l.id = v.id AND l.id = ANY(CAST(:ids AS uuid[]))"
+            " AND (l.delinquency_as_of IS NULL OR l.delinquency_as_of <= :as_of)"
+            " AND (l.delinquency_as_of IS DISTINCT FROM :as_of"
+            " OR l.days_past_due <> v.days OR l.bucket <> v.bucket)"
+        ),
+        {"ids": list(ids), "days": list(days), "buckets": list(buckets), "as_of": as_of},
+    )
 
 
 async def get_payment(
@@ -287,13 +387,12 @@ async def portfolio_groups(
 ) -> list[tuple[str, str, str, bool, int, int]]:
     """Per (grade, status, bucket, platform guarantee): how many loans and their ledger
     balance, for one lender's loans (cancelled ones excluded)."""
+    # Each loan's balance from its own ledger lines (an index range per loan): grouping the
+    # whole ledger first would read every lender's history.
     balances = (
-        select(
-            col(LedgerEntry.loan_id).label("loan_id"),
-            func.sum(col(LedgerEntry.amount)).label("balance"),
-        )
-        .group_by(col(LedgerEntry.loan_id))
-        .subquery()
+        select(func.sum(col(LedgerEntry.amount)).label("balance"))
+        .where(col(LedgerEntry.loan_id) == col(Loan.id))
+        .lateral()
     )
     rows = await session.execute(
         select(
@@ -304,7 +403,7 @@ async def portfolio_groups(
             func.count(),
             func.coalesce(func.sum(balances.c.balance), 0),
         )
-        .outerjoin(balances, balances.c.loan_id == col(Loan.id))
+        .outerjoin(balances, true())
         .where(col(Loan.lender_id) == lender_id, col(Loan.status) != LoanStatus.cancelled.value)
         .group_by(col(Loan.grade), col(Loan.status), col(Loan.bucket), col(Loan.platform_guarantee))
     )

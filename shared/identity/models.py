@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, DateTime, String
+from sqlalchemy import Column, DateTime, Index, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -38,6 +38,8 @@ class MemberRole(StrEnum):
 
 class User(SQLModel, table=True):
     __tablename__ = "users"
+    # Advisors are found by kind among hundreds of thousands of buyers (on every approval).
+    __table_args__ = (Index("ix_users_kind", "kind"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     email: str = Field(sa_column=Column(String(254), nullable=False, unique=True))
