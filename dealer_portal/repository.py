@@ -374,16 +374,3 @@ async def use_claim(
         .returning(col(WalkInClaim.user_id))
     )
     return result.scalar_one_or_none()
-
-
-async def set_credentials(
-    session: AsyncSession, user_id: uuid.UUID, *, email: str, password_hash: str
-) -> bool:
-    """Give a passwordless account its email and password; False if it already has one."""
-    result = await session.execute(
-        update(User)
-        .where(col(User.id) == user_id, col(User.password_hash).is_(None))
-        .values(email=email, password_hash=password_hash)
-        .returning(col(User.id))
-    )
-    return result.scalar_one_or_none() is not None

@@ -182,7 +182,7 @@ async def claim(session: AsyncSession, body: ClaimRequest, now: datetime) -> Use
     password_hash = await hash_password(body.password)
     try:
         async with session.begin_nested():
-            claimed = await repository.set_credentials(
+            claimed = await identity_repository.set_credentials(
                 session, user_id, email=body.email, password_hash=password_hash
             )
     except IntegrityError:
