@@ -232,8 +232,7 @@ async def _decide(
             return locked
         application = locked
         report = await _pulled_report(session, application, bureau, facts, now)
-    await _record_decision(session, application, report, now, models, policy)
-    if application.reasons and application.reasons[0]["code"] == ALREADY_ACTIVE.code:
+    if not await _record_decision(session, application, report, now, models, policy):
         await session.commit()  # the refusal is the application's outcome; keep it
         raise _refused()
     return application
@@ -325,7 +324,9 @@ async def _record_decision(
     now: datetime,
     models: ActiveModels,
     policy: RiskPolicy,
-) -> None:
+) -> bool:
+    """Decide with ``report`` (pending without one); False when the applicant was approved but
+    another application for the person won the one active pre-approval, so this one is refused."""
     before = application.status
     application.bureau_attempts += 1
     if report is None:
@@ -334,7 +335,7 @@ async def _record_decision(
         await session.flush()
         if before != ApplicationStatus.pending_bureau:
             _audit_decision(session, application, before)
-        return
+        return True
 
     applicant = applicant_of(application)
     facts = facts_from_json(report.facts)
@@ -370,6 +371,7 @@ async def _record_decision(
     application.decided_at = now
     await session.flush()
 
+    won = True
     if decision.approved and decision.grade is not None:
         preapproval = await preapproval_service.create(
             session,
@@ -388,6 +390,7 @@ async def _record_decision(
             application.grade, application.credit_limit = None, 0
             application.reasons = [asdict(ALREADY_ACTIVE)]
             await session.flush()
+            won = False
         else:
             await advisor_service.assign_advisor(session, application.buyer_id)
     _audit_decision(session, application, before)
@@ -397,6 +400,7 @@ async def _record_decision(
         decision=application.decision,
         grade=application.grade,
     )
+    return won
 
 
 def _audit_decision(session: AsyncSession, application: Application, before: str) -> None:
