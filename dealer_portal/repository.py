@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -19,6 +19,7 @@ from dealer_portal.models import DealerDeal, DealStatus, DownPaymentStatus, Walk
 from marketplace.products.models import ProductVersion
 from shared import pii
 from shared.identity.models import User, UserKind
+from shared.pagination import paginate
 
 
 async def get_deal(
@@ -43,17 +44,12 @@ async def list_deals(
     conditions: list[ColumnElement[bool]] = [col(DealerDeal.dealer_id) == dealer_id]
     if status is not None:
         conditions.append(col(DealerDeal.status) == status)
-    total = (
-        await session.execute(select(func.count()).select_from(DealerDeal).where(*conditions))
-    ).scalar_one()
-    rows = await session.execute(
+    statement = (
         select(DealerDeal)
         .where(*conditions)
         .order_by(col(DealerDeal.created_at).desc(), col(DealerDeal.id))
-        .limit(limit)
-        .offset(offset)
     )
-    return rows.scalars().all(), int(total)
+    return await paginate(session, statement, limit=limit, offset=offset)
 
 
 async def _update(

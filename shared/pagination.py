@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
 
@@ -29,3 +31,26 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+
+async def paginate(
+    session: AsyncSession, statement: Select[*tuple[Any, ...]], *, limit: int, offset: int
+) -> tuple[list[Any], int]:
+    """One page of an ordered ``statement`` and the total it would return, in one round trip.
+
+    The total rides beside each row (``count(*) OVER ()``, computed before LIMIT); only a page
+    past the end, which has no row to carry it, costs a second query. Items are the selected
+    entity when the statement selects one, else tuples of what it selects.
+    """
+    total_column = func.count().over().label("page_total")
+    rows = (
+        await session.execute(statement.add_columns(total_column).limit(limit).offset(offset))
+    ).all()
+    if not rows:
+        if offset == 0:
+            return [], 0
+        counted = select(func.count()).select_from(statement.order_by(None).subquery())
+        return [], int((await session.execute(counted)).scalar_one())
+    width = len(rows[0]) - 1
+    items = [row[0] if width == 1 else tuple(row[:width]) for row in rows]
+    return items, int(rows[0][width])

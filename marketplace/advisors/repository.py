@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from marketplace.advisors.models import AdvisorAssignment, Message
 from shared.identity.models import User, UserKind
+from shared.pagination import paginate
 
 
 async def advisor_of(session: AsyncSession, buyer_id: uuid.UUID) -> uuid.UUID | None:
@@ -108,13 +109,9 @@ async def diversion_alerts(
 async def messages(
     session: AsyncSession, buyer_id: uuid.UUID, *, limit: int, offset: int
 ) -> tuple[Sequence[Message], int]:
-    where = col(Message.buyer_id) == buyer_id
-    total = (await session.execute(select(func.count()).where(where))).scalar_one()
-    rows = await session.execute(
+    statement = (
         select(Message)
-        .where(where)
+        .where(col(Message.buyer_id) == buyer_id)
         .order_by(col(Message.sent_at), col(Message.id))
-        .limit(limit)
-        .offset(offset)
     )
-    return rows.scalars().all(), total
+    return await paginate(session, statement, limit=limit, offset=offset)

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -18,6 +18,7 @@ from marketplace.applications.models import (
     ConsentKind,
 )
 from shared.identity.models import Organization, OrganizationKind, OrganizationStatus
+from shared.pagination import paginate
 
 
 async def get(
@@ -39,16 +40,12 @@ async def get(
 async def list_for_buyer(
     session: AsyncSession, buyer_id: uuid.UUID, *, limit: int, offset: int
 ) -> tuple[Sequence[Application], int]:
-    where = col(Application.buyer_id) == buyer_id
-    total = (await session.execute(select(func.count()).where(where))).scalar_one()
-    rows = await session.execute(
+    statement = (
         select(Application)
-        .where(where)
+        .where(col(Application.buyer_id) == buyer_id)
         .order_by(col(Application.created_at).desc(), col(Application.id))
-        .limit(limit)
-        .offset(offset)
     )
-    return rows.scalars().all(), total
+    return await paginate(session, statement, limit=limit, offset=offset)
 
 
 async def recent_report(
@@ -105,16 +102,12 @@ async def active_lender_names(session: AsyncSession) -> list[dict[str, str]]:
 async def consents_of(
     session: AsyncSession, user_id: uuid.UUID, *, limit: int, offset: int
 ) -> tuple[Sequence[Consent], int]:
-    where = col(Consent.user_id) == user_id
-    total = (await session.execute(select(func.count()).where(where))).scalar_one()
-    rows = await session.execute(
+    statement = (
         select(Consent)
-        .where(where)
+        .where(col(Consent.user_id) == user_id)
         .order_by(col(Consent.granted_at).desc(), col(Consent.kind), col(Consent.id))
-        .limit(limit)
-        .offset(offset)
     )
-    return rows.scalars().all(), total
+    return await paginate(session, statement, limit=limit, offset=offset)
 
 
 async def consent_of(

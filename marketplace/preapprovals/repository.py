@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -16,6 +16,7 @@ from marketplace.preapprovals.models import (
     PreapprovalLookup,
     PreapprovalStatus,
 )
+from shared.pagination import paginate
 
 
 async def get(
@@ -43,16 +44,12 @@ async def by_applications(
 async def list_for_buyer(
     session: AsyncSession, buyer_id: uuid.UUID, *, limit: int, offset: int
 ) -> tuple[Sequence[Preapproval], int]:
-    where = col(Preapproval.buyer_id) == buyer_id
-    total = (await session.execute(select(func.count()).where(where))).scalar_one()
-    rows = await session.execute(
+    statement = (
         select(Preapproval)
-        .where(where)
+        .where(col(Preapproval.buyer_id) == buyer_id)
         .order_by(col(Preapproval.created_at).desc(), col(Preapproval.id))
-        .limit(limit)
-        .offset(offset)
     )
-    return rows.scalars().all(), total
+    return await paginate(session, statement, limit=limit, offset=offset)
 
 
 async def active_for_person(

@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from marketplace.products.models import Product, ProductStatus, ProductVersion
 from shared.identity.models import Organization, OrganizationStatus
+from shared.pagination import paginate
 
 _is_current_version = (col(ProductVersion.product_id) == col(Product.id)) & (
     col(ProductVersion.version) == col(Product.current_version)
@@ -57,18 +58,13 @@ async def list_products(
     condition = col(Product.lender_id) == lender_id
     if status is not None:
         condition &= col(Product.status) == status
-    total = (
-        await session.execute(select(func.count()).select_from(Product).where(condition))
-    ).scalar_one()
-    rows = await session.execute(
+    statement = (
         select(Product, ProductVersion)
         .join(ProductVersion, _is_current_version)
         .where(condition)
         .order_by(col(Product.created_at), col(Product.id))
-        .limit(limit)
-        .offset(offset)
     )
-    return rows.all(), total
+    return await paginate(session, statement, limit=limit, offset=offset)
 
 
 async def matchable_version_ids(session: AsyncSession) -> list[uuid.UUID]:

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from marketplace.scorecards.models import PublishedScorecard, ScorecardRole
+from shared.pagination import paginate
 
 
 async def get(session: AsyncSession, version: str) -> PublishedScorecard | None:
@@ -51,16 +52,10 @@ async def card_json(session: AsyncSession, version: str) -> dict[str, object] | 
 async def list_page(
     session: AsyncSession, *, limit: int, offset: int
 ) -> tuple[Sequence[PublishedScorecard], int]:
-    total = (
-        await session.execute(select(func.count()).select_from(PublishedScorecard))
-    ).scalar_one()
-    rows = await session.execute(
-        select(PublishedScorecard)
-        .order_by(col(PublishedScorecard.published_at).desc(), col(PublishedScorecard.version))
-        .limit(limit)
-        .offset(offset)
+    statement = select(PublishedScorecard).order_by(
+        col(PublishedScorecard.published_at).desc(), col(PublishedScorecard.version)
     )
-    return rows.scalars().all(), int(total)
+    return await paginate(session, statement, limit=limit, offset=offset)
 
 
 async def step_down(

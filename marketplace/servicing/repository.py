@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlmodel import col
 
 from marketplace.servicing.models import (
@@ -37,6 +37,7 @@ from marketplace.servicing.models import (
 )
 from shared.db import utcnow
 from shared.identity.models import Organization
+from shared.pagination import paginate
 
 
 async def transition(
@@ -89,30 +90,25 @@ async def _loan(
     return result.scalars().one_or_none()
 
 
-async def list_loans(
-    session: AsyncSession,
-    *,
-    buyer_id: uuid.UUID | None = None,
-    lender_id: uuid.UUID | None = None,
-    limit: int,
-    offset: int,
+async def buyer_loans(
+    session: AsyncSession, *, buyer_id: uuid.UUID, limit: int, offset: int
 ) -> tuple[list[Loan], int]:
-    conditions: list[Any] = []
-    if buyer_id is not None:
-        conditions.append(col(Loan.buyer_id) == buyer_id)
-    if lender_id is not None:
-        conditions.append(col(Loan.lender_id) == lender_id)
-    total = (
-        await session.execute(select(func.count()).select_from(Loan).where(*conditions))
-    ).scalar_one()
-    rows = await session.execute(
-        select(Loan)
-        .where(*conditions)
-        .order_by(col(Loan.created_at).desc(), col(Loan.id))
-        .limit(limit)
-        .offset(offset)
-    )
-    return list(rows.scalars().all()), int(total)
+    """A page of the buyer's own loans, newest first, and their number."""
+    return await _loans(session, col(Loan.buyer_id) == buyer_id, limit=limit, offset=offset)
+
+
+async def lender_loans(
+    session: AsyncSession, *, lender_id: uuid.UUID, limit: int, offset: int
+) -> tuple[list[Loan], int]:
+    """A page of the loans on the lender's products, newest first, and their number."""
+    return await _loans(session, col(Loan.lender_id) == lender_id, limit=limit, offset=offset)
+
+
+async def _loans(
+    session: AsyncSession, tenant: ColumnElement[bool], *, limit: int, offset: int
+) -> tuple[list[Loan], int]:
+    statement = select(Loan).where(tenant).order_by(col(Loan.created_at).desc(), col(Loan.id))
+    return await paginate(session, statement, limit=limit, offset=offset)
 
 
 async def installments(

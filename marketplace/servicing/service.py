@@ -325,7 +325,7 @@ async def buyer_payoff(
 async def list_buyer_loans(
     session: AsyncSession, buyer: Principal, *, limit: int, offset: int
 ) -> tuple[list[LoanWithSchedule], int]:
-    loans, total = await repository.list_loans(
+    loans, total = await repository.buyer_loans(
         session, buyer_id=buyer.uid, limit=limit, offset=offset
     )
     rows = await repository.installments_of(session, [loan.id for loan in loans])
@@ -335,7 +335,7 @@ async def list_buyer_loans(
 async def list_lender_loans(
     session: AsyncSession, lender: Principal, *, limit: int, offset: int
 ) -> tuple[list[LoanWithSchedule], int]:
-    loans, total = await repository.list_loans(
+    loans, total = await repository.lender_loans(
         session, lender_id=lender.org_id, limit=limit, offset=offset
     )
     rows = await repository.installments_of(session, [loan.id for loan in loans])

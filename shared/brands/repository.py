@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from shared.brands.models import Brand, BrandName
+from shared.pagination import paginate
 
 
 async def brand_ids_for_keys(session: AsyncSession, keys: Collection[str]) -> dict[str, str]:
@@ -52,11 +53,7 @@ async def list_brands(
             or_(col(BrandName.key).startswith(query_key, autoescape=True))
         )
         statement = statement.where(col(Brand.id).in_(names))
-    total = (
-        await session.execute(select(func.count()).select_from(statement.subquery()))
-    ).scalar_one()
-    rows = await session.execute(statement.order_by(col(Brand.id)).limit(limit).offset(offset))
-    return rows.scalars().all(), total
+    return await paginate(session, statement.order_by(col(Brand.id)), limit=limit, offset=offset)
 
 
 async def claim_names(session: AsyncSession, brand_id: str, keys: Collection[str]) -> list[str]:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -14,6 +14,7 @@ from sqlmodel import col
 from shared import pii
 from shared.db import utcnow
 from shared.identity.models import ApiKey, Organization, OrganizationKind, User
+from shared.pagination import paginate
 
 
 async def user_by_email(session: AsyncSession, email: str) -> User | None:
@@ -88,15 +89,8 @@ async def list_organizations(
     statement = select(Organization)
     if kind is not None:
         statement = statement.where(col(Organization.kind) == kind)
-    total = (
-        await session.execute(select(func.count()).select_from(statement.subquery()))
-    ).scalar_one()
-    rows = await session.execute(
-        statement.order_by(col(Organization.created_at), col(Organization.id))
-        .limit(limit)
-        .offset(offset)
-    )
-    return rows.scalars().all(), total
+    statement = statement.order_by(col(Organization.created_at), col(Organization.id))
+    return await paginate(session, statement, limit=limit, offset=offset)
 
 
 async def list_api_keys(session: AsyncSession, organization_id: uuid.UUID) -> Sequence[ApiKey]:
