@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints
@@ -13,7 +12,7 @@ from pydantic import AfterValidator, Field, StringConstraints
 from dealer_portal.models import DealerDeal
 from dealer_portal.vin import normalize_vin
 from marketplace.applications.schemas import ApplicationCreate, ReasonPublic
-from marketplace.preapprovals.schemas import CarGrade, OfferPublic, PreapprovalPublic
+from marketplace.preapprovals.schemas import CarGrade, OfferPublic, OfferTerms, PreapprovalPublic
 from shared.brands.schemas import BrandInput
 from shared.schemas import (
     Email,
@@ -94,29 +93,11 @@ class ScheduleRowPublic(ResponseModel):
     balance: int
 
 
-class DealQuote(ResponseModel):
+class DealQuote(OfferTerms):
     """The terms the locked offer gives this car, with the full repayment schedule."""
 
-    offer_id: uuid.UUID
-    lender: str
-    lender_id: uuid.UUID
-    product: str
-    product_id: uuid.UUID
-    product_version: int
-    method: str
-    amount: int
-    term_months: int
-    annual_rate: Decimal
-    apr: Decimal
-    monthly_payment: int
-    total_interest: int
-    upfront_fee: int
-    total_cost: int
     total_repayment: int
-    subsidised: bool
-    platform_guarantee: bool
     schedule: list[ScheduleRowPublic]
-    grade: str | None = None  # the sub-grade the car is priced at
     car_grade: CarGrade | None = None  # "this car: B2; your pre-approval: B4"
 
 

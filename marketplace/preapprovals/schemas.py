@@ -16,8 +16,8 @@ from shared.schemas import RequestModel, ResponseModel
 Fen = Annotated[int, Field(strict=True)]
 
 
-class OfferPublic(ResponseModel):
-    """One lender's offer, quoted for the buyer; ``offer_id`` is what a dealer's deal names."""
+class OfferTerms(ResponseModel):
+    """What one locked offer costs: the fields an offer and a dealer's quote of it share."""
 
     offer_id: uuid.UUID
     lender: str
@@ -25,8 +25,7 @@ class OfferPublic(ResponseModel):
     product: str
     product_id: uuid.UUID
     product_version: int
-    rank: int
-    grade: str | None = None  # the sub-grade the offer is priced at
+    grade: str | None = None  # the sub-grade the terms are priced at
     annual_rate: Decimal
     apr: Decimal
     term_months: int
@@ -38,6 +37,12 @@ class OfferPublic(ResponseModel):
     method: str
     subsidised: bool
     platform_guarantee: bool
+
+
+class OfferPublic(OfferTerms):
+    """One lender's offer, quoted for the buyer; ``offer_id`` is what a dealer's deal names."""
+
+    rank: int
     why_eligible: list[str]
     rank_reason: str
 
