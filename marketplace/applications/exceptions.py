@@ -33,6 +33,9 @@ class ApplicationRefused(Conflict):
         "own national ID, and one person holds one active pre-approval."
     )
 
+    def __init__(self, *, field: str = "national_id") -> None:
+        super().__init__(field=field)
+
 
 class IdentityMismatch(Unprocessable):
     code = "identity_mismatch"

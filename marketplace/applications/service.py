@@ -9,20 +9,15 @@ application stays ``submitted`` and ``autofin jobs run`` decides it (``retry_pen
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
-from dataclasses import asdict
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.advisors import service as advisor_service
-from marketplace.applications import consents, repository
+from marketplace.applications import consents, decision, holder, repository
 from marketplace.applications.bureau import (
     BureauUnavailable,
     CreditBureau,
-    facts_from_json,
     facts_to_json,
     pull_with_timeout,
 )
@@ -32,7 +27,6 @@ from marketplace.applications.exceptions import (
     ApplicationNotFound,
     ApplicationRefused,
     ConsentRequired,
-    IdentityMismatch,
 )
 from marketplace.applications.identity_check import IdentityVerifier
 from marketplace.applications.models import (
@@ -40,20 +34,14 @@ from marketplace.applications.models import (
     ApplicationStatus,
     BureauReport,
     Channel,
-    DecisionOutcome,
 )
 from marketplace.applications.national_id import age_on
-from marketplace.applications.profile import applicant_of, structure_to_json
 from marketplace.applications.schemas import ApplicationCreate
 from marketplace.preapprovals import repository as preapproval_repository
-from marketplace.preapprovals import service as preapproval_service
 from marketplace.scorecards.service import ActiveModels
-from pricing import Applicant, BureauFacts, RiskPolicy, assumed_structure, decide
-from pricing.reasons import Reason
+from pricing import BureauFacts, RiskPolicy
 from shared import audit, pii, ratelimit
 from shared.db import commit_lazily
-from shared.identity import repository as identity_repository
-from shared.identity import service as identity_service
 from shared.identity.principal import Principal
 from shared.observability import event
 
@@ -64,11 +52,6 @@ ABANDONED_SUBMISSION = timedelta(minutes=5)
 APPLICATIONS_PER_BUYER_PER_DAY = 5
 APPLICATIONS_PER_PERSON_PER_DAY = 3
 WALK_INS_PER_DEALER_PER_DAY = 500
-ALREADY_ACTIVE = Reason(
-    "preapproval_already_active",
-    "This person already holds an active pre-approval.",
-    "该申请人已持有一份有效的预审批。",
-)
 CONSENT_SCOPE = (
     "credit report: repayment history, delinquencies, inquiries, utilisation, write-offs"
 )
@@ -108,10 +91,12 @@ async def submit(
     if dealer_id is not None:
         limits[f"applications:dealer:{dealer_id}"] = WALK_INS_PER_DEALER_PER_DAY
     await ratelimit.consume(session, limits, window=timedelta(days=1))
-    await _ensure_holder(session, actor, buyer_id, body.national_id, person_hash, verifier, now)
+    await holder.ensure_holder(
+        session, actor, buyer_id, body.national_id, person_hash, verifier, now
+    )
     await preapproval_repository.expire_stale(session, now, person_hash=person_hash)
     if await preapproval_repository.active_for_person(session, person_hash, now) is not None:
-        raise _refused()
+        raise ApplicationRefused()
 
     application = Application(
         buyer_id=buyer_id,
@@ -196,7 +181,7 @@ async def retry_pending(
             report = await _pulled_report(
                 session, application, bureau, await _pull(bureau, application), now
             )
-        await _record_decision(session, application, report, now, models, policy)
+        await decision.record(session, application, report, now, models, policy)
         decided += application.status == ApplicationStatus.decided
     return decided
 
@@ -232,52 +217,10 @@ async def _decide(
             return locked
         application = locked
         report = await _pulled_report(session, application, bureau, facts, now)
-    if not await _record_decision(session, application, report, now, models, policy):
+    if not await decision.record(session, application, report, now, models, policy):
         await session.commit()  # the refusal is the application's outcome; keep it
-        raise _refused()
+        raise ApplicationRefused()
     return application
-
-
-async def _ensure_holder(
-    session: AsyncSession,
-    actor: Principal,
-    buyer_id: uuid.UUID,
-    national_id: str,
-    person_hash: str,
-    verifier: IdentityVerifier,
-    now: datetime,
-) -> None:
-    """The account applies for its own ID only: bound to it already, or bound now after its
-    name, this ID and its verified phone are confirmed as one person. The verifier is called
-    with the attempt counted and committed, and nothing held while it answers."""
-    buyer = await identity_repository.get_user(session, buyer_id)
-    if buyer is None:
-        raise _refused()
-    if buyer.person_hash is not None:
-        if buyer.person_hash != person_hash:
-            raise _refused()
-        return
-    if await identity_repository.user_by_person(session, person_hash) is not None:
-        raise _refused()
-    phone = identity_service.phone_of(buyer)
-    if phone is None:
-        raise IdentityMismatch("The account has no verified phone to check the identity with.")
-    full_name = buyer.full_name
-    await session.commit()  # the phase boundary: attempts counted, nothing held while it answers
-    matches = await verifier.verify(full_name=full_name, national_id=national_id, phone=phone)
-    if not matches:
-        event("identity.mismatch", buyer_id=str(buyer_id), verifier=verifier.name)
-        raise IdentityMismatch(field="national_id")
-    if not await identity_repository.bind_person(session, buyer_id, person_hash, now):
-        raise _refused()
-    audit.record(
-        session,
-        actor=actor,
-        action="identity.verified",
-        subject_type="user",
-        subject_id=buyer_id,
-        after={"verifier": verifier.name},
-    )
 
 
 async def _recent_report(
@@ -315,126 +258,3 @@ async def _pulled_report(
     session.add(report)
     await session.flush()
     return report
-
-
-async def _record_decision(
-    session: AsyncSession,
-    application: Application,
-    report: BureauReport | None,
-    now: datetime,
-    models: ActiveModels,
-    policy: RiskPolicy,
-) -> bool:
-    """Decide with ``report`` (pending without one); False when the applicant was approved but
-    another application for the person won the one active pre-approval, so this one is refused."""
-    before = application.status
-    application.bureau_attempts += 1
-    if report is None:
-        application.status = ApplicationStatus.pending_bureau
-        application.decision = DecisionOutcome.pending_bureau
-        await session.flush()
-        if before != ApplicationStatus.pending_bureau:
-            _audit_decision(session, application, before)
-        return True
-
-    applicant = applicant_of(application)
-    facts = facts_from_json(report.facts)
-    # No car yet: a card that prices the structure grades the worst one the policy allows, so
-    # any real car can only earn a better grade (the dealer's quote re-grades it).
-    structure = assumed_structure(models.champion, applicant, facts, policy)
-    decision = decide(applicant, facts, policy, models.champion, structure)
-    application.structure_assumed = structure_to_json(structure)
-    if models.challenger is not None:  # shadow only: recorded, never read by the decision
-        shadow = decide(
-            applicant,
-            facts,
-            policy,
-            models.challenger,
-            assumed_structure(models.challenger, applicant, facts, policy),
-        )
-        application.challenger_version = shadow.scorecard_version
-        application.challenger_score = shadow.score
-        application.challenger_pd = shadow.pd
-        application.challenger_grade = shadow.grade
-    application.bureau_report_id = report.id
-    application.status = ApplicationStatus.decided
-    application.decision = (
-        DecisionOutcome.approved if decision.approved else DecisionOutcome.declined
-    )
-    application.grade = decision.grade
-    application.score = decision.score
-    application.pd = decision.pd
-    application.credit_limit = decision.credit_limit
-    application.reasons = [asdict(reason) for reason in decision.reasons]
-    application.scorecard_version = decision.scorecard_version
-    application.inputs_hash = _inputs_hash(applicant, facts)
-    application.decided_at = now
-    await session.flush()
-
-    won = True
-    if decision.approved and decision.grade is not None:
-        preapproval = await preapproval_service.create(
-            session,
-            application_id=application.id,
-            buyer_id=application.buyer_id,
-            person_hash=application.person_hash,
-            grade=decision.grade,
-            credit_limit=decision.credit_limit,
-            now=now,
-            policy=policy,
-        )
-        if preapproval is None:
-            # Another application for this person won the race for the one active approval:
-            # this one is refused, and says why.
-            application.decision = DecisionOutcome.declined
-            application.grade, application.credit_limit = None, 0
-            application.reasons = [asdict(ALREADY_ACTIVE)]
-            await session.flush()
-            won = False
-        else:
-            await advisor_service.assign_advisor(session, application.buyer_id)
-    _audit_decision(session, application, before)
-    event(
-        "application.decided",
-        application_id=str(application.id),
-        decision=application.decision,
-        grade=application.grade,
-    )
-    return won
-
-
-def _audit_decision(session: AsyncSession, application: Application, before: str) -> None:
-    audit.record(
-        session,
-        actor=audit.SYSTEM_ACTOR,
-        action=f"application.{application.decision}",
-        subject_type="application",
-        subject_id=application.id,
-        before={"status": before},
-        after={
-            "status": application.status,
-            "decision": application.decision,
-            "grade": application.grade,
-            "credit_limit": application.credit_limit,
-            "scorecard_version": application.scorecard_version,
-            "score": application.score,
-            "pd": None if application.pd is None else str(application.pd),
-            "challenger_version": application.challenger_version,
-            "challenger_score": application.challenger_score,
-            "challenger_pd": None
-            if application.challenger_pd is None
-            else str(application.challenger_pd),
-            "reasons": [reason["code"] for reason in application.reasons],
-        },
-    )
-
-
-def _inputs_hash(applicant: Applicant, facts: BureauFacts) -> str:
-    """A fingerprint of exactly what the decision saw, to show later it can be reproduced."""
-    inputs = {"applicant": asdict(applicant), "bureau": facts_to_json(facts)}
-    return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _refused() -> ApplicationRefused:
-    """The same refusal whatever the reason, naming no one's ids."""
-    return ApplicationRefused(field="national_id")
