@@ -190,6 +190,14 @@ async def seed(
         ["buyer_id", "advisor_id", "assigned_at"],
         ((_uuid("buyer", u), _uuid("advisor", u % ADVISORS), since) for u in range(sizes.buyers)),
     )
+    await copier.copy(
+        "advisor_loads",
+        ["advisor_id", "buyers"],
+        (
+            (_uuid("advisor", a), sizes.buyers // ADVISORS + (a < sizes.buyers % ADVISORS))
+            for a in range(ADVISORS)
+        ),
+    )
     plan = _plan_preapprovals(sizes, today)
     await copier.copy("applications", APPLICATION_COLUMNS, _applications(plan))
     await copier.copy("preapprovals", PREAPPROVAL_COLUMNS, _preapprovals(plan))

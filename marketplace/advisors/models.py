@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
 from shared.db import created_now
@@ -19,6 +19,17 @@ class AdvisorAssignment(SQLModel, table=True):
         sa_column=Column(ForeignKey("users.id"), nullable=False, index=True)
     )
     assigned_at: datetime = created_now()
+
+
+class AdvisorLoad(SQLModel, table=True):
+    """How many buyers an advisor has: one row per advisor, written with each assignment, so
+    choosing the least-loaded advisor reads a row per advisor, not every assignment."""
+
+    __tablename__ = "advisor_loads"
+    __table_args__ = (CheckConstraint("buyers >= 0", name="ck_advisor_loads_buyers_not_negative"),)
+
+    advisor_id: uuid.UUID = Field(sa_column=Column(ForeignKey("users.id"), primary_key=True))
+    buyers: int = Field(sa_column=Column(Integer, nullable=False))
 
 
 class Message(SQLModel, table=True):

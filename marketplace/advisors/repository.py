@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from marketplace.advisors.models import AdvisorAssignment, Message
+from marketplace.advisors.models import AdvisorAssignment, AdvisorLoad, Message
 from shared.identity.models import User, UserKind
 from shared.pagination import paginate
 
@@ -25,27 +25,46 @@ async def advisor_of(session: AsyncSession, buyer_id: uuid.UUID) -> uuid.UUID | 
 
 
 async def least_loaded_advisor(session: AsyncSession) -> uuid.UUID | None:
-    load = func.count(col(AdvisorAssignment.buyer_id))
+    """The active advisor with the fewest buyers (the earliest created on a tie).
+
+    Taken with ``FOR UPDATE … SKIP LOCKED``: approvals deciding at the same moment take
+    different advisors instead of all counting onto one (and queueing on its load row); when
+    every advisor is taken by a concurrent approval, the least loaded by the committed counts
+    is chosen unlocked (a burst larger than the team evens out over the next approvals).
+    """
+    load = func.coalesce(col(AdvisorLoad.buyers), 0)
     statement = (
         select(col(User.id))
-        .outerjoin(AdvisorAssignment, col(AdvisorAssignment.advisor_id) == col(User.id))
+        .outerjoin(AdvisorLoad, col(AdvisorLoad.advisor_id) == col(User.id))
         .where(col(User.kind) == UserKind.advisor, col(User.is_active).is_(True))
-        .group_by(col(User.id))
         .order_by(load, col(User.created_at), col(User.id))
         .limit(1)
     )
-    return (await session.execute(statement)).scalar_one_or_none()
+    free = statement.with_for_update(of=User, skip_locked=True)
+    chosen = (await session.execute(free)).scalar_one_or_none()
+    if chosen is None:
+        chosen = (await session.execute(statement)).scalar_one_or_none()
+    return chosen
 
 
 async def assign(session: AsyncSession, buyer_id: uuid.UUID, advisor_id: uuid.UUID) -> bool:
-    """Assign unless the buyer already has an advisor (first assignment wins); True if assigned."""
+    """Assign unless the buyer already has an advisor (first assignment wins), counting the
+    buyer on the advisor's load in the same transaction; True if assigned."""
     result = await session.execute(
         insert(AdvisorAssignment)
         .values(buyer_id=buyer_id, advisor_id=advisor_id)
         .on_conflict_do_nothing(index_elements=["buyer_id"])
         .returning(col(AdvisorAssignment.buyer_id))
     )
-    return result.scalar_one_or_none() is not None
+    if result.scalar_one_or_none() is None:
+        return False
+    counted = insert(AdvisorLoad).values(advisor_id=advisor_id, buyers=1)
+    await session.execute(
+        counted.on_conflict_do_update(
+            index_elements=["advisor_id"], set_={"buyers": col(AdvisorLoad.buyers) + 1}
+        )
+    )
+    return True
 
 
 async def unassigned_approved_buyers(session: AsyncSession) -> Sequence[uuid.UUID]:

@@ -9,9 +9,17 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from autofin.main import create_app
+from marketplace.advisors.models import AdvisorAssignment, AdvisorLoad
 from marketplace.preapprovals.models import Preapproval
 from shared.db import Database
-from tests.factories import apply, buyer_headers, national_id
+from tests.factories import (
+    PASSWORD,
+    admin_headers,
+    apply,
+    buyer_headers,
+    national_id,
+    unique_email,
+)
 
 
 async def test_concurrent_applications_for_one_person_yield_one_active_preapproval(
@@ -35,3 +43,46 @@ async def test_concurrent_applications_for_one_person_yield_one_active_preapprov
             select(func.count()).where(col(Preapproval.status) == "active")
         )
         assert active.scalar_one() == 1
+
+
+async def test_concurrent_approvals_reach_every_advisor_and_each_load_counts_its_buyers(
+    committed_database: Database,
+) -> None:
+    transport = httpx.ASGITransport(app=create_app(committed_database))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with committed_database.sessionmaker() as session:
+            admin = await admin_headers(client, session)
+        for n in range(3):
+            created = await client.post(
+                "/v1/admin/advisors",
+                json={
+                    "email": unique_email(f"advisor{n}"),
+                    "password": PASSWORD,
+                    "full_name": "顾问",
+                },
+                headers=admin,
+            )
+            assert created.status_code == 201, created.text
+        buyers = [await buyer_headers(client) for _ in range(9)]
+        responses = await asyncio.gather(*(apply(client, b) for b in buyers))
+    assert [r.status_code for r in responses] == [201] * 9, [r.text for r in responses]
+
+    async with committed_database.sessionmaker() as session:
+        assigned = dict(
+            (
+                await session.execute(
+                    select(col(AdvisorAssignment.advisor_id), func.count()).group_by(
+                        col(AdvisorAssignment.advisor_id)
+                    )
+                )
+            ).all()
+        )
+        loads = dict(
+            (
+                await session.execute(select(col(AdvisorLoad.advisor_id), col(AdvisorLoad.buyers)))
+            ).all()
+        )
+    # Each advisor's load is exactly its buyers, and approvals deciding at once took different
+    # advisors (SKIP LOCKED) rather than all the least loaded one.
+    assert loads == assigned and sum(loads.values()) == 9
+    assert len(loads) == 3, loads
