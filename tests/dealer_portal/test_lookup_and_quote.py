@@ -119,7 +119,8 @@ async def test_repeated_failed_lookups_are_throttled_even_for_the_right_verifier
 
     assert statuses == [404] * 5
     assert right.status_code == 429 and right.headers["Retry-After"] == "900"
-    assert elsewhere.status_code == 429  # the code itself is locked, whichever dealer asks
+    # One dealer's guesses lock the code for that dealer only (finding 4 of issue #15).
+    assert elsewhere.status_code == 200, elsewhere.text
 
 
 async def test_concurrent_guesses_cannot_slip_past_the_throttle(
