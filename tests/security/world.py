@@ -95,9 +95,9 @@ async def _side(
     side.callers["lender"] = lender_staff
     side.callers["dealer"] = await staff_headers(client, admin, dealer["id"])
     side.callers["dealer_key"] = await api_key_headers(client, admin, dealer["id"])
-    keys = _ok(
-        await client.get(f"/v1/admin/organizations/{dealer['id']}/api-keys", headers=admin), 200
-    )
+    listed = await client.get(f"/v1/admin/organizations/{dealer['id']}/api-keys", headers=admin)
+    keys = listed.json()
+    assert listed.status_code == 200 and isinstance(keys, list) and keys, listed.text
     side.phone = fresh_phone()
     side.callers["buyer"] = buyer = await buyer_headers(client, phone=side.phone)
     applied = _ok(await apply(client, buyer))
@@ -115,8 +115,8 @@ async def _side(
                 "verifier": side.phone[-4:],
                 "vehicle": {
                     "vin": VIN,
-                    "make": "Volkswagen",
-                    "model": "Passat",
+                    "make": "BYD",
+                    "model": "Han",
                     "vehicle_type": "new",
                     "price": 15_000_000,
                 },
@@ -145,7 +145,7 @@ async def _side(
         "offer_id": str(offer["offer_id"]),
         "deal_id": str(deal["id"]),
         "loan_id": str(loan_id),
-        "key_id": str(keys["items"][0]["id"]) if isinstance(keys, dict) else "",
+        "key_id": str(keys[0]["id"]),
         "message_id": str(message["id"]),
     }
     return side
