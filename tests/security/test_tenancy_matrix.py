@@ -5,8 +5,8 @@ schema-valid request, its path parameters and id fields filled with side B's ids
 (``tests/security/declarations.py``), and is sent as each role of side A (lender staff,
 dealer staff, a dealer API key, buyer, advisor), the admin and a stranger. A 2xx on another
 tenant's id, one of B's private ids in any answer to A, a protected route answering a
-stranger, or any 5xx fails. A positive control proves the ids are right: each role reading
-its own objects gets them.
+stranger, any 5xx, or an answer the document does not declare fails. A positive control
+proves the ids are right: each role reading its own objects gets them.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from tests.security.declarations import (
     SHARED_PARAMETERS,
     TENANT_IDS,
 )
+from tests.security.test_fuzzing import validate
 from tests.security.world import Side, World, build_world
 from tests.stripe_fixtures import LocalStripe
 
@@ -99,6 +100,9 @@ async def test_no_caller_reaches_another_tenants_objects(
             if tenant_path and response.status_code in (403, 404):
                 refused_by_role[label] = refused_by_role.get(label, 0) + 1
             admin_reads_all = label == "admin" and operation.path.startswith(ADMIN_SEES_ALL)
+            problem = validate(template, response)
+            if problem:
+                failures.append(f"{where}: not as documented: {problem}")
             if response.status_code >= 500:
                 failures.append(f"{where}: server error {response.text[:200]}")
             elif label == "anonymous" and operation.protected and response.status_code != 401:

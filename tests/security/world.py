@@ -127,9 +127,7 @@ async def _side(
             headers=side.callers["dealer"],
         )
     )
-    message = _ok(
-        await client.post("/v1/buyer/messages", json={"body": "你好"}, headers=buyer)
-    )
+    message = _ok(await client.post("/v1/buyer/messages", json={"body": "你好"}, headers=buyer))
     loan_id = await _loan(session, uuid.UUID(str(preapproval["id"])), lender["id"], dealer["id"])
     items = consents["items"] if isinstance(consents, dict) else consents
     assert isinstance(items, list) and items, consents
