@@ -133,11 +133,17 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+_HANDLER_NAME = "autofin.json"
+
+
 def configure_logging(level: str) -> None:
     install_redaction()
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
-    log.handlers[:] = [handler]
+    handler.set_name(_HANDLER_NAME)
+    # Replaces only the handler an earlier call installed (apps are built more than once in
+    # one process), keeping any other, such as a test's capture.
+    log.handlers[:] = [h for h in log.handlers if h.get_name() != _HANDLER_NAME] + [handler]
     log.setLevel(level)
     log.propagate = False
 

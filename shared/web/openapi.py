@@ -35,7 +35,10 @@ _ANSWERS = {
 
 def _add(operation: dict[str, Any], status: str) -> None:
     responses = operation.setdefault("responses", {})
-    if status in responses:
+    if status in responses:  # the route's own errors: name the shared ones beside them
+        code = _ANSWERS[status].split(":", 1)[0]
+        if code not in responses[status].get("description", ""):
+            responses[status]["description"] += f"; {_ANSWERS[status]}"
         return
     responses[status] = {
         "description": _ANSWERS[status],
