@@ -24,7 +24,9 @@ from shared.payments.gateway import PaymentGateway
 from shared.payments.webhooks import router as stripe_webhook_router
 from shared.payments.webhooks import webhook_handlers
 from shared.settings import get_settings
+from shared.web import openapi
 from shared.web.admission import AdmissionControl
+from shared.web.limits import BodySizeLimit, RefuseControlCharacters
 from shared.web.locale import LocaleMiddleware
 from shared.web.pages import i18n_router, static_files
 from shared.web.retry import TransientRetry
@@ -109,6 +111,10 @@ def create_app(
         max_queued=settings.max_queued,
         queue_timeout=settings.queue_timeout_seconds,
     )
+    # Size and control characters are refused before admission: nothing waits for a turn
+    # only to be refused.
+    app.add_middleware(RefuseControlCharacters)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(LocaleMiddleware)
     app.mount("/static", static_files(), name="static")
@@ -129,4 +135,5 @@ def create_app(
         i18n_router,
     ):
         app.include_router(router)
+    openapi.install(app)
     return app

@@ -26,7 +26,12 @@ from shared.schemas import (
 
 ApprovalCode = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 Verifier = Annotated[str, StringConstraints(pattern=r"^\d{4}$")]
-Vin = Annotated[str, StringConstraints(max_length=32), AfterValidator(normalize_vin)]
+Vin = Annotated[
+    str,
+    StringConstraints(max_length=32),
+    AfterValidator(normalize_vin),
+    Field(json_schema_extra={"pattern": r"^[A-HJ-NPR-Z0-9]{17}$"}),
+]
 Fen = Annotated[int, Field(strict=True, gt=0, le=10_000_000_000)]
 
 

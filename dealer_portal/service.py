@@ -55,7 +55,10 @@ from shared.observability import event
 from shared.schemas import mask_name
 
 # Failed look-ups (unknown code or wrong verifier) before 429, per approval code and per dealer.
-LOOKUP_FAILURES_PER_CODE = 5
+# One dealer guessing one code is stopped after 5 failures; the code itself is locked for every
+# dealer only at a higher count, so one dealer cannot lock a buyer out of all the others.
+LOOKUP_FAILURES_PER_DEALER_AND_CODE = 5
+LOOKUP_FAILURES_PER_CODE = 20
 LOOKUP_FAILURES_PER_DEALER = 10
 LOOKUP_WINDOW = timedelta(minutes=15)
 _NO_PHONE = "----"  # compared against when there is no phone, so timing does not tell
@@ -69,11 +72,12 @@ async def verified_preapproval(
 ) -> tuple[Preapproval, User]:
     """The approval with this code whose buyer's phone ends in ``verifier``; else 404.
 
-    Throttled per code and per dealer, checked before anything is compared, so a locked-out
-    caller learns nothing. Each attempt on a code is counted as a failure (and committed)
-    before the comparison, so concurrent guesses at one code can never all be compared; a
-    match takes its count back at once. A dealer's failures are counted as they happen, so a
-    busy dealer's successful look-ups never wait for each other.
+    Throttled per dealer × code (5 failures), per code across dealers (a higher 20, so no one
+    dealer can lock a buyer's code for the others) and per dealer, checked before anything is
+    compared, so a locked-out caller learns nothing. Each attempt on a code is counted as a
+    failure (and committed) before the comparison, so concurrent guesses at one code can never
+    all be compared; a match takes its count back at once. A dealer's failures are counted as
+    they happen, so a busy dealer's successful look-ups never wait for each other.
     """
     normalized = preapproval_service.normalize_code(code)
     dealer_key = f"dealer_lookup:dealer:{dealer.org_id}"
@@ -84,12 +88,13 @@ async def verified_preapproval(
         window=LOOKUP_WINDOW,
         variant="lookup",
     )
-    reservation = await ratelimit.reserve(
+    code_key = f"dealer_lookup:code:{normalized}"
+    dealer_code_key = f"dealer_lookup:dealer_code:{dealer.org_id}:{normalized}"
+    reservation = await ratelimit.reserve_all(
         session,
-        f"dealer_lookup:code:{normalized}",
-        limit=LOOKUP_FAILURES_PER_CODE,
+        {dealer_code_key: LOOKUP_FAILURES_PER_DEALER_AND_CODE, code_key: LOOKUP_FAILURES_PER_CODE},
         window=LOOKUP_WINDOW,
-        variant="lookup",
+        variants={dealer_code_key: "lookup", code_key: "lookup_code"},
     )
     preapproval = await preapproval_repository.by_code(session, normalized) if normalized else None
     buyer = await repository.buyer(session, preapproval.buyer_id) if preapproval else None

@@ -10,8 +10,9 @@ own are committed lazily (``shared.db.commit_lazily``): a database crash may for
 moment's attempts, which costs a throttle nothing that matters.
 
 - ``consume``: every attempt counts (applications: each may cost a bureau pull);
-- ``reserve``: a strict limit on failures (guessing one approval code): the attempt counts as a
-  failure before it is compared and is taken back on success;
+- ``reserve`` / ``reserve_all``: a strict limit on failures (guessing one approval code, one
+  account's password): the attempt counts as a failure before it is compared and is taken
+  back on success;
 - ``ensure_below`` + ``record_failure``: a limit on failures that never holds successful
   attempts back (a busy dealer's look-ups).
 """
@@ -118,15 +119,33 @@ async def reserve(
     flight count too, so keep it to keys that see little concurrency (one approval code).
 
     Commits the session: call it before the work it guards, outside any phase."""
+    return await reserve_all(
+        session, {key: limit}, window=window, variants={key: variant} if variant else None
+    )
+
+
+async def reserve_all(
+    session: AsyncSession,
+    limits: Mapping[str, int],
+    *,
+    window: timedelta,
+    variants: Mapping[str, str] | None = None,
+) -> Reservation:
+    """``reserve`` against several keys at once (one upsert for all, one row per key): the
+    attempt counts on each, and TooManyRequests (``variants[key]`` naming which) when any is
+    past its limit — then nothing is counted on any."""
     try:
-        count, seconds_left = (await _count(session, [key], window))[key]
-        if count > limit:
-            raise TooManyRequests(variant=variant, retry_after=seconds_left)
+        counts = await _count(session, limits, window)
+        for key in sorted(counts):
+            count, seconds_left = counts[key]
+            if count > limits[key]:
+                variant = (variants or {}).get(key)
+                raise TooManyRequests(variant=variant, retry_after=seconds_left)
     except BaseException:
         await session.rollback()
         raise
     await commit_lazily(session)
-    return Reservation((key,), window)
+    return Reservation(tuple(sorted(limits)), window)
 
 
 async def ensure_below(

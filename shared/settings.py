@@ -2,18 +2,25 @@
 
 Development (the default) runs every flow with nothing configured: secrets that are not set
 are generated once and kept under the data directory. Production refuses to start with a
-placeholder or generated secret.
+placeholder, generated, short or guessable secret, or Stripe keys not shaped like Stripe's.
+
+A refusal, and any other invalid setting, is a ``SettingsError`` that names the settings and
+never their values: pydantic's own ``ValidationError`` prints the input (a secret) and never
+leaves ``Settings``.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
 import secrets
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_STRIPE_KEY = "sk_test_autofin_development"  # noqa: S105 (a known placeholder)
@@ -24,8 +31,38 @@ PLACEHOLDERS = frozenset(
 DEV_SECRETS_FILE = "dev-secrets.json"
 
 
-class InsecureSettings(ValueError):
-    """Raised when production settings carry a placeholder or generated secret."""
+# Stripe's live secret and restricted keys, and its webhook signing secrets.
+STRIPE_LIVE_KEY = re.compile(r"^(sk|rk)_live_[0-9A-Za-z]{24,}$")
+STRIPE_WEBHOOK_SECRET = re.compile(r"^whsec_[0-9A-Za-z+/=]{24,}$")
+SECRET_KEY_MIN_LENGTH = 32
+SECRET_KEY_MIN_BITS = 128  # Shannon entropy of the characters, times the length
+SECRET_KEY_MIN_DISTINCT = 10
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used; the message names settings, never their values."""
+
+
+class InsecureSettings(SettingsError):
+    """Raised when production settings carry a placeholder, weak or misshapen secret."""
+
+
+def estimated_entropy_bits(secret: str) -> float:
+    """The secret's length times the Shannon entropy of its characters: 40 ``a``s hold 0 bits,
+    ``secrets.token_urlsafe(48)`` about 350."""
+    counts = Counter(secret)
+    per_char = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts.values())
+    return per_char * len(secret)
+
+
+def is_strong_secret(secret: str | None) -> bool:
+    return (
+        secret is not None
+        and secret not in PLACEHOLDERS
+        and len(secret) >= SECRET_KEY_MIN_LENGTH
+        and len(set(secret)) >= SECRET_KEY_MIN_DISTINCT
+        and estimated_entropy_bits(secret) >= SECRET_KEY_MIN_BITS
+    )
 
 
 class Settings(BaseSettings):
@@ -48,6 +85,10 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    # Request bodies larger than this are refused with 413 before they are parsed
+    # (``shared/web/limits.py``), with or without a Content-Length.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=1024**3)
+
     # Load (see ``shared/web/admission.py`` and ``shared/db.py``): each worker runs at most
     # ``max_in_flight`` requests at once (twice its connections), lets ``max_queued``
     # more wait up to ``queue_timeout_seconds`` for a turn and answers 503 past that. A request
@@ -66,15 +107,31 @@ class Settings(BaseSettings):
         problems = []
         if not self.database_url:
             problems.append("AUTOFIN_DATABASE_URL must be set")
-        if self.secret_key is None or self.secret_key in PLACEHOLDERS or len(self.secret_key) < 32:
-            problems.append("AUTOFIN_SECRET_KEY must be a real secret of at least 32 characters")
-        if self.stripe_api_key in PLACEHOLDERS:
-            problems.append("AUTOFIN_STRIPE_API_KEY must be set")
-        if self.stripe_webhook_secret in PLACEHOLDERS:
-            problems.append("AUTOFIN_STRIPE_WEBHOOK_SECRET must be set")
+        if not is_strong_secret(self.secret_key):
+            problems.append(
+                f"AUTOFIN_SECRET_KEY must be a random secret of at least {SECRET_KEY_MIN_LENGTH}"
+                f" characters (about {SECRET_KEY_MIN_BITS} bits; e.g. from"
+                " `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+            )
+        if not STRIPE_LIVE_KEY.match(self.stripe_api_key):
+            problems.append(
+                "AUTOFIN_STRIPE_API_KEY must be a live Stripe key (sk_live_… or rk_live_…)"
+            )
+        if not STRIPE_WEBHOOK_SECRET.match(self.stripe_webhook_secret):
+            problems.append(
+                "AUTOFIN_STRIPE_WEBHOOK_SECRET must be a Stripe signing secret (whsec_…)"
+            )
         if problems:
             raise InsecureSettings("refusing to start in production: " + "; ".join(problems))
         return self
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as error:
+            # Rebuilt from the settings' names and pydantic's messages only: the error itself
+            # (and its traceback, hence ``from None``) shows the input values, secrets included.
+            raise _settings_error(error) from None
 
     @property
     def is_production(self) -> bool:
@@ -85,6 +142,19 @@ class Settings(BaseSettings):
         if self.secret_key:
             return self.secret_key
         return _development_secret(self.data_dir)
+
+
+def _settings_error(error: ValidationError) -> SettingsError:
+    problems = []
+    insecure = False
+    for detail in error.errors(include_input=False, include_url=False, include_context=False):
+        if not detail["loc"]:  # the production check: its message names the settings
+            insecure = True
+            problems.append(str(detail["msg"]).removeprefix("Value error, "))
+        else:
+            names = ", ".join(f"AUTOFIN_{str(part).upper()}" for part in detail["loc"])
+            problems.append(f"{names}: {detail['msg']}")
+    return (InsecureSettings if insecure else SettingsError)("; ".join(problems))
 
 
 def _development_secret(data_dir: Path) -> str:

@@ -23,13 +23,18 @@ from shared.settings import get_settings
 Headers = dict[str, str]
 _sequence = itertools.count(1)
 _issued_ids: set[str] = set()
+# Every phone, national ID and e-mail the factories handed out in this process: the
+# personal-data scan (tests/security) greps the logs for each.
+PERSONAL_DATA: set[str] = set()
 
 # Argon2 is deliberately slow, so factories reuse one password.
 PASSWORD = "correct horse battery"
 
 
 def unique_email(prefix: str = "user") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
+    email = f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
+    PERSONAL_DATA.add(email)
+    return email
 
 
 def valid_uscc() -> str:
@@ -89,7 +94,9 @@ async def api_key_headers(
 
 def fresh_phone() -> str:
     """A mobile number no other buyer of this run holds (one account per phone)."""
-    return f"137{next(_sequence) % 10**8:08d}"
+    phone = f"137{next(_sequence) % 10**8:08d}"
+    PERSONAL_DATA.add(phone)
+    return phone
 
 
 async def sms_code(client: httpx.AsyncClient, phone: str, purpose: str = "register") -> str:
@@ -130,6 +137,7 @@ def national_id(age: int, *, today: date | None = None) -> str:
     today = today or date.today()
     number = sandbox_clean_national_id("110105", date(today.year - age, 1, 1), exclude=_issued_ids)
     _issued_ids.add(number)
+    PERSONAL_DATA.add(number)
     return number
 
 

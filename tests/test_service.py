@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +19,7 @@ from autofin.demo import BUYERS, DEALERS, DEMO_PASSWORD, LENDERS, load_demo
 from autofin.main import create_app
 from shared.db import Database
 from shared.identity.models import Organization
-from shared.settings import Settings
+from shared.settings import Settings, SettingsError
 from tests.conftest import create_database, database_url, drop_database
 from tests.factories import login
 
@@ -47,20 +46,21 @@ async def test_readyz_is_503_while_migrations_are_pending(server_url: str) -> No
 
 
 def test_production_refuses_placeholder_secrets() -> None:
-    with pytest.raises(ValidationError, match="refusing to start in production"):
+    with pytest.raises(SettingsError, match="refusing to start in production"):
         Settings(env="production", database_url="postgresql://db/autofin")
 
 
 def test_production_starts_with_real_secrets() -> None:
+    secret = "kQ3v9Zr1XcLp0Wm7TbYe2Ns5Hd8Gf4Ja6Uo-_xRiVqt"
     settings = Settings(
         env="production",
         database_url="postgresql://db/autofin",
-        secret_key="x" * 40,
-        stripe_api_key="sk_live_real",
-        stripe_webhook_secret="whsec_real",
+        secret_key=secret,
+        stripe_api_key="sk_live_" + "51HaBcDeFgHiJkLmNoPqRsTuVwXyZ0123",
+        stripe_webhook_secret="whsec_" + "AbCdEfGhIjKlMnOpQrStUvWxYz012345",
     )
     assert settings.is_production
-    assert "x" * 40 not in repr(settings)
+    assert secret not in repr(settings)
 
 
 def _free_port() -> int:

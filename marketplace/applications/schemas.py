@@ -8,9 +8,14 @@ from pydantic import AfterValidator, Field, StringConstraints
 
 from marketplace.applications.national_id import normalize_national_id
 from marketplace.preapprovals.schemas import PreapprovalPublic
-from shared.schemas import RequestModel, ResponseModel
+from shared.schemas import NATIONAL_ID_PATTERN, RequestModel, ResponseModel
 
-NationalId = Annotated[str, StringConstraints(max_length=32), AfterValidator(normalize_national_id)]
+NationalId = Annotated[
+    str,
+    StringConstraints(max_length=32),
+    AfterValidator(normalize_national_id),
+    Field(json_schema_extra={"pattern": NATIONAL_ID_PATTERN}),
+]
 Fen = Annotated[int, Field(strict=True, ge=0, le=10_000_000_000)]
 EmploymentType = Literal[
     "salaried", "civil_servant", "self_employed", "freelance", "part_time", "retired", "other"

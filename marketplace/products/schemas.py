@@ -51,7 +51,9 @@ Terms = Annotated[list[Term], Field(min_length=1), AfterValidator(_unique)]
 MaxLtv = Annotated[Ratio, Field(gt=0, le=1)]
 MinDownPaymentRatio = Annotated[Ratio, Field(ge=0, lt=1)]
 UpfrontFee = Annotated[StrictInt, Field(ge=0, description="fen; below min_amount")]
-SubGrade = Annotated[str, AfterValidator(_sub_grade)]
+SubGrade = Annotated[
+    str, AfterValidator(_sub_grade), Field(json_schema_extra={"pattern": "^[A-G][1-5]$"})
+]
 RateCard = Annotated[
     dict[SubGrade, AnnualRate],
     Field(min_length=1, examples=[{"A1": "0.0459", "B1": "0.0689"}]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Form, Query, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from shared.brands.exceptions import UnknownBrand
@@ -35,6 +35,7 @@ from shared.identity.security import issue_access_token
 from shared.identity.sms import SandboxSms, SmsGatewayDep
 from shared.pagination import Page, PageDep
 from shared.settings import get_settings
+from shared.text import TEXT_PATTERN
 
 auth_router = APIRouter(prefix="/v1/auth", tags=["auth"])
 # Development helpers; every route answers 404 in production.
@@ -100,10 +101,32 @@ async def sandbox_sms(body: DevSmsRequest, gateway: SmsGatewayDep) -> list[DevSm
     return [DevSmsPublic.model_validate(sent) for sent in gateway.sent_to(body.phone)]
 
 
-@auth_router.post("/token", responses=error_responses(service.WrongCredentials))
-async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep
-) -> Token:
+class PasswordForm(OAuth2PasswordRequestForm):
+    """The OAuth2 password form, with the text rule and lengths every input has (a NUL in
+    the username reached PostgreSQL and was a 500)."""
+
+    def __init__(
+        self,
+        *,
+        username: Annotated[str, Form(min_length=1, max_length=254, pattern=TEXT_PATTERN)],
+        password: Annotated[str, Form(min_length=1, max_length=128, pattern=TEXT_PATTERN)],
+        grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+        scope: Annotated[str, Form(max_length=200, pattern=TEXT_PATTERN)] = "",
+        client_id: Annotated[str | None, Form(max_length=200, pattern=TEXT_PATTERN)] = None,
+        client_secret: Annotated[str | None, Form(max_length=200, pattern=TEXT_PATTERN)] = None,
+    ) -> None:
+        super().__init__(
+            grant_type=grant_type,
+            username=username,
+            password=password,
+            scope=scope,
+            client_id=client_id,
+            client_secret=client_secret,
+        )
+
+
+@auth_router.post("/token", responses=error_responses(service.WrongCredentials, TooManyRequests))
+async def token(form: Annotated[PasswordForm, Depends()], session: SessionDep) -> Token:
     """OAuth2 password flow: the email as `username`, and the password."""
     user = await service.authenticate(session, form.username, form.password)
     return _token_for(user.id)

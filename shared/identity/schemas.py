@@ -9,9 +9,22 @@ from pydantic import AfterValidator, Field, StringConstraints
 from shared.brands.schemas import BrandInput
 from shared.identity.models import MemberRole, OrganizationKind, OrganizationStatus, SmsPurpose
 from shared.identity.uscc import normalize_uscc
-from shared.schemas import Email, FullName, MobilePhone, Password, RequestModel, ResponseModel
+from shared.schemas import (
+    USCC_PATTERN,
+    Email,
+    FullName,
+    MobilePhone,
+    Password,
+    RequestModel,
+    ResponseModel,
+)
 
-Uscc = Annotated[str, StringConstraints(max_length=32), AfterValidator(normalize_uscc)]
+Uscc = Annotated[
+    str,
+    StringConstraints(max_length=32),
+    AfterValidator(normalize_uscc),
+    Field(json_schema_extra={"pattern": USCC_PATTERN}),
+]
 OrgName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import audit, pii
+from shared import audit, pii, ratelimit
 from shared.brands import service as brand_service
 from shared.db import insert_unique
 from shared.errors import Conflict, NotFound, Unauthorized
@@ -27,6 +27,17 @@ from shared.identity.models import (
 )
 from shared.identity.principal import Principal
 from shared.identity.security import hash_password, new_api_key, verify_password
+
+# Guessing: an account's password, and registering with an email (which says whether it is
+# taken), each allow this many failures per window before 429 with ``Retry-After``. Keyed by
+# the account (the email's keyed hash), never by the client's address.
+LOGIN_FAILURES_PER_ACCOUNT = 10
+REGISTRATION_FAILURES_PER_EMAIL = 5
+GUESS_WINDOW = timedelta(minutes=15)
+
+
+def _account_key(kind: str, email: str) -> str:
+    return f"{kind}:{pii.lookup_hash(email.strip().lower())}"
 
 
 class EmailTaken(Conflict):
@@ -106,6 +117,13 @@ async def register_buyer(
 
     A passwordless account a dealer opened for this phone at a walk-in becomes the registrant's:
     proving the phone is what claiming it needs, and one phone holds one account."""
+    by_email = await ratelimit.reserve(
+        session,
+        _account_key("register", email),
+        limit=REGISTRATION_FAILURES_PER_EMAIL,
+        window=GUESS_WINDOW,
+        variant="register",
+    )
     reservation = await codes.redeem(
         session, phone=phone, purpose=SmsPurpose.register, code=sms_code, now=now
     )
@@ -129,6 +147,7 @@ async def register_buyer(
         session, actor=f"user:{user.id}", action=action, subject_type="user", subject_id=user.id
     )
     await reservation.release(session)  # commits the account with the code's use
+    await by_email.release(session)
     return user
 
 
@@ -180,10 +199,21 @@ class WrongPhoneCredentials(Unauthorized):
 
 
 async def authenticate(session: AsyncSession, email: str, password: str) -> User:
+    """The account with this email and password; WrongCredentials, or TooManyRequests once
+    the account has had ``LOGIN_FAILURES_PER_ACCOUNT`` wrong passwords in the window (each
+    guess counted before it is compared, so racing guesses cannot slip past). Commits."""
+    reservation = await ratelimit.reserve(
+        session,
+        _account_key("login", email),
+        limit=LOGIN_FAILURES_PER_ACCOUNT,
+        window=GUESS_WINDOW,
+        variant="login",
+    )
     user = await repository.user_by_email(session, email)
     matches = await verify_password(password, user.password_hash if user else None)
     if user is None or not matches or not user.is_active:
-        raise WrongCredentials()
+        raise WrongCredentials()  # the reserved failure stays counted
+    await reservation.release(session)
     return user
 
 

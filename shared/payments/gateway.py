@@ -20,6 +20,7 @@ here logs card data, client secrets or keys: only object ids, codes and Stripe r
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -306,8 +307,13 @@ class PaymentGateway:
     # -- webhooks ------------------------------------------------------------------------------
 
     def verify_webhook(self, payload: bytes, signature_header: str | None) -> dict[str, Any]:
-        """The event in ``payload`` if Stripe signed it with our secret in the last 5 minutes."""
+        """The event in ``payload`` if Stripe signed it with our secret within 5 minutes of now,
+        either way: the SDK only refuses old timestamps, so a signature dated in the future
+        (a clock skewed far ahead, or one minted to be replayed later) is refused here."""
         if not signature_header:
+            raise InvalidSignature()
+        signed_at = _signature_timestamp(signature_header)
+        if signed_at is None or abs(time.time() - signed_at) > WEBHOOK_TOLERANCE_SECONDS:
             raise InvalidSignature()
         try:
             stripe.WebhookSignature.verify_header(
@@ -324,6 +330,18 @@ class PaymentGateway:
         if not isinstance(parsed.get("type"), str):
             raise InvalidSignature(variant="not_an_event")
         return parsed
+
+
+def _signature_timestamp(signature_header: str) -> int | None:
+    """The ``t=`` of a ``Stripe-Signature`` header, or None when it has none or several."""
+    stamps = [
+        value.strip()
+        for key, _, value in (part.partition("=") for part in signature_header.split(","))
+        if key.strip() == "t"
+    ]
+    if len(stamps) != 1 or not stamps[0].isascii() or not stamps[0].isdigit():
+        return None
+    return int(stamps[0])
 
 
 @contextmanager

@@ -119,7 +119,27 @@ async def test_repeated_failed_lookups_are_throttled_even_for_the_right_verifier
 
     assert statuses == [404] * 5
     assert right.status_code == 429 and right.headers["Retry-After"] == "900"
-    assert elsewhere.status_code == 429  # the code itself is locked, whichever dealer asks
+    # One dealer's guesses lock the code for that dealer only (finding 4 of issue #15).
+    assert elsewhere.status_code == 200, elsewhere.text
+
+
+async def test_a_code_is_locked_for_every_dealer_only_after_many_dealers_failed(
+    committed_client: httpx.AsyncClient, committed_database: Database
+) -> None:
+    """Per code across dealers the limit is 20 failures: four dealers guessing five times each
+    lock it for a fifth (issue #15, finding 4)."""
+    admin = await committed_admin(committed_client, committed_database)
+    approved = await approved_buyer(committed_client, admin)
+    wrong = {"code": approved.code, "verifier": "0000"}
+    right = {"code": approved.code, "verifier": PHONE[-4:]}
+    for _ in range(4):
+        _, guesser = await new_dealer(committed_client, admin)
+        for _ in range(5):
+            refused = await committed_client.post("/v1/dealer/lookups", json=wrong, headers=guesser)
+            assert refused.status_code == 404, refused.text
+    _, fifth = await new_dealer(committed_client, admin)
+    locked = await committed_client.post("/v1/dealer/lookups", json=right, headers=fifth)
+    assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
 
 
 async def test_concurrent_guesses_cannot_slip_past_the_throttle(
