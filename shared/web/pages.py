@@ -59,6 +59,16 @@ def static_files() -> StaticFiles:
 i18n_router = APIRouter(include_in_schema=False)
 
 
+@i18n_router.get("/favicon.ico")
+async def favicon() -> FileResponse:
+    """The pages link /static/favicon.svg; browsers that ask for /favicon.ico get it too."""
+    return FileResponse(
+        STATIC_DIR / "favicon.svg",
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
 @i18n_router.get("/i18n/{locale}.json")
 async def page_messages(locale: str) -> JSONResponse:
     """The pages' strings in one language (``zh_CN`` or ``en``), from the ``pages`` catalogue;
