@@ -163,7 +163,7 @@
     deal = answer.deal;
     $("confirm-form").hidden = true;
     // The approval is used now: the look-up panel says so rather than "active".
-    if (approval) { approval = { ...approval, status: "consumed" }; showApproval(); $("deal").hidden = false; }
+    if (approval) { approval = { ...approval, status: "consumed" }; showApproval(); }
     await showPayment(deal);
     await showPipeline();
   });
