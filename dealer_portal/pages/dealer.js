@@ -14,7 +14,7 @@
   const {
     lang, ready, t, label, api, login, me, logout, token, onSessionExpired, money, toFen, percent,
     day, moment, el, table, facts, focusOn, onSubmit, fillBrands, offerColumns, totalRepayment,
-    qr, requireRole, every,
+    requireRole, every, brands,
   } = Autofin;
   const $ = (id) => document.getElementById(id);
   let lookup = null;
@@ -32,11 +32,10 @@
   }
 
   // Brand ids as the reader names them (byd → 比亚迪 / BYD), from the catalogue.
-  const brands = {};
-  function brandName(id) { return brands[id] || id; }
+  let brandNames = {};
+  function brandName(id) { return brandNames[id] || id; }
   async function loadBrands() {
-    const page = await api("GET", "/v1/brands?limit=100");
-    for (const brand of page.items) brands[brand.id] = lang === "en" ? brand.name_en : brand.name_zh;
+    brandNames = await brands();
     await fillBrands($("brand-list"));
   }
 

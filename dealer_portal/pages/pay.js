@@ -6,17 +6,18 @@
 "use strict";
 
 (() => {
-  const { ready, t, label, api, money, el, facts, focusOn, onSubmit, cardForm } = Autofin;
+  const { ready, t, label, api, money, facts, focusOn, onSubmit, cardForm, brands } = Autofin;
   const $ = (id) => document.getElementById(id);
   const secret = decodeURIComponent(location.hash.slice(1));
   let card = null;
   let page = null;
 
+  let names = {};
   function showState(current) {
     $("pay-facts").replaceChildren(facts([
       ["pay.amount", money(current.amount)],
       ["pay.dealer", current.dealer],
-      ["dealer.car", `${current.vehicle_make} ${current.vehicle_model}`],
+      ["dealer.car", `${names[current.vehicle_make] || current.vehicle_make} ${current.vehicle_model}`],
       ["common.buyer", current.buyer_name_masked],
       ["common.down_payment_short", label("down_payment_status", current.down_payment_status)],
     ]));
@@ -36,6 +37,7 @@
   }
 
   async function load() {
+    names = await brands();
     page = await api("POST", "/v1/pay/down-payment", { client_secret: secret }, { anonymous: true });
     showState(page);
     if (page.card) {

@@ -10,8 +10,8 @@
 (() => {
   const {
     lang, ready, t, label, api, login, phoneLogin, me, logout, token, onSessionExpired, sendSmsCode,
-    money, toFen, day, moment, el, table, facts, focusOn, onSubmit, fillBrands, offerColumns, qr,
-    requireRole, cardForm,
+    money, toFen, day, moment, el, table, facts, focusOn, onSubmit, fillBrands, offerColumns,
+    requireRole, cardForm, brands,
   } = Autofin;
   const $ = (id) => document.getElementById(id);
   let preapproval = null;
@@ -86,6 +86,9 @@
 
   // -- the loan after handover ---------------------------------------------------------------
 
+  let brandNames = {};
+  function car(l) { return `${brandNames[l.vehicle.make] || l.vehicle.make || ""} ${l.vehicle.model || ""}`.trim() || "—"; }
+
   function loanStatus(row) {
     if (row.status === "active" && row.days_past_due > 0) return t("buyer.days_late", { days: row.days_past_due });
     return label("loan_status", row.status);
@@ -93,11 +96,12 @@
 
   async function showLoans() {
     const page = await api("GET", "/v1/buyer/loans?limit=20");
+    if (page.items.length) brandNames = await brands();
     $("loans").hidden = page.items.length === 0;
     if (!page.items.length) return;
     if (page.items.length > 1) {
       $("loan-list").replaceChildren(table(page.items, [
-        ["dealer.car", (l) => `${l.vehicle.make || ""} ${l.vehicle.model || ""}`],
+        ["dealer.car", car],
         ["common.status", loanStatus],
         ["offer.monthly", (l) => money(l.monthly_payment), "num"],
         ["buyer.open", (l) => {
@@ -116,7 +120,7 @@
     const late = loan.days_past_due > 0;
     $("loan-facts").replaceChildren(facts([
       ["common.status", loanStatus(loan), late ? "bad" : (loan.status === "active" ? "ok" : "")],
-      ["dealer.car", `${loan.vehicle.make || ""} ${loan.vehicle.model || ""}`.trim() || "—"],
+      ["dealer.car", car(loan)],
       ["offer.lender", loan.lender.name],
       ["buyer.principal", money(loan.principal)],
       ["offer.apr", `${(Number(loan.apr) * 100).toFixed(2)}%`],
@@ -130,10 +134,12 @@
     $("pay-form").hidden = !repayable;
     $("pay-heading").hidden = !repayable;
     $("payoff").hidden = !repayable;
+    const chosen = $("installments").value;
     $("installments").replaceChildren(...unpaid.slice(0, 12).map((row, index) => {
       const total = unpaid.slice(0, index + 1).reduce((sum, r) => sum + r.amount_due, 0);
       return el("option", t("buyer.installments_option", { count: index + 1, amount: money(total) }), { value: String(index + 1) });
     }));
+    if ([...$("installments").options].some((option) => option.value === chosen)) $("installments").value = chosen;
     $("pay-button").disabled = !savedCard;
     $("pay-status").textContent = savedCard ? "" : t("buyer.save_card_first");
     $("card").hidden = loan.status !== "active" && !savedCard;

@@ -262,6 +262,7 @@ async def test_the_buyer_and_the_dealer_go_from_registration_to_a_paid_instalmen
         await fill_card(buyer, "#card-element")
         await buyer.locator("#card-form button[type=submit]").click()
         await expect(buyer.locator("#saved-card")).to_contain_text("4242")
+        await expect(buyer.locator("#pay-button")).to_be_enabled()
         await buyer.locator("#installments").select_option("2")
         await buyer.locator("#pay-button").click()
         await expect(buyer.locator("#pay-status")).to_contain_text(words.payment_done)
@@ -294,4 +295,3 @@ async def phone_login(api: httpx.AsyncClient, phone: str) -> dict[str, str]:
     code = next(m["code"] for m in inbox if m["purpose"] == "login")
     token = await api.post("/v1/auth/phone-token", json={"phone": phone, "sms_code": code})
     return {"Authorization": f"Bearer {token.json()['access_token']}"}
-

@@ -235,6 +235,17 @@ const Autofin = (() => {
     );
   }
 
+  // Brand ids as the reader names them (bmw → 宝马 / BMW), from the catalogue, loaded once.
+  let brandNames = null;
+  function brands() {
+    if (!brandNames) {
+      brandNames = api("GET", "/v1/brands?limit=100", undefined, { anonymous: true })
+        .then((page) => Object.fromEntries(page.items.map((b) => [b.id, lang === "en" ? b.name_en : b.name_zh])))
+        .catch(() => ({}));
+    }
+    return brandNames;
+  }
+
   // 还款总额 (everything repaid: principal and interest) is not 总成本 (what borrowing costs:
   // interest and fees); both are shown, named apart. The APR (年化利率) comes first.
   function totalRepayment(o) { return o.total_repayment ?? o.amount + o.total_interest; }
@@ -250,11 +261,6 @@ const Autofin = (() => {
     ["offer.method", (o) => label("method", o.method)],
     ["offer.rate", (o) => percent(o.annual_rate), "num"],
   ];
-
-  // A server-drawn QR code (a data: URI, which the pages' policy allows) with its text.
-  function qr(svgUri, altKey) {
-    return el("img", undefined, { src: svgUri, alt: t(altKey), class: "qr", width: "200", height: "200" });
-  }
 
   // Pages call this with the role(s) they serve once they know who is signed in; another role's
   // account gets a clear "not for this account" notice (with a way to its own page and out)
@@ -335,6 +341,6 @@ const Autofin = (() => {
   return {
     lang, ready, t, label, api, login, phoneLogin, me, logout, token, onSessionExpired, sendSmsCode,
     money, toFen, percent, day, moment, el, table, facts, focusOn, onSubmit, fillBrands,
-    offerColumns, totalRepayment, qr, requireRole, loadStripe, cardForm, every,
+    offerColumns, totalRepayment, brands, requireRole, loadStripe, cardForm, every,
   };
 })();
