@@ -34,18 +34,33 @@ async def assert_accessible(page: Page, *, exclude: tuple[str, ...] = THIRD_PART
     assert not failing, f"{page.url}:\n{report}"
 
 
+# The window's width, the page's scroll width, and the first few elements poking past the edge.
+OVERFLOW_JS = """() => {
+  const width = document.documentElement.clientWidth;
+  const wide = [...document.querySelectorAll("body *")]
+    .filter((node) => node.getClientRects().length)
+    .filter((node) => node.getBoundingClientRect().right > width + 1)
+    .slice(0, 5)
+    .map((node) => `${node.tagName}#${node.id}.${node.className}`);
+  return { scroll: document.documentElement.scrollWidth, width, wide };
+}"""
+
+# Visible controls under 16 px text (iOS zooms on focus) or under 44 px tall (tap targets);
+# Stripe's card fields are Stripe's.
+SMALL_CONTROLS_JS = """() => {
+  const controls = "main input:not([type=checkbox]), main select, main textarea, main button, "
+    + "header button";
+  return [...document.querySelectorAll(controls)]
+    .filter((node) => node.getClientRects().length && !node.closest("#card-element"))
+    .filter((node) => parseFloat(getComputedStyle(node).fontSize) < 16
+      || node.getBoundingClientRect().height < 43.5)
+    .map((node) => `${node.tagName}[name=${node.name}]#${node.id}`);
+}"""
+
+
 async def assert_fits_the_window(page: Page) -> None:
     """Nothing is wider than the window (no horizontal scroll), and which element is when so."""
-    overflow = await page.evaluate(
-        """() => {
-          const width = document.documentElement.clientWidth;
-          const wide = [...document.querySelectorAll("body *")]
-            .filter((node) => node.getClientRects().length && node.getBoundingClientRect().right > width + 1)
-            .slice(0, 5)
-            .map((node) => `${node.tagName.toLowerCase()}#${node.id}.${node.className} ${Math.round(node.getBoundingClientRect().right)}px`);
-          return { scroll: document.documentElement.scrollWidth, width, wide };
-        }"""
-    )
+    overflow = await page.evaluate(OVERFLOW_JS)
     assert overflow["scroll"] <= overflow["width"], f"{page.url}: {overflow}"
 
 
@@ -53,12 +68,7 @@ async def assert_phone_friendly(page: Page) -> None:
     """Text inputs are at least 16 px (no zoom on focus) and visible controls at least 44 px
     tall (tap targets), besides fitting the window."""
     await assert_fits_the_window(page)
-    small = await page.evaluate(
-        """() => [...document.querySelectorAll("main input:not([type=checkbox]), main select, main textarea, main button, header button")]
-          .filter((node) => node.getClientRects().length && !node.closest("#card-element"))
-          .filter((node) => parseFloat(getComputedStyle(node).fontSize) < 16 || node.getBoundingClientRect().height < 43.5)
-          .map((node) => `${node.tagName.toLowerCase()}[name=${node.name}]#${node.id} ${getComputedStyle(node).fontSize} ${node.getBoundingClientRect().height}px`)"""
-    )
+    small = await page.evaluate(SMALL_CONTROLS_JS)
     assert not small, f"{page.url}: controls too small: {small}"
 
 
