@@ -158,8 +158,26 @@
         return el("span", text, { class: r.status === "late" ? "bad" : (r.status === "paid" ? "ok" : "") });
       }],
     ], { caption: t("buyer.schedule_caption", { count: rows.length }) });
-    node.querySelectorAll("tbody tr").forEach((tr, index) => tr.classList.add(rows[index].status));
-    return node;
+    // The paid instalments and the next three; the rest one tap away (36 cards on a phone
+    // would bury the payment form).
+    const shownUpTo = rows.filter((row) => row.status === "paid").length + 3;
+    node.querySelectorAll("tbody tr").forEach((tr, index) => {
+      tr.classList.add(rows[index].status);
+      if (index >= shownUpTo) tr.classList.add("later");
+    });
+    if (rows.length <= shownUpTo) return node;
+    const toggle = el("button", t("buyer.show_all_instalments", { count: rows.length }), {
+      type: "button", class: "secondary", "aria-expanded": "false",
+    });
+    toggle.addEventListener("click", () => {
+      const expanded = node.classList.toggle("expanded");
+      toggle.setAttribute("aria-expanded", String(expanded));
+      toggle.textContent = t(expanded ? "buyer.show_fewer_instalments" : "buyer.show_all_instalments", { count: rows.length });
+    });
+    const box = el("div");
+    box.append(node, el("p", undefined, { class: "actions" }));
+    box.lastChild.append(toggle);
+    return box;
   }
 
   // Pay the next n instalments, or the payoff, with the saved card; Stripe answers at once
