@@ -153,8 +153,11 @@ async def page_for(
     await session.commit()
     card = None
     if _payable(deal):
+        # One per page view: no money moves on a SetupIntent.
         card = await card_setup(
-            gateway, metadata={"purpose": "down_payment_card", "deal_id": str(deal.id)}
+            gateway,
+            idempotency_key=f"deal-{deal.id}-card-setup-{uuid.uuid4()}",
+            metadata={"purpose": "down_payment_card", "deal_id": str(deal.id)},
         )
     return DownPaymentPage(
         amount=deal.down_payment_amount,

@@ -198,10 +198,7 @@
     ]));
     const open = current.status === "confirmed";
     $("cancel-deal").hidden = !open;
-    if (!open) {
-      $("payment-qr").hidden = true;
-      $("payment-url").parentElement.hidden = true;
-    }
+    $("payment-qr-box").hidden = !open;
     return open;
   }
 
@@ -216,7 +213,6 @@
       $("payment-qr").alt = t("dealer.payment_qr_alt", { amount: money(link.amount) });
       $("payment-qr").hidden = false;
       $("payment-url").href = link.url;
-      $("payment-url").parentElement.hidden = false;
       // Follow the deal until the webhook hands the car over (or it is cancelled).
       stopPayment = every(3, async () => {
         const fresh = await api("GET", `/v1/dealer/deals/${current.id}`);

@@ -242,7 +242,7 @@
     const error = form.querySelector(".error");
     error.textContent = "";
     try {
-      const setup = await api("POST", "/v1/buyer/card-setups");
+      const setup = await api("POST", "/v1/buyer/card-setups", undefined, { idempotencyKey: crypto.randomUUID() });
       card = await cardForm($("card-element"), setup);
       form.hidden = false;
       $("add-card").hidden = true;

@@ -191,12 +191,19 @@ async def list_payment_methods(
 @buyer_router.post(
     "/card-setups",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(PaymentProviderUnavailable),
+    responses=error_responses(IdempotencyKeyRequired, PaymentProviderUnavailable),
 )
-async def start_card_setup(buyer: BuyerPrincipal, gateway: PaymentGatewayDep) -> CardSetup:
+async def start_card_setup(
+    buyer: BuyerPrincipal, gateway: PaymentGatewayDep, idempotency_key: IdempotencyKeyDep
+) -> CardSetup:
     """What the page needs to take a card with Stripe.js (``stripe.confirmCardSetup``); the
-    ``pm_…`` it gives back is then saved with ``POST /v1/buyer/payment-methods``."""
-    return await card_setup(gateway, metadata={"purpose": "buyer_card", "buyer_id": str(buyer.uid)})
+    ``pm_…`` it gives back is then saved with ``POST /v1/buyer/payment-methods``. The same
+    ``Idempotency-Key`` (one per card form) gets the same SetupIntent from Stripe."""
+    return await card_setup(
+        gateway,
+        idempotency_key=f"buyer-{buyer.uid}-card-setup-{idempotency_key}",
+        metadata={"purpose": "buyer_card", "buyer_id": str(buyer.uid)},
+    )
 
 
 @buyer_router.post(

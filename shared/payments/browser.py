@@ -9,7 +9,6 @@ hands the card to Stripe and gives back a ``pm_…``; our server then uses that 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 
 from pydantic import BaseModel, Field
@@ -24,13 +23,12 @@ class CardSetup(BaseModel):
     setup_client_secret: str = Field(description="For stripe.confirmCardSetup.")
 
 
-async def card_setup(gateway: PaymentGateway, *, metadata: Mapping[str, str]) -> CardSetup:
-    """A fresh SetupIntent for one page's card form. No money moves on a SetupIntent and each
-    form gets its own, so its idempotency key is a new id rather than one of ours."""
+async def card_setup(
+    gateway: PaymentGateway, *, idempotency_key: str, metadata: Mapping[str, str]
+) -> CardSetup:
+    """A SetupIntent for one card form (a retry with the same key gets the same one)."""
     settings = get_settings()
-    secret = await gateway.create_setup_intent(
-        idempotency_key=f"card-setup-{uuid.uuid4()}", metadata=metadata
-    )
+    secret = await gateway.create_setup_intent(idempotency_key=idempotency_key, metadata=metadata)
     return CardSetup(
         publishable_key=settings.stripe_publishable_key,
         stripe_js_url=settings.stripe_js_address,

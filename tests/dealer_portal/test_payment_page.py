@@ -87,7 +87,8 @@ async def test_a_buyer_takes_a_card_with_stripe_js_and_sees_it_saved(
     client: httpx.AsyncClient, localstripe: LocalStripe
 ) -> None:
     buyer = await buyer_headers(client)
-    setup = await client.post("/v1/buyer/card-setups", headers=buyer)
+    key = {"Idempotency-Key": "card-form-1"}
+    setup = await client.post("/v1/buyer/card-setups", headers={**buyer, **key})
     assert setup.status_code == 201, setup.text
     assert setup.json()["setup_client_secret"].startswith("seti_")
     assert setup.json()["publishable_key"].startswith("pk_")
@@ -101,7 +102,10 @@ async def test_a_buyer_takes_a_card_with_stripe_js_and_sees_it_saved(
     listed = (await client.get("/v1/buyer/payment-methods", headers=buyer)).json()
     assert listed["total"] == 1
     assert listed["items"][0]["card_last4"] == "4242"
-    assert (await client.post("/v1/buyer/card-setups")).status_code == 401
+    assert (await client.post("/v1/buyer/card-setups", headers=key)).status_code == 401
+    no_key = await client.post("/v1/buyer/card-setups", headers=buyer)
+    assert no_key.status_code == 400
+    assert no_key.json()["error"]["code"] == "idempotency_key_required"
 
 
 async def test_the_approval_qr_code_opens_the_dealer_portal_with_the_code(
