@@ -3,11 +3,15 @@ and QR code, the buyer's card setup for Stripe.js, and the approval's QR code.""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import Database
 from tests.dealer_portal.conftest import (
     approved_buyer,
+    committed_admin,
     confirm,
     intent_object,
     new_dealer,
@@ -120,3 +124,38 @@ async def test_the_approval_qr_code_opens_the_dealer_portal_with_the_code(
     assert answer.json()["qr_svg"].startswith("data:image/svg+xml")
     stranger = await buyer_headers(client)
     assert (await client.get(path, headers=stranger)).status_code == 404
+
+
+async def test_two_phones_paying_at_once_charge_the_down_payment_once(
+    committed_client: httpx.AsyncClient, committed_database: Database, localstripe: LocalStripe
+) -> None:
+    """The QR code scanned twice and both phones paying: Stripe's intent succeeds once, the other
+    is refused (409), and one charge exists."""
+    client = committed_client
+    admin = await committed_admin(client, committed_database)
+    approved = await approved_buyer(client, admin)
+    deal_id = await quoted_deal(client, approved)
+    confirmed = (await confirm(client, approved.dealer, deal_id)).json()
+    secret = confirmed["down_payment"]["client_secret"]
+    cards = [await localstripe.create_card_payment_method() for _ in range(2)]
+    answers = await asyncio.gather(
+        *(
+            client.post(
+                "/v1/pay/down-payment/confirm",
+                json={"client_secret": secret, "payment_method": card},
+            )
+            for card in cards
+        )
+    )
+    assert sorted(answer.status_code for answer in answers) == [200, 409], [
+        answer.text for answer in answers
+    ]
+    intent_id = confirmed["down_payment"]["payment_intent_id"]
+    async with httpx.AsyncClient(base_url=localstripe.base_url) as stripe:
+        listed = await stripe.get(
+            "/v1/charges",
+            params={"limit": 100},
+            headers={"Authorization": f"Bearer {localstripe.api_key}"},
+        )
+    charges = [c for c in listed.json()["data"] if c.get("payment_intent") == intent_id]
+    assert [charge["status"] for charge in charges] == ["succeeded"]
