@@ -18,7 +18,7 @@ from sqlmodel import col
 from dealer_portal.models import DealerDeal, DealStatus, DownPaymentStatus, WalkInClaim
 from marketplace.products.models import ProductVersion
 from shared import pii
-from shared.identity.models import User, UserKind
+from shared.identity.models import Organization, User, UserKind
 from shared.pagination import paginate
 
 
@@ -293,6 +293,22 @@ async def deals_owed_a_refund(session: AsyncSession, *, limit: int) -> list[tupl
         .limit(limit)
     )
     return [(deal_id, str(intent_id)) for deal_id, intent_id in rows.all()]
+
+
+async def deal_paid_by(session: AsyncSession, *, payment_intent_id: str) -> DealerDeal | None:
+    """The deal whose down payment this PaymentIntent is, for the payment page: its caller
+    proved the intent's client secret, which scopes it to this one deal."""
+    result = await session.execute(
+        select(DealerDeal).where(col(DealerDeal.payment_intent_id) == payment_intent_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def organization_name(session: AsyncSession, organization_id: uuid.UUID) -> str:
+    result = await session.execute(
+        select(col(Organization.name)).where(col(Organization.id) == organization_id)
+    )
+    return result.scalar_one_or_none() or ""
 
 
 async def buyer(session: AsyncSession, buyer_id: uuid.UUID) -> User | None:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, status
 from fastapi.responses import JSONResponse
 
-from dealer_portal import handover, service, walk_ins
+from dealer_portal import handover, payment_link, service, walk_ins
 from dealer_portal.exceptions import (
     ApprovalNotFound,
     ClaimInvalid,
@@ -244,3 +244,4 @@ router = APIRouter()
 router.include_router(pages_router)
 router.include_router(dealer_router)
 router.include_router(claim_router)
+router.include_router(payment_link.router)

@@ -65,6 +65,9 @@ def is_strong_secret(secret: str | None) -> bool:
     )
 
 
+STRIPE_JS_URL = "https://js.stripe.com/v3/"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AUTOFIN_", extra="ignore")
 
@@ -78,6 +81,10 @@ class Settings(BaseSettings):
     stripe_api_key: str = Field(default=PLACEHOLDER_STRIPE_KEY, repr=False)
     stripe_api_base: str = "https://api.stripe.com"
     stripe_webhook_secret: str = Field(default=PLACEHOLDER_WEBHOOK_SECRET, repr=False)
+    # What the payment page gives Stripe.js: the publishable key and where Stripe.js is loaded
+    # from (unset: Stripe's own, or the emulator's stand-in when the API base is not Stripe's).
+    stripe_publishable_key: str = "pk_test_autofin_development"
+    stripe_js_url: str | None = None
 
     preapproval_valid_days: int = Field(default=45, ge=1, le=365)
     bureau_latency_ms: int = Field(default=0, ge=0)
@@ -136,6 +143,17 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def stripe_js_address(self) -> str:
+        """Where the pages load Stripe.js from: the setting, else Stripe's own, else (an
+        emulator as the API base) the emulator's stand-in at ``/js.stripe.com/v3/``."""
+        if self.stripe_js_url:
+            return self.stripe_js_url
+        base = self.stripe_api_base.rstrip("/")
+        if base == "https://api.stripe.com":
+            return STRIPE_JS_URL
+        return f"{base}/js.stripe.com/v3/"
 
     def resolved_secret_key(self) -> str:
         """The signing/encryption master secret; in development generated once and kept on disk."""

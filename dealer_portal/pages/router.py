@@ -1,4 +1,5 @@
-"""The dealer portal's web page: static files that use the dealer API."""
+"""The dealer portal's web page, and the down payment's payment page for the buyer's phone:
+static files that use the dealer API and ``/v1/pay``."""
 
 from __future__ import annotations
 
@@ -21,3 +22,13 @@ async def dealer_page() -> FileResponse:
 @router.get("/dealer.js")
 async def dealer_script() -> FileResponse:
     return FileResponse(HERE / "dealer.js", media_type="text/javascript")
+
+
+@router.get("/pay")
+async def payment_page() -> FileResponse:
+    return page(HERE / "pay.html", takes_cards=True)
+
+
+@router.get("/pay.js")
+async def payment_script() -> FileResponse:
+    return FileResponse(HERE / "pay.js", media_type="text/javascript")

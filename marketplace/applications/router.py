@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
+from pydantic import Field
 
 from marketplace import refusals
 from marketplace.advisors import repository as advisor_repository
@@ -38,6 +39,8 @@ from shared.db import SessionDep, utcnow
 from shared.errors import TooManyRequests, error_responses
 from shared.identity.principal import BuyerPrincipal
 from shared.pagination import Page, PageDep
+from shared.schemas import ResponseModel
+from shared.web.qr import svg_data_uri
 
 router = APIRouter(prefix="/v1/buyer", tags=["buyer"])
 
@@ -181,6 +184,27 @@ async def get_preapproval(
     return preapproval_public(
         preapproval, offers, preapproval_service.effective_status(preapproval, utcnow())
     )
+
+
+class PreapprovalQr(ResponseModel):
+    """The approval as a QR code for the dealer: a link to the dealer portal with the code
+    filled in (the dealer still asks for the last four digits of the buyer's phone)."""
+
+    code: str
+    url: str
+    qr_svg: str = Field(description="The URL as a QR code, a data:image/svg+xml URI.")
+
+
+@router.get(
+    "/preapprovals/{preapproval_id}/qr",
+    responses=error_responses(preapproval_exceptions.PreapprovalNotFound),
+)
+async def preapproval_qr(
+    preapproval_id: uuid.UUID, request: Request, buyer: BuyerPrincipal, session: SessionDep
+) -> PreapprovalQr:
+    preapproval = await preapproval_service.get_for_buyer(session, buyer.uid, preapproval_id)
+    url = f"{str(request.base_url).rstrip('/')}/dealer#code={preapproval.code}"
+    return PreapprovalQr(code=preapproval.code, url=url, qr_svg=svg_data_uri(url))
 
 
 @router.post(

@@ -20,7 +20,7 @@ async def landing() -> FileResponse:
 
 @router.get("/buyer")
 async def buyer_page() -> FileResponse:
-    return page(HERE / "buyer.html")
+    return page(HERE / "buyer.html", takes_cards=True)
 
 
 @router.get("/buyer.js")

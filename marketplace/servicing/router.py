@@ -50,6 +50,7 @@ from shared.idempotency import (
 )
 from shared.identity.principal import BuyerPrincipal, LenderPrincipal
 from shared.pagination import Page, PageDep
+from shared.payments.browser import CardSetup, card_setup
 from shared.payments.gateway import (
     PaymentDeclined,
     PaymentGatewayDep,
@@ -165,6 +166,43 @@ async def get_payoff(
         principal=quote.principal,
         interest=quote.interest,
         fees=quote.fees,
+    )
+
+
+@buyer_router.get("/payment-methods")
+async def list_payment_methods(
+    buyer: BuyerPrincipal, session: SessionDep, page: PageDep
+) -> Page[PaymentMethodPublic]:
+    """The buyer's saved card for repayments (none, or the default one)."""
+    profile = await repository.get_profile(session, buyer.uid)
+    saved = []
+    if profile is not None and profile.payment_method_id is not None:
+        saved.append(
+            PaymentMethodPublic(
+                payment_method_id=profile.payment_method_id,
+                card_brand=profile.card_brand,
+                card_last4=profile.card_last4,
+            )
+        )
+    items = saved[page.offset : page.offset + page.limit]
+    return Page(items=items, total=len(saved), limit=page.limit, offset=page.offset)
+
+
+@buyer_router.post(
+    "/card-setups",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(IdempotencyKeyRequired, PaymentProviderUnavailable),
+)
+async def start_card_setup(
+    buyer: BuyerPrincipal, gateway: PaymentGatewayDep, idempotency_key: IdempotencyKeyDep
+) -> CardSetup:
+    """What the page needs to take a card with Stripe.js (``stripe.confirmCardSetup``); the
+    ``pm_…`` it gives back is then saved with ``POST /v1/buyer/payment-methods``. The same
+    ``Idempotency-Key`` (one per card form) gets the same SetupIntent from Stripe."""
+    return await card_setup(
+        gateway,
+        idempotency_key=f"buyer-{buyer.uid}-card-setup-{idempotency_key}",
+        metadata={"purpose": "buyer_card", "buyer_id": str(buyer.uid)},
     )
 
 

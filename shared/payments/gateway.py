@@ -266,6 +266,40 @@ class PaymentGateway:
         event("payment_intent.confirmed", payment_intent_id=intent.id, status=intent.status)
         return _payment_intent(intent)
 
+    async def pay_with_card(
+        self, payment_intent_id: str, *, payment_method_id: str, idempotency_key: str
+    ) -> PaymentIntent:
+        """Pay an unconfirmed PaymentIntent with a card the buyer's browser gave Stripe.js (a
+        ``pm_…``): set it on the intent, then confirm. A card needing authentication comes back
+        ``requires_action`` and the browser finishes it with the intent's client secret."""
+        with _stripe_errors("payment_intent.pay"):
+            await self.client.v1.payment_intents.update_async(
+                payment_intent_id,
+                {"payment_method": payment_method_id},
+                {"idempotency_key": f"{idempotency_key}-method"},
+            )
+            intent = await self.client.v1.payment_intents.confirm_async(
+                payment_intent_id, options={"idempotency_key": idempotency_key}
+            )
+        event("payment_intent.confirmed", payment_intent_id=intent.id, status=intent.status)
+        return _payment_intent(intent)
+
+    async def create_setup_intent(
+        self, *, idempotency_key: str, metadata: Mapping[str, str]
+    ) -> str:
+        """A SetupIntent the browser confirms with Stripe.js's card element
+        (``confirmCardSetup``), turning the card into a ``pm_…``; its client secret."""
+        params: dict[str, Any] = {"payment_method_types": ["card"], "metadata": dict(metadata)}
+        with _stripe_errors("setup_intent.create"):
+            setup = await self.client.v1.setup_intents.create_async(
+                cast("stripe.params.SetupIntentCreateParams", params),
+                {"idempotency_key": idempotency_key},
+            )
+        event("setup_intent.created", setup_intent_id=setup.id)
+        if setup.client_secret is None:
+            raise PaymentProviderUnavailable(variant="no_client_secret")
+        return setup.client_secret
+
     async def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntent:
         with _stripe_errors("payment_intent.retrieve"):
             intent = await self.client.v1.payment_intents.retrieve_async(payment_intent_id)

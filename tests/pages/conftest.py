@@ -7,6 +7,7 @@ Without /usr/bin/chromium the page tests are skipped, unless AUTOFIN_REQUIRE_BRO
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from shared.db import Database
 from shared.identity.service import create_or_reset_admin
 from tests.factories import PASSWORD, login, unique_email
 from tests.servers import serving
+from tests.stripe_fixtures import LocalStripe
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -77,3 +79,35 @@ async def page(browser: Browser, live_server: str) -> AsyncIterator[Page]:
     tab = await context.new_page()
     yield tab
     await context.close()
+
+
+@pytest.fixture
+async def paying_server(
+    stripe_settings: LocalStripe, committed_database: Database
+) -> AsyncIterator[str]:
+    """The app on a database of its own, paying through the Stripe emulator, which delivers
+    its payment webhooks to it (as Stripe would) for the test's duration."""
+    async with serving(create_app(committed_database)) as url:
+        hook = f"pages-{uuid.uuid4().hex[:8]}"
+        events = ["payment_intent.succeeded", "payment_intent.payment_failed"]
+        await stripe_settings.register_webhook(hook, f"{url}/v1/stripe/webhook", events)
+        try:
+            yield url
+        finally:
+            await stripe_settings.register_webhook(hook, f"{url}/v1/stripe/webhook", events=[])
+
+
+@pytest.fixture
+async def paying_api(paying_server: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=paying_server) as client:
+        yield client
+
+
+@pytest.fixture
+async def admin_on_paying_server(
+    paying_api: httpx.AsyncClient, committed_database: Database
+) -> dict[str, str]:
+    email = unique_email("admin")
+    async with committed_database.sessionmaker() as session, session.begin():
+        await create_or_reset_admin(session, email=email, password=PASSWORD)
+    return await login(paying_api, email)

@@ -75,6 +75,7 @@ async def test_a_buyer_applies_on_the_page_and_sees_ranked_offers(
 
 async def test_a_refusal_is_shown_on_the_page(page: Page, api: httpx.AsyncClient) -> None:
     await page.goto("/buyer")
+    await page.get_by_text("用邮箱和密码登录").click()
     login = page.locator("#login-form")
     await login.get_by_label("邮箱").fill(unique_email())
     await login.get_by_label("密码").fill("wrong password")
@@ -97,16 +98,18 @@ async def test_a_chinese_browser_sees_chinese_and_the_switch_shows_english_remem
     # Remembered on every page, and the server answers in English too.
     await page.goto("/buyer")
     login = page.locator("#login-form")
-    await expect(login.get_by_role("button", name="Log in")).to_be_visible()
+    phone_login = page.locator("#phone-login-form")
+    await expect(phone_login.get_by_role("button", name="Log in")).to_be_visible()
     register = page.locator("#register-form")
     await expect(register.get_by_role("button", name="Send code")).to_be_visible()
     await expect(register.get_by_label("SMS code")).to_be_visible()
+    await page.get_by_text("Log in with email and password").click()
     await login.get_by_label("Email").fill(unique_email())
     await login.get_by_label("Password").fill("wrong password")
     await login.get_by_role("button", name="Log in").click()
     await expect(login.locator(".error")).to_have_text("Incorrect email or password.")
     await page.get_by_role("button", name="中文").click()
-    await expect(login.get_by_role("button", name="登录")).to_be_visible()
+    await expect(phone_login.get_by_role("button", name="登录")).to_be_visible()
 
 
 async def test_an_english_browser_sees_english_at_once(browser: Browser, live_server: str) -> None:
