@@ -13,7 +13,7 @@ from sqlmodel import col
 
 from shared import pii
 from shared.db import utcnow
-from shared.identity.models import ApiKey, Organization, OrganizationKind, User
+from shared.identity.models import ApiKey, Membership, Organization, OrganizationKind, User
 
 
 async def user_by_email(session: AsyncSession, email: str) -> User | None:
@@ -97,6 +97,25 @@ async def list_organizations(
         .offset(offset)
     )
     return rows.scalars().all(), total
+
+
+async def list_members(
+    session: AsyncSession, organization_id: uuid.UUID, *, limit: int, offset: int
+) -> tuple[Sequence[tuple[User, Membership]], int]:
+    """The organisation's staff logins, oldest first."""
+    where = col(Membership.organization_id) == organization_id
+    total = (
+        await session.execute(select(func.count()).select_from(Membership).where(where))
+    ).scalar_one()
+    rows = await session.execute(
+        select(User, Membership)
+        .join(Membership, col(Membership.user_id) == col(User.id))
+        .where(where)
+        .order_by(col(Membership.created_at), col(User.id))
+        .limit(limit)
+        .offset(offset)
+    )
+    return [(user, membership) for user, membership in rows.all()], int(total)
 
 
 async def list_api_keys(session: AsyncSession, organization_id: uuid.UUID) -> Sequence[ApiKey]:
