@@ -29,7 +29,6 @@ async def buyer_script() -> FileResponse:
     return FileResponse(HERE / "buyer.js", media_type="text/javascript")
 
 
-
 # The consoles; /static/console.js and console.css are shared by the three.
 @router.get("/lender")
 async def lender_console() -> FileResponse:
