@@ -109,7 +109,7 @@
     await advisors.reset();
   });
 
-  const brands = pager($("brand-list-table"), (offset) => api("GET", `/v1/brands?limit=100&offset=${offset}`), (items) => table(items, [
+  const brands = pager($("brand-list-table"), (offset) => api("GET", `/v1/brands?limit=20&offset=${offset}`), (items) => table(items, [
     ["admin.brand_id", (b) => b.id],
     ["admin.name_zh", (b) => b.name_zh],
     ["admin.name_en", (b) => b.name_en],

@@ -8,6 +8,9 @@
   const { lang, t, label, api, money, toFen, percent, day, moment, el, facts } = Autofin;
   const { $, start, button, table } = Console;
   let policy = null;
+  // Brand ids as the reader names them (bmw → 宝马 / BMW), from the catalogue.
+  const brands = {};
+  const brandName = (id) => brands[id] || id;
   let editing = null; // the product a new version is being made of, else null (a new product)
 
   // -- rates as the reader types them (percent) and as the API takes them (fractions) --------
@@ -201,7 +204,7 @@
       ["lender.dealer", (d) => d.dealer_name],
       ["common.buyer", (d) => d.buyer_name_masked],
       ["offer.product", (d) => `${d.quote.product} v${d.quote.product_version}`],
-      ["dealer.car", (d) => `${d.vehicle.make} ${d.vehicle.model}`],
+      ["dealer.car", (d) => `${brandName(d.vehicle.make)} ${d.vehicle.model}`],
       ["dealer.loan", (d) => money(d.quote.amount), "num"],
       ["offer.rate", (d) => percent(d.quote.annual_rate), "num"],
       ["common.grade", (d) => d.quote.grade],
@@ -222,7 +225,7 @@
     $("pending").replaceChildren(table(pending, [
       ["lender.loan_date", (l) => day(l.loan_date)],
       ["lender.dealer", (l) => (l.dealer ? l.dealer.name : "—")],
-      ["dealer.car", (l) => [l.vehicle.make, l.vehicle.model].filter(Boolean).join(" ") || "—"],
+      ["dealer.car", (l) => [brandName(l.vehicle.make), l.vehicle.model].filter(Boolean).join(" ") || "—"],
       ["lender.principal", (l) => money(l.principal), "num"],
       ["common.grade", (l) => l.grade],
       ["lender.actions", (l) => (l.auto_fund ? t("lender.auto_funded") : button("lender.fund", async () => {
@@ -271,6 +274,7 @@
       data,
       options: {
         animation: false,
+        datasets: { bar: { maxBarThickness: 40 } },
         maintainAspectRatio: false,
         locale: lang,
         scales: { y: { beginAtZero: true, title: { display: true, text: t("lender.default_axis") } } },
@@ -282,7 +286,9 @@
   start({
     role: "lender",
     async onSignedIn() {
-      policy = await api("GET", "/v1/lender/policy");
+      const [loaded, catalogue] = await Promise.all([api("GET", "/v1/lender/policy"), api("GET", "/v1/brands?limit=100")]);
+      policy = loaded;
+      for (const brand of catalogue.items) brands[brand.id] = lang === "en" ? brand.name_en : brand.name_zh;
       editorFor(null, { focus: false });
       await Promise.all([showProducts(), showPipeline(), showPortfolio()]);
     },

@@ -186,6 +186,7 @@ async def test_a_lender_publishes_a_new_version_sees_a_deal_on_it_and_funds_a_lo
     await expect(deals).to_contain_text("安心车贷 v2")
     await expect(deals).to_contain_text("上海浦东宝马4S店")
     await expect(deals).to_contain_text(t("deal_status.quoted"))
+    await expect(deals).to_contain_text("宝马 325Li" if locale == "zh-CN" else "BMW 325Li")
     pending = page.locator("#pending tbody tr").first
     await expect(pending).to_contain_text("上海浦东宝马4S店")
     await pending.get_by_role(
