@@ -71,8 +71,9 @@ const Console = (() => {
     const body = tableNode.createTBody();
     for (const row of rows) {
       const tr = body.insertRow();
-      for (const [, value, kind] of columns) {
-        const cell = el("td", undefined, kind ? { class: kind } : {});
+      for (const [heading, value, kind] of columns) {
+        // data-label: on a phone each row is a card, each value beside its column's name.
+        const cell = el("td", undefined, { "data-label": t(heading), ...(kind ? { class: kind } : {}) });
         const shown = value(row);
         if (shown instanceof Node) cell.append(shown); else cell.textContent = shown ?? "—";
         tr.append(cell);
@@ -83,7 +84,7 @@ const Console = (() => {
       cell.colSpan = columns.length;
       cell.textContent = t("console.none");
     }
-    const wrap = el("div", undefined, { class: "table-wrap", tabindex: "0", role: "region", "aria-label": caption ? t(caption) : t("console.table") });
+    const wrap = el("div", undefined, { class: "table-wrap cards", tabindex: "0", role: "region", "aria-label": caption ? t(caption) : t("console.table") });
     wrap.append(tableNode);
     return wrap;
   }
