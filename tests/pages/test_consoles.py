@@ -387,3 +387,15 @@ async def test_another_roles_account_gets_the_not_for_this_account_page(
     await page.locator("#wrong-role").get_by_role("link").click()
     await expect(page).to_have_url(f"{str(api.base_url).rstrip('/')}/dealer")
     await expect(page.locator("#pipeline")).to_be_visible()
+
+
+async def test_the_landing_page_explains_the_product_and_links_every_roles_entry(
+    open_page: Callable[..., Any],
+) -> None:
+    t = say("zh-CN")
+    page = await open_page("zh-CN", 390)
+    await page.goto("/")
+    await expect(page.locator("main")).to_contain_text(t("landing.step_offers"))
+    for path in ("/buyer", "/dealer", "/lender", "/advisor", "/admin"):
+        await expect(page.locator(f'main li a[href="{path}"]')).to_have_count(1)
+    await check_layout_and_accessibility(page, 390, "landing")
