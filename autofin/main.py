@@ -14,6 +14,7 @@ from dealer_portal.router import router as dealer_portal_router
 from marketplace.router import router as marketplace_router
 from marketplace.servicing import webhooks as servicing_webhooks
 from pricing import PricingInputError
+from shared.audit_router import admin_router as audit_admin_router
 from shared.brands.router import admin_router as brand_admin_router
 from shared.brands.router import router as brand_router
 from shared.db import Database, DatabaseDep
@@ -126,6 +127,7 @@ def create_app(
         health_router,
         auth_router,
         admin_router,
+        audit_admin_router,
         dev_router,
         brand_router,
         brand_admin_router,

@@ -41,7 +41,34 @@ async def list_deals(
     limit: int,
     offset: int,
 ) -> tuple[Sequence[DealerDeal], int]:
-    conditions: list[ColumnElement[bool]] = [col(DealerDeal.dealer_id) == dealer_id]
+    return await _deal_page(
+        session, col(DealerDeal.dealer_id) == dealer_id, status=status, limit=limit, offset=offset
+    )
+
+
+async def list_lender_deals(
+    session: AsyncSession,
+    lender_id: uuid.UUID,
+    *,
+    status: DealStatus | None,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[DealerDeal], int]:
+    """Deals on the lender's products, at any dealer, newest first."""
+    return await _deal_page(
+        session, col(DealerDeal.lender_id) == lender_id, status=status, limit=limit, offset=offset
+    )
+
+
+async def _deal_page(
+    session: AsyncSession,
+    tenant: ColumnElement[bool],
+    *,
+    status: DealStatus | None,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[DealerDeal], int]:
+    conditions: list[ColumnElement[bool]] = [tenant]
     if status is not None:
         conditions.append(col(DealerDeal.status) == status)
     statement = (

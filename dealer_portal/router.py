@@ -30,6 +30,7 @@ from dealer_portal.schemas import (
     ConfirmRequest,
     DealCreate,
     DealPublic,
+    LenderDealPublic,
     LookupPublic,
     LookupRequest,
     VinPublic,
@@ -52,7 +53,7 @@ from shared.idempotency import (
     IdempotencyKeyRequired,
     IdempotencyKeyReused,
 )
-from shared.identity.principal import DealerPrincipal
+from shared.identity.principal import DealerPrincipal, LenderPrincipal
 from shared.identity.service import EmailTaken
 from shared.pagination import Page, PageDep
 from shared.payments.gateway import PaymentGatewayDep, PaymentProviderUnavailable
@@ -240,8 +241,29 @@ async def claim_walk_in_account(body: ClaimRequest, session: SessionDep) -> Clai
     return ClaimedAccount(id=user.id, email=user.email, kind=user.kind)
 
 
+# -- the lender's view of the deals on its products ---------------------------------------------
+
+lender_router = APIRouter(prefix="/v1/lender", tags=["lender"])
+
+
+@lender_router.get("/pipeline")
+async def lender_pipeline(
+    lender: LenderPrincipal,
+    session: SessionDep,
+    page: PageDep,
+    deal_status: Annotated[DealStatus | None, Query(alias="status")] = None,
+) -> Page[LenderDealPublic]:
+    """Deals structured on the lender's products at any dealer, newest first, optionally of one
+    status; each names its product version and, once confirmed, its loan."""
+    items, total = await service.list_lender_deals(
+        session, lender, status=deal_status, limit=page.limit, offset=page.offset
+    )
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
 router = APIRouter()
 router.include_router(pages_router)
 router.include_router(dealer_router)
 router.include_router(claim_router)
 router.include_router(payment_link.router)
+router.include_router(lender_router)

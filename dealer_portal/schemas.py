@@ -145,6 +145,12 @@ class DealPublic(ResponseModel):
     cancelled_at: datetime | None
 
 
+class LenderDealPublic(DealPublic):
+    """A deal on one of the lender's products, as the lender's pipeline shows it."""
+
+    dealer_name: str
+
+
 def deal_public(deal: DealerDeal, buyer_full_name: str) -> DealPublic:
     failure = None
     if deal.down_payment_failure_code or deal.down_payment_failure_message:

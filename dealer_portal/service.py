@@ -26,6 +26,7 @@ from dealer_portal.models import DealerDeal, DealStatus
 from dealer_portal.schemas import (
     DealCreate,
     DealPublic,
+    LenderDealPublic,
     LookupPublic,
     VinPublic,
     deal_public,
@@ -36,6 +37,7 @@ from marketplace.preapprovals import service as preapproval_service
 from marketplace.preapprovals.exceptions import OfferNotFound, unavailable
 from marketplace.preapprovals.models import Preapproval, PreapprovalStatus
 from marketplace.preapprovals.schemas import OfferPublic, car_grade_public
+from marketplace.servicing import repository as servicing_repository
 from pricing import (
     Deal,
     Offer,
@@ -317,3 +319,29 @@ async def list_deals(
     )
     names = await repository.buyer_names(session, list({row.buyer_id for row in rows}))
     return [deal_public(row, names.get(row.buyer_id, "")) for row in rows], total
+
+
+async def list_lender_deals(
+    session: AsyncSession,
+    lender: Principal,
+    *,
+    status: DealStatus | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[LenderDealPublic], int]:
+    """The lender's pipeline: deals structured on its products, with the dealer's name."""
+    rows, total = await repository.list_lender_deals(
+        session, lender.org_id, status=status, limit=limit, offset=offset
+    )
+    names = await repository.buyer_names(session, list({row.buyer_id for row in rows}))
+    dealers = await servicing_repository.organization_names(
+        session, list({row.dealer_id for row in rows})
+    )
+    items = [
+        LenderDealPublic(
+            **dict(deal_public(row, names.get(row.buyer_id, ""))),
+            dealer_name=dealers.get(row.dealer_id, ""),
+        )
+        for row in rows
+    ]
+    return items, total

@@ -9,6 +9,7 @@ from marketplace.advisors.router import router as advisor_router
 from marketplace.applications.router import router as buyer_router
 from marketplace.calculator.router import router as calculator_router
 from marketplace.monitoring.router import admin_router as risk_admin_router
+from marketplace.monitoring.router import lender_router as risk_lender_router
 from marketplace.pages.router import router as pages_router
 from marketplace.products.router import router as products_router
 from marketplace.scorecards.router import admin_router as scorecard_admin_router
@@ -24,5 +25,6 @@ router.include_router(advisor_router)
 router.include_router(advisor_admin_router)
 router.include_router(scorecard_admin_router)
 router.include_router(risk_admin_router)
+router.include_router(risk_lender_router)
 router.include_router(servicing_buyer_router)
 router.include_router(servicing_lender_router)

@@ -11,14 +11,15 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, String
+from sqlalchemy import BigInteger, Column, String, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from shared.db import created_now
 from shared.identity.principal import Principal
 from shared.observability import current_request_id
+from shared.pagination import paginate
 
 SYSTEM_ACTOR = "system"
 
@@ -64,3 +65,26 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+async def search(
+    session: AsyncSession,
+    *,
+    subject_id: str | None,
+    subject_type: str | None,
+    actor: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[AuditEntry], int]:
+    """A page of the log, newest first, narrowed by subject and actor when given (the admin's
+    search)."""
+    statement = select(AuditEntry)
+    if subject_id is not None:
+        statement = statement.where(col(AuditEntry.subject_id) == subject_id)
+    if subject_type is not None:
+        statement = statement.where(col(AuditEntry.subject_type) == subject_type)
+    if actor is not None:
+        statement = statement.where(col(AuditEntry.actor) == actor)
+    return await paginate(
+        session, statement.order_by(col(AuditEntry.id).desc()), limit=limit, offset=offset
+    )

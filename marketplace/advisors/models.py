@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
-from shared.db import created_now
+from shared.db import created_now, timestamp_column
 
 
 class AdvisorAssignment(SQLModel, table=True):
@@ -19,6 +19,10 @@ class AdvisorAssignment(SQLModel, table=True):
         sa_column=Column(ForeignKey("users.id"), nullable=False, index=True)
     )
     assigned_at: datetime = created_now()
+    # When the advisor last opened the conversation: the buyer's later messages are unread.
+    advisor_read_at: datetime | None = Field(
+        default=None, sa_column=timestamp_column(nullable=True)
+    )
 
 
 class AdvisorLoad(SQLModel, table=True):
@@ -43,3 +47,15 @@ class Message(SQLModel, table=True):
     sender: str = Field(sa_column=Column(String(16), nullable=False))  # buyer | advisor
     body: str = Field(sa_column=Column(Text, nullable=False))
     sent_at: datetime = created_now()
+
+
+class HandledAlert(SQLModel, table=True):
+    """A diversion alert (a dealer's look-up of the buyer's approval) the advisor has dealt with."""
+
+    __tablename__ = "advisor_alerts_handled"
+
+    lookup_id: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("preapproval_lookups.id"), primary_key=True)
+    )
+    advisor_id: uuid.UUID = Field(sa_column=Column(ForeignKey("users.id"), nullable=False))
+    handled_at: datetime = created_now()

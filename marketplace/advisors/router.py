@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from marketplace.advisors import repository, service
-from marketplace.advisors.schemas import AdvisedBuyer, DiversionAlert, MessageCreate, MessagePublic
+from marketplace.advisors.schemas import (
+    AdvisedBuyer,
+    AdvisorPublic,
+    DiversionAlert,
+    MessageCreate,
+    MessagePublic,
+)
 from shared import audit
 from shared.db import SessionDep, utcnow
 from shared.errors import error_responses
@@ -25,7 +31,8 @@ admin_router = APIRouter(prefix="/v1/admin", tags=["admin"])
 async def my_buyers(
     advisor: AdvisorPrincipal, session: SessionDep, page: PageDep
 ) -> Page[AdvisedBuyer]:
-    """The advisor's buyers, each with their latest pre-approval's status."""
+    """The advisor's buyers, each with their latest pre-approval's status and expiry, and how
+    many of their messages the advisor has not read."""
     rows, total = await repository.buyers_of(
         session, advisor.uid, limit=page.limit, offset=page.offset
     )
@@ -41,6 +48,33 @@ async def alerts(advisor: AdvisorPrincipal, session: SessionDep) -> list[Diversi
         DiversionAlert.model_validate(row)
         for row in await service.alerts(session, advisor, utcnow())
     ]
+
+
+@router.post(
+    "/alerts/{lookup_id}/handled",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(service.AlertNotFound),
+)
+async def handle_alert(
+    lookup_id: uuid.UUID, advisor: AdvisorPrincipal, session: SessionDep
+) -> Response:
+    """Mark a diversion alert handled: it leaves the list. Marking it again changes nothing."""
+    await service.handle_alert(session, advisor, lookup_id, utcnow())
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/buyers/{buyer_id}/messages/read",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(service.BuyerNotFound),
+)
+async def read_conversation(
+    buyer_id: uuid.UUID, advisor: AdvisorPrincipal, session: SessionDep
+) -> Response:
+    """The advisor has read the conversation: the buyer's messages so far are no longer unread."""
+    await service.ensure_advises(session, advisor, buyer_id)
+    await repository.mark_read(session, advisor.uid, buyer_id, utcnow())
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/buyers/{buyer_id}/messages", responses=error_responses(service.BuyerNotFound))
@@ -91,3 +125,13 @@ async def create_advisor(
     await session.flush()
     await service.assign_waiting_buyers(session)
     return UserPublic.model_validate(advisor)
+
+
+@admin_router.get("/advisors")
+async def list_advisors(
+    admin: AdminPrincipal, session: SessionDep, page: PageDep
+) -> Page[AdvisorPublic]:
+    """Every advisor login, oldest first, with how many buyers each advises."""
+    rows, total = await repository.list_advisors(session, limit=page.limit, offset=page.offset)
+    items = [AdvisorPublic.model_validate(row) for row in rows]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)

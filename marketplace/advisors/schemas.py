@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import Field, StringConstraints
 
 from shared.schemas import RequestModel, ResponseModel
 
@@ -29,6 +29,8 @@ class AdvisedBuyer(ResponseModel):
     expires_at: datetime | None
     credit_limit: int | None
     grade: str | None
+    unread: int = Field(description="The buyer's messages since the advisor last read them.")
+    last_message_at: datetime | None
 
 
 class DiversionAlert(ResponseModel):
@@ -41,3 +43,11 @@ class DiversionAlert(ResponseModel):
     dealer_id: uuid.UUID
     dealer_name: str
     looked_up_at: datetime
+
+
+class AdvisorPublic(ResponseModel):
+    id: uuid.UUID
+    email: str
+    full_name: str
+    created_at: datetime
+    buyers: int = Field(description="Buyers assigned to this advisor.")

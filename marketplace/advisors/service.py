@@ -28,6 +28,11 @@ class BuyerNotFound(NotFound):
     message = "No such buyer among yours."
 
 
+class AlertNotFound(NotFound):
+    code = "alert_not_found"
+    message = "No such alert among your buyers'."
+
+
 async def assign_advisor(session: AsyncSession, buyer_id: uuid.UUID) -> uuid.UUID | None:
     """The buyer's advisor, assigning the least loaded active one if they have none yet.
 
@@ -85,3 +90,21 @@ async def ensure_advises(session: AsyncSession, advisor: Principal, buyer_id: uu
 
 async def alerts(session: AsyncSession, advisor: Principal, now: datetime) -> list[dict[str, Any]]:
     return await repository.diversion_alerts(session, advisor.uid, now - DIVERSION_ALERT_AFTER)
+
+
+async def handle_alert(
+    session: AsyncSession, advisor: Principal, lookup_id: uuid.UUID, now: datetime
+) -> None:
+    """Mark a diversion alert handled (the advisor has called the buyer); marking it again is
+    a no-op. Only alerts about the advisor's own buyers exist for them."""
+    if await repository.alert_of(session, advisor.uid, lookup_id) is None:
+        raise AlertNotFound()
+    if await repository.mark_handled(session, advisor.uid, lookup_id):
+        audit.record(
+            session,
+            actor=advisor,
+            action="advisor.alert_handled",
+            subject_type="preapproval_lookup",
+            subject_id=lookup_id,
+            after={"handled_at": now.isoformat()},
+        )

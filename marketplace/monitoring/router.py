@@ -1,4 +1,5 @@
-"""Admin routes of risk: the latest monitoring report and the policy's benchmark ladder."""
+"""Risk routes: the latest monitoring report (admin) and the policy's benchmark ladder (admin,
+and lenders pricing a rate card)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ from fastapi import APIRouter
 from marketplace.monitoring import service
 from marketplace.monitoring.schemas import LadderRung, MonitorReportPublic, PolicyPublic
 from marketplace.policy import PolicyDep
-from pricing import benchmark_ladder
+from pricing import RiskPolicy, benchmark_ladder
 from pricing.products import VehicleType
 from shared.db import SessionDep
 from shared.errors import NotFound, error_responses
-from shared.identity.principal import AdminPrincipal
+from shared.identity.principal import AdminPrincipal, LenderPrincipal
 
 admin_router = APIRouter(prefix="/v1/admin/risk", tags=["admin"])
+lender_router = APIRouter(prefix="/v1/lender", tags=["lender"])
 
 
 class NoMonitoringReport(NotFound):
@@ -35,6 +37,18 @@ async def latest_monitoring(admin: AdminPrincipal, session: SessionDep) -> Monit
 @admin_router.get("/policy")
 async def risk_policy(admin: AdminPrincipal, policy: PolicyDep) -> PolicyPublic:
     """The risk policy in force and its benchmark ladder (A1…G5, new and used cars)."""
+    return policy_public(policy)
+
+
+@lender_router.get("/policy")
+async def lender_policy(lender: LenderPrincipal, policy: PolicyDep) -> PolicyPublic:
+    """The policy a rate card is held to: the fair band of each sub-grade (its benchmark and the
+    most a fair rate may be, for new and used cars) and the legal cap, the same figures the
+    admin sees."""
+    return policy_public(policy)
+
+
+def policy_public(policy: RiskPolicy) -> PolicyPublic:
     return PolicyPublic(
         cost_of_funds=policy.cost_of_funds,
         lgd_new=policy.lgd(VehicleType.NEW),

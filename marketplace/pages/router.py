@@ -1,4 +1,5 @@
-"""The buyer's web pages (and the landing page): static files that use the buyer API."""
+"""The marketplace's web pages: the landing page, the buyer's pages and the lender, advisor and
+admin consoles; static files that use the API."""
 
 from __future__ import annotations
 
@@ -26,3 +27,34 @@ async def buyer_page() -> FileResponse:
 @router.get("/buyer.js")
 async def buyer_script() -> FileResponse:
     return FileResponse(HERE / "buyer.js", media_type="text/javascript")
+
+
+# The consoles; /static/console.js and console.css are shared by the three.
+@router.get("/lender")
+async def lender_console() -> FileResponse:
+    return page(HERE / "lender.html")
+
+
+@router.get("/lender.js")
+async def lender_script() -> FileResponse:
+    return FileResponse(HERE / "lender.js", media_type="text/javascript")
+
+
+@router.get("/advisor")
+async def advisor_console() -> FileResponse:
+    return page(HERE / "advisor.html")
+
+
+@router.get("/advisor.js")
+async def advisor_script() -> FileResponse:
+    return FileResponse(HERE / "advisor.js", media_type="text/javascript")
+
+
+@router.get("/admin")
+async def admin_console() -> FileResponse:
+    return page(HERE / "admin.html")
+
+
+@router.get("/admin.js")
+async def admin_script() -> FileResponse:
+    return FileResponse(HERE / "admin.js", media_type="text/javascript")

@@ -13,7 +13,7 @@ from sqlmodel import col
 
 from shared import pii
 from shared.db import utcnow
-from shared.identity.models import ApiKey, Organization, OrganizationKind, User
+from shared.identity.models import ApiKey, Membership, Organization, OrganizationKind, User
 from shared.pagination import paginate
 
 
@@ -90,6 +90,19 @@ async def list_organizations(
     if kind is not None:
         statement = statement.where(col(Organization.kind) == kind)
     statement = statement.order_by(col(Organization.created_at), col(Organization.id))
+    return await paginate(session, statement, limit=limit, offset=offset)
+
+
+async def list_members(
+    session: AsyncSession, organization_id: uuid.UUID, *, limit: int, offset: int
+) -> tuple[list[tuple[User, Membership]], int]:
+    """The organisation's staff logins, oldest first."""
+    statement = (
+        select(User, Membership)
+        .join(Membership, col(Membership.user_id) == col(User.id))
+        .where(col(Membership.organization_id) == organization_id)
+        .order_by(col(Membership.created_at), col(User.id))
+    )
     return await paginate(session, statement, limit=limit, offset=offset)
 
 

@@ -261,6 +261,31 @@ async def add_member(
     )
 
 
+@admin_router.get(
+    "/organizations/{organization_id}/members",
+    responses=error_responses(service.OrganizationNotFound),
+)
+async def list_members(
+    organization_id: uuid.UUID, admin: AdminPrincipal, session: SessionDep, page: PageDep
+) -> Page[MemberPublic]:
+    """The organisation's staff logins, oldest first."""
+    organization = await service.get_organization(session, organization_id)
+    rows, total = await repository.list_members(
+        session, organization.id, limit=page.limit, offset=page.offset
+    )
+    items = [
+        MemberPublic(
+            user_id=user.id,
+            organization_id=membership.organization_id,
+            email=user.email,
+            full_name=user.full_name,
+            role=membership.role,
+        )
+        for user, membership in rows
+    ]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
 @admin_router.post(
     "/organizations/{organization_id}/api-keys",
     status_code=status.HTTP_201_CREATED,
