@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Path, Query, status
 from fastapi.responses import JSONResponse
 
 from dealer_portal import handover, service, walk_ins
+from dealer_portal.decisions.router import router as decisions_router
 from dealer_portal.exceptions import (
     ApprovalNotFound,
     ClaimInvalid,
@@ -244,3 +245,4 @@ router = APIRouter()
 router.include_router(pages_router)
 router.include_router(dealer_router)
 router.include_router(claim_router)
+router.include_router(decisions_router)
