@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 
 from fpdf import FPDF
@@ -77,8 +78,10 @@ class _Contract(FPDF):
         self.cell(0, 6, f"第 {self.page_no()} 页 / 共 {{nb}} 页", align="C")
 
 
+@lru_cache(maxsize=64)
 def render(terms: ContractTerms) -> bytes:
-    """The contract's PDF bytes: the same bytes for the same terms, every time."""
+    """The contract's PDF bytes: the same bytes for the same terms, every time (a pure
+    function, so the few contracts being read and signed right now are kept rendered)."""
     if not FONT_FILE.exists():
         raise ContractFontMissing(f"{FONT_FILE} is missing: install Debian's fonts-noto-cjk")
     pdf = _Contract(format="A4")
