@@ -21,3 +21,8 @@ async def dealer_page() -> FileResponse:
 @router.get("/dealer.js")
 async def dealer_script() -> FileResponse:
     return FileResponse(HERE / "dealer.js", media_type="text/javascript")
+
+
+@router.get("/deal_documents.js")
+async def deal_documents_script() -> FileResponse:
+    return FileResponse(HERE / "deal_documents.js", media_type="text/javascript")

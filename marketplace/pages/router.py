@@ -26,3 +26,18 @@ async def buyer_page() -> FileResponse:
 @router.get("/buyer.js")
 async def buyer_script() -> FileResponse:
     return FileResponse(HERE / "buyer.js", media_type="text/javascript")
+
+
+@router.get("/contract.js")
+async def contract_script() -> FileResponse:
+    return FileResponse(HERE / "contract.js", media_type="text/javascript")
+
+
+@router.get("/lender/decisions")
+async def lender_decisions_page() -> FileResponse:
+    return page(HERE / "lender_decisions.html")
+
+
+@router.get("/lender_decisions.js")
+async def lender_decisions_script() -> FileResponse:
+    return FileResponse(HERE / "lender_decisions.js", media_type="text/javascript")
