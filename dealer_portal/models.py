@@ -66,6 +66,8 @@ class DealerDeal(SQLModel, table=True):
             "decision_status",
             postgresql_where=text("decision_status IS NOT NULL"),
         ),
+        # A buyer's deals (their counter-offers and contracts).
+        Index("ix_dealer_deals_buyer_id", "buyer_id"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from pypdf import PdfReader
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -212,6 +215,10 @@ async def test_auto_approved_deal_hands_over_once_signed_and_paid(
     first, second = await contract(client, m, deal.loan_id), await contract(client, m, deal.loan_id)
     assert first == second and first.startswith(b"%PDF-")
     assert b"/FontFile" in first and b"NotoSansCJK" in first  # the font subset is embedded
+    words = "".join(PdfReader(io.BytesIO(first)).pages[0].extract_text().split())
+    apr = (await dealer_deal(client, m, deal.deal_id))["quote"]["apr"]
+    assert "汽车消费贷款合同" in words and "年化利率" in words
+    assert f"{Decimal(apr) * 100:.2f}%" in words and "LSVAM4187C2184847" in words
     code = await sms_code(client, m.phone, "sign")
     other = await sign(client, m, deal.loan_id, sha(first + b" "), code)
     assert other.status_code == 409 and other.json()["error"]["code"] == "contract_changed"
@@ -529,7 +536,7 @@ async def test_racing_decisions_and_the_three_handover_triggers_resolve_once(
     if seen["status"] != "cancelled":
         cancelled = await client.post(f"/v1/dealer/deals/{deal.deal_id}/cancel", headers=m.dealer)
         assert cancelled.status_code == 200, cancelled.text
-    for _ in range(3):
+    for _ in range(2):
         deal = await confirmed_deal(client, m)
         decided = await decide(
             client, m, deal.deal_id, decision="conditions", stipulations=[{"type": "id_card"}]

@@ -53,6 +53,7 @@ def upgrade() -> None:
         ["lender_id", "decision_status"],
         postgresql_where=sa.text("decision_status IS NOT NULL"),
     )
+    op.create_index("ix_dealer_deals_buyer_id", "dealer_deals", ["buyer_id"])
 
     op.create_table(
         "deal_documents",
@@ -158,6 +159,7 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION contract_signatures_refuse_change()")
     op.drop_table("deal_stipulations")
     op.drop_table("deal_documents")
+    op.drop_index("ix_dealer_deals_buyer_id", table_name="dealer_deals")
     op.drop_index("ix_dealer_deals_lender_id_decision_status", table_name="dealer_deals")
     for name in (
         "insurance",
