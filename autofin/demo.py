@@ -105,6 +105,27 @@ LENDERS = [
             }
         ],
     ),
+    # A product whose deals wait for the lender's decision (approve, conditions, counter-offer
+    # or decline at /lender/decisions), and whose buyer signs the loan contract before the car
+    # leaves; deals up to ¥100,000 on A and B grades are approved without waiting.
+    DemoLender(
+        "平安汽车金融（演示）",
+        "91440300MA1FL0006",
+        "staff@pingan-auto.demo",
+        [
+            {
+                "name": "审慎车贷 Manual decision",
+                "rate_card": _rate_card("0.01"),
+                "terms_months": [12, 24, 36, 48],
+                "vehicle_types": ["new"],
+                "auto_fund": False,
+                "auto_approve": {
+                    "max_amount": yuan(100_000),
+                    "grades": [g for g in SUB_GRADES if g[0] in "AB"],
+                },
+            }
+        ],
+    ),
 ]
 
 DEALERS = [
@@ -265,6 +286,10 @@ async def load_demo(session: AsyncSession, *, progress: Callable[[str], None]) -
         logins.append(("buyer", f"{full_name} ({detail})", email))
 
     progress(f"Done. Every password is {DEMO_PASSWORD!r}; log in at /docs with Authorize.")
+    progress(
+        "  Pages: /buyer, /dealer, and /lender/decisions (the decision queue of the manual-"
+        "decision product 审慎车贷; its buyer signs the contract on /buyer)."
+    )
     width = max(len(kind) for kind, _, _ in logins)
     for kind, who, login in logins:
         progress(f"  {kind:<{width}}  {login:<36}  {who}")

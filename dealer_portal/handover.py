@@ -30,11 +30,14 @@ loan rules cap the loan below the car's price, and the handover is signalled by 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealer_portal import repository
+from dealer_portal.decisions import gate
+from dealer_portal.decisions import repository as decision_repository
 from dealer_portal.exceptions import (
     DealAlreadyCancelled,
     DealNotCancellable,
@@ -108,6 +111,7 @@ async def confirm_and_book(
         raise DealNotQuoted(f"This deal is {status}; only a quoted deal can be confirmed.")
     # Never read-then-write: the conditional update decides which confirm wins the approval.
     await preapproval_service.consume(session, dealer, confirmed.preapproval_id, now)
+    product = await decision_repository.product_version(session, confirmed.product_version_id)
     loan = await servicing_service.book_loan(
         session,
         dealer,
@@ -125,7 +129,7 @@ async def confirm_and_book(
         grade=confirmed.grade,
         pd=confirmed.pd,
         platform_guarantee=confirmed.platform_guarantee,
-        auto_fund=await repository.auto_funds(session, confirmed.product_version_id),
+        auto_fund=product.auto_fund,
         loan_date=now.date(),
         vehicle={
             "vin": confirmed.vin,
@@ -137,6 +141,8 @@ async def confirm_and_book(
     )
     booked = await repository.attach_loan(session, deal_id, loan.id, now)
     assert booked is not None
+    if not product.auto_fund:
+        booked = await gate.start_decision(session, dealer, booked, product.auto_approve, now)
     audit.record(
         session,
         actor=dealer,
@@ -236,28 +242,37 @@ async def confirm(
 
 
 async def cancel_before_handover(
-    session: AsyncSession, dealer: Principal, deal_id: uuid.UUID, now: datetime
+    session: AsyncSession,
+    actor: Principal,
+    deal_id: uuid.UUID,
+    now: datetime,
+    *,
+    dealer_id: uuid.UUID,
+    action: str = "deal.cancelled",
 ) -> DealerDeal:
-    """Phase 1 of cancel, in one transaction: the deal cancelled and, if it was confirmed, its
-    loan cancelled and the credit given back. Only flushes."""
-    deal = await repository.get_deal(session, deal_id, dealer_id=dealer.org_id)
+    """Phase 1 of cancel, in one transaction: the deal (of ``dealer_id``) cancelled and, if it
+    was confirmed, its loan cancelled and the credit given back. Only flushes.
+
+    ``actor`` is the dealer, or — for a lender's decline or a buyer declining a counter-offer,
+    which cancel the deal just as the dealer would — the lender or the buyer."""
+    deal = await repository.get_deal(session, deal_id, dealer_id=dealer_id)
     if deal is None:
         raise DealNotFound()
-    cancelled = await repository.cancel_open(session, deal_id, dealer_id=dealer.org_id, now=now)
+    cancelled = await repository.cancel_open(session, deal_id, dealer_id=dealer_id, now=now)
     if cancelled is None:
-        status = await _current_status(session, dealer, deal_id)
+        status = await repository.status_of(session, deal_id)
         if status == DealStatus.cancelled:
             raise DealAlreadyCancelled()
         raise DealNotCancellable()
     was_confirmed = cancelled.confirmed_at is not None
     if was_confirmed:
         if cancelled.loan_id is not None:
-            await servicing_service.cancel_before_handover(session, dealer, cancelled.loan_id)
-        await preapproval_service.release(session, dealer, cancelled.preapproval_id, now)
+            await servicing_service.cancel_before_handover(session, actor, cancelled.loan_id)
+        await preapproval_service.release(session, actor, cancelled.preapproval_id, now)
     audit.record(
         session,
-        actor=dealer,
-        action="deal.cancelled",
+        actor=actor,
+        action=action,
         subject_type="deal",
         subject_id=deal_id,
         before={"status": (DealStatus.confirmed if was_confirmed else DealStatus.quoted).value},
@@ -267,7 +282,7 @@ async def cancel_before_handover(
             "credit_released": was_confirmed,
         },
     )
-    event("deal.cancelled", deal_id=str(deal_id))
+    event(action, deal_id=str(deal_id))
     return cancelled
 
 
@@ -317,40 +332,39 @@ async def store_refund(
     return stored
 
 
-async def cancel(
+CancelStep = Callable[[AsyncSession], Awaitable[DealerDeal]]
+
+
+async def cancel_in_phases(
     session: AsyncSession,
     gateway: PaymentGateway,
-    dealer: Principal,
+    actor: Principal,
     deal_id: uuid.UUID,
     *,
-    idempotency_key: str | None,
+    key: str,
+    fingerprint: str,
+    cancel_deal: CancelStep,
+    answer: Callable[[AsyncSession], Awaitable[StoredResponse]],
 ) -> tuple[StoredResponse, bool]:
-    """Cancel a deal before handover, as atomic phases: the DB change first (recovery point
-    ``cancelled``), then Stripe outside any transaction (cancel or refund the down payment with
-    keys derived from the deal), then the refund id. Without an ``Idempotency-Key`` the deal's
-    own cancellation key is used, so repeating a cancel replays its answer."""
-    key = idempotency_key or f"autofin-deal-{deal_id}-cancel"
-    fingerprint = request_fingerprint("POST", f"/v1/dealer/deals/{deal_id}/cancel", None)
-
-    async def answer(session: AsyncSession) -> StoredResponse:
-        return StoredResponse(
-            200, (await get_deal(session, dealer, deal_id)).model_dump(mode="json")
-        )
-
+    """Cancel a deal before handover as atomic phases: ``cancel_deal`` changes the database
+    (recovery point ``cancelled``), then Stripe is called outside any transaction (cancel or
+    refund the down payment with keys derived from the deal), then the refund is stored. The
+    dealer's ``/cancel``, the lender's decline and the buyer's declined counter-offer all end
+    here."""
     async with IdempotentRun.begin(
-        session, scope=idempotency_scope(dealer), key=key, fingerprint=fingerprint
+        session, scope=idempotency_scope(actor), key=key, fingerprint=fingerprint
     ) as run:
         if run.response is None and run.recovery_point == STARTED:
 
-            async def cancel_deal(session: AsyncSession) -> RecoveryPoint | StoredResponse:
-                deal = await cancel_before_handover(session, dealer, deal_id, utcnow())
+            async def first(session: AsyncSession) -> RecoveryPoint | StoredResponse:
+                deal = await cancel_deal(session)
                 if deal.payment_intent_id is None:
                     # No PaymentIntent was stored, so its client secret never reached the
                     # buyer: a confirm still in flight is refused when it tries to store one.
                     return await answer(session)
                 return RecoveryPoint(CANCELLED, {"payment_intent_id": deal.payment_intent_id})
 
-            await run.phase(cancel_deal)
+            await run.phase(first)
 
         if run.response is None and run.recovery_point == CANCELLED:
             refund_id = await settle_down_payment_after_cancel(
@@ -364,3 +378,37 @@ async def cancel(
             await run.phase(store)
         assert run.response is not None
         return run.response, run.replayed
+
+
+async def cancel(
+    session: AsyncSession,
+    gateway: PaymentGateway,
+    dealer: Principal,
+    deal_id: uuid.UUID,
+    *,
+    idempotency_key: str | None,
+) -> tuple[StoredResponse, bool]:
+    """The dealer cancels a deal before handover (``cancel_in_phases``). Without an
+    ``Idempotency-Key`` the deal's own cancellation key is used, so repeating a cancel replays
+    its answer."""
+
+    async def answer(session: AsyncSession) -> StoredResponse:
+        return StoredResponse(
+            200, (await get_deal(session, dealer, deal_id)).model_dump(mode="json")
+        )
+
+    async def cancel_deal(session: AsyncSession) -> DealerDeal:
+        return await cancel_before_handover(
+            session, dealer, deal_id, utcnow(), dealer_id=dealer.org_id
+        )
+
+    return await cancel_in_phases(
+        session,
+        gateway,
+        dealer,
+        deal_id,
+        key=idempotency_key or f"autofin-deal-{deal_id}-cancel",
+        fingerprint=request_fingerprint("POST", f"/v1/dealer/deals/{deal_id}/cancel", None),
+        cancel_deal=cancel_deal,
+        answer=answer,
+    )

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     Numeric,
     String,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
@@ -58,6 +59,15 @@ class DealerDeal(SQLModel, table=True):
         # The reconciliation's queues (confirmed deals awaiting a down payment, cancelled ones
         # owed a refund), oldest first, among every deal ever handed over.
         Index("ix_dealer_deals_status_updated_at", "status", "updated_at"),
+        # The lender's decision queue.
+        Index(
+            "ix_dealer_deals_lender_id_decision_status",
+            "lender_id",
+            "decision_status",
+            postgresql_where=text("decision_status IS NOT NULL"),
+        ),
+        # A buyer's deals (their counter-offers and contracts).
+        Index("ix_dealer_deals_buyer_id", "buyer_id"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -128,6 +138,21 @@ class DealerDeal(SQLModel, table=True):
     )
     handed_over_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
     cancelled_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+
+    # The lender's decision and the signed contract, for products that do not auto-fund (None
+    # on an auto-funded product's deal): see ``dealer_portal.decisions`` for the state machine.
+    decision_status: str | None = Field(default=None, sa_column=Column(String(24)))
+    decision_due_at: datetime | None = Field(
+        default=None, sa_column=timestamp_column(nullable=True)
+    )
+    decided_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+    decision_reasons: list[str] | None = Field(default=None, sa_column=Column(JSONB))
+    counter_offer: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
+    contract_signed_sha256: str | None = Field(default=None, sa_column=Column(String(64)))
+    contract_signed_at: datetime | None = Field(
+        default=None, sa_column=timestamp_column(nullable=True)
+    )
+    insurance: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
 
 
 class WalkInClaim(SQLModel, table=True):

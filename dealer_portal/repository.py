@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from dealer_portal.models import DealerDeal, DealStatus, DownPaymentStatus, WalkInClaim
-from marketplace.products.models import ProductVersion
 from shared import pii
 from shared.identity.models import Organization, User, UserKind
 from shared.pagination import paginate
@@ -185,14 +184,43 @@ async def store_payment_intent(
 async def mark_handed_over(
     session: AsyncSession, deal_id: uuid.UUID, *, payment_intent_id: str, amount: int, now: datetime
 ) -> DealerDeal | None:
-    """``confirmed → handed_over`` when this intent paid the deal's down payment; else None."""
+    """``confirmed → handed_over`` when this intent paid the down payment of a deal on a product
+    that auto-funds (no lender decision); else None."""
     return await _update(
         session,
         deal_id,
-        where=[_status_is(DealStatus.confirmed), *_unpaid_by(payment_intent_id, amount)],
+        where=[
+            _status_is(DealStatus.confirmed),
+            col(DealerDeal.decision_status).is_(None),
+            *_unpaid_by(payment_intent_id, amount),
+        ],
         values={
             "status": DealStatus.handed_over,
             "handed_over_at": now,
+            "down_payment_status": DownPaymentStatus.paid,
+            "down_payment_paid_at": now,
+            "payment_intent_id": payment_intent_id,
+            "down_payment_failure_code": None,
+            "down_payment_failure_message": None,
+        },
+        now=now,
+    )
+
+
+async def mark_down_payment_paid(
+    session: AsyncSession, deal_id: uuid.UUID, *, payment_intent_id: str, amount: int, now: datetime
+) -> DealerDeal | None:
+    """The down payment of a deal that waits for its lender is paid: the deal stays confirmed
+    until the decision and the signed contract are there too; else None."""
+    return await _update(
+        session,
+        deal_id,
+        where=[
+            _status_is(DealStatus.confirmed),
+            col(DealerDeal.decision_status).is_not(None),
+            *_unpaid_by(payment_intent_id, amount),
+        ],
+        values={
             "down_payment_status": DownPaymentStatus.paid,
             "down_payment_paid_at": now,
             "payment_intent_id": payment_intent_id,
@@ -349,13 +377,6 @@ async def buyer_names(
         select(col(User.id), col(User.full_name)).where(col(User.id).in_(buyer_ids))
     )
     return {row[0]: row[1] for row in rows}
-
-
-async def auto_funds(session: AsyncSession, product_version_id: uuid.UUID) -> bool:
-    result = await session.execute(
-        select(col(ProductVersion.auto_fund)).where(col(ProductVersion.id) == product_version_id)
-    )
-    return bool(result.scalar_one())
 
 
 # -- walk-ins ------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints
 
+from dealer_portal.decisions.schemas import DecisionPublic
 from dealer_portal.models import DealerDeal
 from dealer_portal.vin import normalize_vin
 from marketplace.applications.schemas import ApplicationCreate, ReasonPublic
@@ -143,6 +144,9 @@ class DealPublic(ResponseModel):
     down_payment_paid_at: datetime | None
     handed_over_at: datetime | None
     cancelled_at: datetime | None
+    # On a product that does not auto-fund: the lender's decision, its clock, stipulations,
+    # the signed contract and what the handover still waits for.
+    decision: DecisionPublic | None = None
 
 
 class LenderDealPublic(DealPublic):
@@ -151,7 +155,9 @@ class LenderDealPublic(DealPublic):
     dealer_name: str
 
 
-def deal_public(deal: DealerDeal, buyer_full_name: str) -> DealPublic:
+def deal_public(
+    deal: DealerDeal, buyer_full_name: str, decision: DecisionPublic | None = None
+) -> DealPublic:
     failure = None
     if deal.down_payment_failure_code or deal.down_payment_failure_message:
         failure = DownPaymentFailure(
@@ -187,6 +193,7 @@ def deal_public(deal: DealerDeal, buyer_full_name: str) -> DealPublic:
         down_payment_paid_at=deal.down_payment_paid_at,
         handed_over_at=deal.handed_over_at,
         cancelled_at=deal.cancelled_at,
+        decision=decision,
     )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealer_portal import repository
 from dealer_portal import vin as vin_codec
+from dealer_portal.decisions import views as decision_views
 from dealer_portal.exceptions import (
     ApprovalNotFound,
     DealNotFound,
@@ -50,6 +51,7 @@ from pricing import (
 )
 from shared import audit, ratelimit
 from shared.brands import service as brand_service
+from shared.db import utcnow
 from shared.identity import service as identity_service
 from shared.identity.models import User
 from shared.identity.principal import Principal
@@ -303,7 +305,8 @@ async def get_deal(session: AsyncSession, dealer: Principal, deal_id: uuid.UUID)
     if deal is None:
         raise DealNotFound()
     names = await repository.buyer_names(session, [deal.buyer_id])
-    return deal_public(deal, names.get(deal.buyer_id, ""))
+    decisions = await decision_views.decisions_of(session, [deal], utcnow())
+    return deal_public(deal, names.get(deal.buyer_id, ""), decisions[deal.id])
 
 
 async def list_deals(
@@ -318,7 +321,8 @@ async def list_deals(
         session, dealer.org_id, status=status, limit=limit, offset=offset
     )
     names = await repository.buyer_names(session, list({row.buyer_id for row in rows}))
-    return [deal_public(row, names.get(row.buyer_id, "")) for row in rows], total
+    decisions = await decision_views.decisions_of(session, rows, utcnow())
+    return [deal_public(row, names.get(row.buyer_id, ""), decisions[row.id]) for row in rows], total
 
 
 async def list_lender_deals(

@@ -14,6 +14,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealer_portal import repository
+from dealer_portal.decisions import gate
 from dealer_portal.handover import DOWN_PAYMENT_PURPOSE
 from dealer_portal.models import DealStatus
 from marketplace.servicing import service as servicing_service
@@ -49,7 +50,8 @@ async def record_down_payment_paid(
     """Stripe collected the down payment ``intent_id``: hand the deal over and, if the product
     auto-funds, activate the loan (otherwise it waits for the lender to fund it); on a cancelled
     deal, mark the money owed back. Once, whoever calls first (the webhook, the reconciliation):
-    ``handed_over``, ``refund_due`` or ``down_payment_event_ignored``."""
+    ``handed_over``, ``down_payment_paid`` (waiting for the lender or the contract),
+    ``refund_due`` or ``down_payment_event_ignored``."""
     now = utcnow()
     handed_over = await repository.mark_handed_over(
         session, deal_id, payment_intent_id=intent_id, amount=amount, now=now
@@ -75,6 +77,24 @@ async def record_down_payment_paid(
             },
         )
         return "handed_over"
+
+    # A product that does not auto-fund: the car waits for the lender's approval and the signed
+    # contract too; whichever of the three comes last hands it over (``gate``).
+    paid = await repository.mark_down_payment_paid(
+        session, deal_id, payment_intent_id=intent_id, amount=amount, now=now
+    )
+    if paid is not None:
+        audit.record(
+            session,
+            actor=audit.SYSTEM_ACTOR,
+            action="deal.down_payment_paid",
+            subject_type="deal",
+            subject_id=deal_id,
+            after={"payment_intent_id": intent_id, "down_payment": amount},
+        )
+        if await gate.hand_over_if_ready(session, deal_id, now) is not None:
+            return "handed_over"
+        return "down_payment_paid"
 
     # Paid after the dealer cancelled (the buyer paid while staff were cancelling): the money
     # is owed back; the cancellation's own Stripe phase or a retried cancel refunds it.

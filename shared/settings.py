@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     # (``shared/web/limits.py``), with or without a Content-Length.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=1024**3)
 
+    # Uploaded documents and signed contracts (default ``<data_dir>/documents``), the largest
+    # upload accepted, and the lender's decision clock in working hours (Asia/Shanghai).
+    documents_dir: Path | None = None
+    max_document_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+    decision_sla_working_hours: int = Field(default=2, ge=1, le=72)
+
     # Load (see ``shared/web/admission.py`` and ``shared/db.py``): each worker runs at most
     # ``max_in_flight`` requests at once (twice its connections), lets ``max_queued``
     # more wait up to ``queue_timeout_seconds`` for a turn and answers 503 past that. A request

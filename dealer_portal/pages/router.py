@@ -32,3 +32,8 @@ async def payment_page() -> FileResponse:
 @router.get("/pay.js")
 async def payment_script() -> FileResponse:
     return FileResponse(HERE / "pay.js", media_type="text/javascript")
+
+
+@router.get("/deal_documents.js")
+async def deal_documents_script() -> FileResponse:
+    return FileResponse(HERE / "deal_documents.js", media_type="text/javascript")

@@ -58,3 +58,18 @@ async def admin_console() -> FileResponse:
 @router.get("/admin.js")
 async def admin_script() -> FileResponse:
     return FileResponse(HERE / "admin.js", media_type="text/javascript")
+
+
+@router.get("/contract.js")
+async def contract_script() -> FileResponse:
+    return FileResponse(HERE / "contract.js", media_type="text/javascript")
+
+
+@router.get("/lender/decisions")
+async def lender_decisions_page() -> FileResponse:
+    return page(HERE / "lender_decisions.html")
+
+
+@router.get("/lender_decisions.js")
+async def lender_decisions_script() -> FileResponse:
+    return FileResponse(HERE / "lender_decisions.js", media_type="text/javascript")

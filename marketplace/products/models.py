@@ -66,6 +66,13 @@ class ProductVersion(SQLModel, table=True):
     subsidy: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
     platform_guarantee: bool = Field(sa_column=Column(Boolean, nullable=False))
     auto_fund: bool = Field(sa_column=Column(Boolean, nullable=False))
+    # With ``auto_fund`` false: the deals approved without a lender's decision (``{max_amount,
+    # max_ltv, grades}``) and the gates funding waits for.
+    auto_approve: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
+    funding_gates: list[str] = Field(
+        default_factory=lambda: ["contract_signed", "stipulations", "insurance"],
+        sa_column=Column(JSONB, nullable=False),
+    )
     # The platform's commission: platform-owned, carried for accounting, never used in ranking.
     commission_rate: Decimal = Field(
         default=Decimal(0), sa_column=Column(Numeric(6, 4), nullable=False)

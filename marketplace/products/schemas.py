@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Hashable
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -68,6 +68,20 @@ class SubsidyTerms(RequestModel):
     annual_rate: AnnualRate
 
 
+class AutoApprove(RequestModel):
+    """Deals a product that does not auto-fund approves without a lender's decision: every
+    limit given must hold (the loan amount, its loan-to-value, the car's grade)."""
+
+    max_amount: Amount | None = None
+    max_ltv: MaxLtv | None = None
+    grades: Annotated[list[SubGrade], Field(min_length=1), AfterValidator(_unique)] | None = None
+
+
+FundingGate = Literal["contract_signed", "stipulations", "insurance"]
+DEFAULT_FUNDING_GATES: list[FundingGate] = ["contract_signed", "stipulations", "insurance"]
+FundingGates = Annotated[list[FundingGate], AfterValidator(_unique)]
+
+
 class ProductTermsBase(BaseModel):
     """The terms of one product version; cross-field rules are checked by the service."""
 
@@ -84,6 +98,10 @@ class ProductTermsBase(BaseModel):
     subsidy: SubsidyTerms | None = None
     platform_guarantee: bool
     auto_fund: bool = True
+    # Only for ``auto_fund: false``: deals approved without a lender's decision, and what must
+    # hold before the lender may fund.
+    auto_approve: AutoApprove | None = None
+    funding_gates: FundingGates = Field(default_factory=lambda: list(DEFAULT_FUNDING_GATES))
 
 
 class ProductCreate(ProductTermsBase, RequestModel):
@@ -106,11 +124,13 @@ class ProductUpdate(RequestModel):
     subsidy: SubsidyTerms | None = None
     platform_guarantee: bool | None = None
     auto_fund: bool | None = None
+    auto_approve: AutoApprove | None = None
+    funding_gates: FundingGates | None = None
 
     @field_validator("*", mode="before")
     @classmethod
     def _only_subsidy_may_be_null(cls, value: Any, info: ValidationInfo) -> Any:
-        if value is None and info.field_name != "subsidy":
+        if value is None and info.field_name not in ("subsidy", "auto_approve"):
             raise ValueError("may be left out to keep its value, but not null")
         return value
 

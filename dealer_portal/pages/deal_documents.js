@@ -1,0 +1,142 @@
+// The dealer's desk for deals on products that wait for the lender: the decision and its clock
+// (SLA), the stipulations with their uploads, the insurance policy, and what the handover still
+// waits for. One entry point: AutofinDealDocuments.mount(container, Autofin).
+// Rendered with textContent only (Autofin.el), never innerHTML.
+"use strict";
+
+const AutofinDealDocuments = (() => {
+  // Upload a file (multipart `file`, optional `stipulation_id`); the API checks its content.
+  async function upload(A, dealId, file, stipulationId) {
+    const body = new FormData();
+    body.append("file", file);
+    if (stipulationId) body.append("stipulation_id", stipulationId);
+    const response = await fetch(`/v1/dealer/deals/${dealId}/documents`, {
+      method: "POST", body, headers: { Authorization: `Bearer ${A.token()}`, "Accept-Language": A.lang },
+    });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error((data.error && data.error.message) || response.statusText);
+    return data;
+  }
+
+  // "2 h 15 min left" / "overdue" for the lender's decision clock.
+  function clock(A, decision) {
+    if (!decision.due_at || !["decision_required", "countered"].includes(decision.status)) return "—";
+    const minutes = Math.round((new Date(decision.due_at) - Date.now()) / 60000);
+    if (minutes <= 0) return A.t("desk.overdue");
+    return A.t("desk.time_left", { h: Math.floor(minutes / 60), m: minutes % 60 });
+  }
+
+  function uploader(A, dealId, stipulationId, refresh, error) {
+    const input = A.el("input", undefined, { type: "file", accept: "application/pdf,image/jpeg,image/png" });
+    input.dataset.stipulation = stipulationId || "";
+    input.onchange = async () => {
+      error.textContent = "";
+      if (!input.files.length) return;
+      try { await upload(A, dealId, input.files[0], stipulationId); await refresh(); } catch (failure) {
+        error.textContent = failure.message;
+      }
+    };
+    return input;
+  }
+
+  function insuranceForm(A, deal, refresh, error) {
+    const form = A.el("form", undefined, { class: "insurance-form" });
+    const fields = [["insurer", "desk.insurer", "text"], ["policy_number", "desk.policy_number", "text"],
+      ["expires_on", "desk.expires_on", "date"]];
+    for (const [name, key, type] of fields) {
+      const label = A.el("label", A.t(key));
+      label.append(A.el("input", undefined, { name, type, required: "" }));
+      form.append(label);
+    }
+    const file = A.el("input", undefined, { type: "file", name: "file", accept: "application/pdf,image/jpeg,image/png", required: "" });
+    const fileLabel = A.el("label", A.t("desk.policy_file"));
+    fileLabel.append(file);
+    form.append(fileLabel, A.el("button", A.t("desk.save_insurance"), { type: "submit" }));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      error.textContent = "";
+      try {
+        const document = await upload(A, deal.id, file.files[0]);
+        const data = new FormData(form);
+        await A.api("POST", `/v1/dealer/deals/${deal.id}/insurance`, {
+          insurer: data.get("insurer"), policy_number: data.get("policy_number"),
+          expires_on: data.get("expires_on"), document_id: document.id,
+        });
+        await refresh();
+      } catch (failure) { error.textContent = failure.message; }
+    });
+    return form;
+  }
+
+  function dealCard(A, deal, refresh) {
+    const d = deal.decision;
+    const card = A.el("article", undefined, { class: "desk-deal" });
+    card.dataset.dealId = deal.id;
+    const error = A.el("p", undefined, { class: "error" });
+    card.append(
+      A.el("h3", `${deal.vehicle.make} ${deal.vehicle.model} · ${deal.buyer_name_masked}`),
+      A.facts([
+        ["desk.decision", A.label("lender_decision", d.status), "decision-status"],
+        ["desk.clock", clock(A, d), d.overdue ? "overdue" : ""],
+        ["desk.down_payment", A.label("down_payment_status", deal.down_payment_status)],
+        ["desk.contract", d.contract_signed_at ? A.moment(d.contract_signed_at) : A.t("desk.not_signed")],
+        ["desk.insurance", d.insurance ? `${d.insurance.insurer} ${d.insurance.policy_number}` : "—"],
+      ]),
+    );
+    if (d.reasons.length) card.append(A.el("p", `${A.t("desk.reasons")}: ${d.reasons.join("；")}`));
+    if (d.stipulations.length) {
+      card.append(A.table(d.stipulations, [
+        ["desk.stipulation", (s) => A.label("stipulation", s.type)],
+        ["desk.due", (s) => A.moment(s.due_at)],
+        ["desk.stipulation_status", (s) => A.label("stipulation_status", s.status)],
+        ["desk.reason", (s) => s.reason || ""],
+      ]));
+      for (const s of d.stipulations.filter((x) => x.status !== "satisfied")) {
+        const label = A.el("label", `${A.t("desk.upload_for")} ${A.label("stipulation", s.type)}`);
+        label.append(uploader(A, deal.id, s.id, refresh, error));
+        card.append(label);
+      }
+    }
+    if (deal.status === "confirmed") {
+      const other = A.el("label", A.t("desk.upload_other"));
+      other.append(uploader(A, deal.id, null, refresh, error));
+      card.append(other);
+      if (!d.insurance) card.append(insuranceForm(A, deal, refresh, error));
+    }
+    if (d.handover_waits_for.length) {
+      card.append(A.el("p", `${A.t("desk.waits_for")}: ${d.handover_waits_for.map((w) => A.label("waits", w)).join("、")}`));
+    }
+    card.append(error);
+    return card;
+  }
+
+  function mount(container, A) {
+    const list = A.el("div", undefined, { class: "desk-deals" });
+    const error = A.el("p", undefined, { class: "error" });
+    async function refresh() {
+      error.textContent = "";
+      if (!A.token()) { list.replaceChildren(); return; }
+      try {
+        const page = await A.api("GET", "/v1/dealer/deals?limit=50");
+        const waiting = page.items.filter((deal) => deal.decision);
+        list.replaceChildren(...waiting.map((deal) => dealCard(A, deal, refresh)));
+        container.hidden = waiting.length === 0;
+      } catch (failure) { error.textContent = failure.message; }
+    }
+    const reload = A.el("button", A.t("desk.refresh"), { type: "button", class: "secondary" });
+    reload.onclick = refresh;
+    container.replaceChildren(A.el("h2", A.t("desk.heading")), reload, list, error);
+    // The page around this logs in and out by itself: follow its session.
+    let session = A.token();
+    setInterval(() => { if (A.token() !== session) { session = A.token(); refresh(); } }, 1500);
+    A.ready.then(refresh);
+    return { refresh };
+  }
+
+  return { mount };
+})();
+
+document.addEventListener("DOMContentLoaded", () => {
+  const container = document.getElementById("autofin-deal-documents");
+  if (container) AutofinDealDocuments.mount(container, Autofin);
+});
