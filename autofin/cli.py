@@ -142,18 +142,17 @@ def cmd_demo(_: argparse.Namespace) -> None:
 
 
 def cmd_jobs_run(args: argparse.Namespace) -> None:
-    from autofin.jobs import run_daily_jobs, run_reconciliation
+    from autofin.jobs import run_all
     from shared.payments.gateway import PaymentGateway
 
     as_of = args.as_of or date.today()
 
     async def work(database: Any) -> None:
-        async with database.sessionmaker() as session, session.begin():
-            await run_daily_jobs(session, as_of=as_of, progress=_step)
-        # After the daily jobs committed: reconciliation calls Stripe between transactions.
+        # The daily jobs commit first; the debits, reminders and reconciliation then call
+        # Stripe and the SMS gateway between transactions.
         gateway = PaymentGateway.from_settings(get_settings())
         try:
-            await run_reconciliation(database, gateway, progress=_step)
+            await run_all(database, gateway, as_of=as_of, progress=_step)
         finally:
             await gateway.aclose()
 

@@ -25,7 +25,7 @@ from shared.identity.models import Organization
 from shared.identity.principal import Principal
 
 # Stored as JSON, so their decimals and enums go in as strings.
-_JSON_FIELDS = {"method", "rate_card", "vehicle_types", "subsidy"}
+_JSON_FIELDS = {"method", "rate_card", "vehicle_types", "subsidy", "collections"}
 
 
 def _check_consistent(terms: ProductCreate) -> None:
