@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar, Unpack
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
@@ -309,7 +309,7 @@ async def mandate_locales(
 
 
 # Any select: the scope helpers only add WHERE clauses and joins.
-AnySelect = TypeVar("AnySelect", bound="Select[Unpack[tuple[Any, ...]]]")
+AnySelect = TypeVar("AnySelect", bound="Select[*tuple[Any, ...]]")
 
 
 def _past_due(query: AnySelect) -> AnySelect:
