@@ -26,3 +26,15 @@ async def buyer_page() -> FileResponse:
 @router.get("/buyer.js")
 async def buyer_script() -> FileResponse:
     return FileResponse(HERE / "buyer.js", media_type="text/javascript")
+
+
+@router.get("/mandate.js")
+async def mandate_script() -> FileResponse:
+    """The automatic-debit mandate widget (``AutofinMandate.mount``)."""
+    return FileResponse(HERE / "mandate.js", media_type="text/javascript")
+
+
+@router.get("/collections.js")
+async def collections_script() -> FileResponse:
+    """The collection queue widget (``AutofinCollections.mount``), for the lender's console."""
+    return FileResponse(HERE / "collections.js", media_type="text/javascript")
