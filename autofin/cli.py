@@ -137,8 +137,30 @@ def cmd_admin_create(args: argparse.Namespace) -> None:
 
 def cmd_demo(_: argparse.Namespace) -> None:
     from autofin.demo import load_demo
+    from autofin.demo_collections import load_collections_demo
+    from shared.payments.gateway import PaymentGateway
 
     asyncio.run(_with_session(lambda session: load_demo(session, progress=_step)))
+    # Collections move money: with no Stripe key, through a local emulator for the demo's run.
+    settings = get_settings()
+    emulator = None
+    if not settings.is_production and settings.stripe_api_key == PLACEHOLDER_STRIPE_KEY:
+        emulator, base_url = stripe_emulator.start()
+        os.environ["AUTOFIN_STRIPE_API_BASE"] = base_url
+        get_settings.cache_clear()
+    gateway = PaymentGateway.from_settings(get_settings())
+
+    async def collections(database: Any) -> None:
+        try:
+            await load_collections_demo(database, gateway, progress=_step, today=date.today())
+        finally:
+            await gateway.aclose()
+
+    try:
+        asyncio.run(_with_database(collections))
+    finally:
+        if emulator is not None:
+            stripe_emulator.stop(emulator)
 
 
 def cmd_jobs_run(args: argparse.Namespace) -> None:

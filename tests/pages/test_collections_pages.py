@@ -7,6 +7,7 @@ from datetime import timedelta
 import httpx
 from playwright.async_api import Page, expect
 
+from autofin.jobs import run_daily_jobs
 from marketplace.collections import notices, repository
 from marketplace.collections.models import NoticeKind
 from marketplace.servicing.models import Loan, PaymentProfile
@@ -72,8 +73,6 @@ async def test_the_lender_records_a_promise_in_the_collection_queue(
 ) -> None:
     async with committed_database.sessionmaker() as session:
         booked = await book(api, session, loan_date=days_ago(75))
-        from autofin.jobs import run_daily_jobs
-
         async with session.begin():
             await run_daily_jobs(session, as_of=today(), progress=lambda _: None)
 
