@@ -36,6 +36,7 @@ class LateFeeKind(StrEnum):
 
 
 DEFAULT_RETRY_DAYS: tuple[int, ...] = (0, 1, 3, 7)
+MAX_REMINDER_DAYS_BEFORE = 15  # the most ``reminder_days_before`` a product may set
 
 
 @dataclass(frozen=True)

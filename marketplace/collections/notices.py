@@ -34,7 +34,6 @@ from shared.observability import event
 
 CHINA_TIME = timezone(timedelta(hours=8), "Asia/Shanghai")  # no daylight saving
 CONTACT_HOURS = (time(8, 0), time(21, 0))
-MAX_REMINDER_DAYS_BEFORE = 15  # the most ``reminder_days_before`` a product may set
 SEND_BATCH = 200
 
 
@@ -70,9 +69,7 @@ def _notice(
 async def record_due_notices(session: AsyncSession, as_of: date) -> int:
     """Record the reminders due as of ``as_of`` (run after the delinquency pass, in its
     transaction); how many were new."""
-    rows = await repository.unpaid_rows_due_by(
-        session, as_of + timedelta(days=MAX_REMINDER_DAYS_BEFORE)
-    )
+    rows = await repository.reminder_candidates(session, as_of)
     terms_of = await servicing_repository.collection_terms(
         session, [r.product_version_id for r in rows]
     )

@@ -7,11 +7,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select, text, update
+from sqlalchemy import Integer, Select, and_, cast, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -29,6 +29,7 @@ from marketplace.collections.models import (
     Notice,
     NoticeStatus,
 )
+from marketplace.products.models import ProductVersion
 from marketplace.servicing.models import (
     Installment,
     InstallmentStatus,
@@ -39,6 +40,7 @@ from marketplace.servicing.models import (
     LoanStatus,
     PaymentStatus,
 )
+from pricing.collections import MAX_REMINDER_DAYS_BEFORE, CollectionTerms
 from shared.db import utcnow
 from shared.identity.models import User
 from shared.money import round_fen
@@ -245,9 +247,16 @@ class DueRow:
     days_past_due: int
 
 
-async def unpaid_rows_due_by(session: AsyncSession, until: date) -> list[DueRow]:
-    """Unpaid instalments of active loans due by ``until`` (the partial index's rows), with
-    what settles each now."""
+async def reminder_candidates(session: AsyncSession, as_of: date) -> list[DueRow]:
+    """Unpaid instalments of active loans that a reminder may be due for, with what settles
+    each now: those overdue (a few percent of the book), and those falling due within their
+    product's ``reminder_days_before`` whose reminder is not recorded yet — so a run reads the
+    day's new rows, not the whole month's."""
+    days_before = func.coalesce(
+        cast(col(ProductVersion.collections)["reminder_days_before"].astext, Integer),
+        CollectionTerms().reminder_days_before,
+    )
+    upcoming_key = func.concat("upcoming:", col(Installment.loan_id), ":", col(Installment.n))
     result = await session.execute(
         select(
             col(Installment.loan_id),
@@ -266,10 +275,18 @@ async def unpaid_rows_due_by(session: AsyncSession, until: date) -> list[DueRow]
             col(Loan.days_past_due),
         )
         .join(Loan, col(Loan.id) == col(Installment.loan_id))
+        .join(ProductVersion, col(ProductVersion.id) == col(Loan.product_version_id))
         .where(
             col(Installment.status) != InstallmentStatus.paid.value,
-            col(Installment.due_date) <= until,
+            col(Installment.due_date) <= as_of + timedelta(days=MAX_REMINDER_DAYS_BEFORE),
             col(Loan.status) == LoanStatus.active.value,
+            or_(
+                col(Installment.due_date) <= as_of,
+                and_(
+                    col(Installment.due_date) - days_before <= as_of,  # date − days: a date
+                    ~select(col(Notice.id)).where(col(Notice.notice_key) == upcoming_key).exists(),
+                ),
+            ),
         )
         .order_by(col(Installment.loan_id), col(Installment.n))
     )

@@ -20,7 +20,7 @@ from pydantic import (
 
 from marketplace.products.models import ProductStatus
 from pricing import DEFAULT_POLICY, SUB_GRADES, RepaymentMethod, VehicleType
-from pricing.collections import LateFeeKind
+from pricing.collections import MAX_REMINDER_DAYS_BEFORE, LateFeeKind
 from pricing.loan_math import MAX_PRINCIPAL, MAX_TERM_MONTHS, MIN_TERM_MONTHS
 from shared.brands.schemas import BrandInput
 from shared.schemas import RequestModel, ResponseModel
@@ -94,7 +94,9 @@ class CollectionSettings(RequestModel):
         ]
         | None
     ) = None
-    reminder_days_before: Annotated[StrictInt, Field(ge=0, le=15)] | None = None
+    reminder_days_before: Annotated[StrictInt, Field(ge=0, le=MAX_REMINDER_DAYS_BEFORE)] | None = (
+        None
+    )
     grace_days: Annotated[StrictInt, Field(ge=0, le=15)] | None = None
     late_fee: LateFeeSettings | None = None
     bureau_report_days: Annotated[StrictInt, Field(ge=1, le=180)] | None = None
