@@ -43,7 +43,6 @@ from marketplace.servicing.models import (
 from pricing.collections import MAX_REMINDER_DAYS_BEFORE, CollectionTerms
 from shared.db import utcnow
 from shared.identity.models import User
-from shared.money import round_fen
 
 # -- mandates --------------------------------------------------------------------------------
 
@@ -652,7 +651,3 @@ async def recent_claims(
     )
     total = (await session.execute(select(func.count()).select_from(GuaranteeClaim))).scalar_one()
     return list(rows.scalars().all()), int(total)
-
-
-def reserve_amount(principal: int, ratio: Decimal) -> int:
-    return round_fen(principal * ratio)
