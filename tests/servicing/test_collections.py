@@ -28,7 +28,7 @@ from shared.identity.models import User
 from shared.identity.sms import SandboxSms
 from shared.payments.gateway import PaymentGateway
 from shared.settings import get_settings
-from tests.factories import admin_headers
+from tests.factories import PASSWORD, admin_headers, login, unique_email
 from tests.servicing.conftest import Booked, all_loans_reconcile, book, days_ago, pay, today
 from tests.stripe_fixtures import LocalStripe
 
@@ -350,3 +350,30 @@ async def test_the_lender_works_its_collection_queue_with_notes_and_promises(
         f"/v1/buyer/loans/{late.loan_id}/mandate", json={"card": "x"}, headers=late.buyer
     )
     assert unknown.status_code == 422
+
+
+async def test_an_advisor_follows_up_only_their_buyers_guaranteed_loans(
+    http: httpx.AsyncClient, committed_database: Database, gateway: PaymentGateway
+) -> None:
+    async with committed_database.sessionmaker() as session:
+        admin = await admin_headers(http, session)
+    email = unique_email("advisor")
+    created = await http.post(
+        "/v1/admin/advisors",
+        json={"email": email, "password": PASSWORD, "full_name": "顾问"},
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    advisor = await login(http, email)
+    guaranteed = await booked_loan(
+        http, committed_database, admin=admin, loan_date=days_ago(75), platform_guarantee=True
+    )
+    await booked_loan(http, committed_database, admin=admin, loan_date=days_ago(75))
+    await run_all(
+        committed_database, gateway, as_of=today(), progress=lambda _: None, sms=SandboxSms()
+    )
+    queue = (await http.get("/v1/advisor/collections", headers=advisor)).json()
+    assert [item["loan_id"] for item in queue["items"]] == [str(guaranteed.loan_id)]
+    history = await http.get(f"/v1/advisor/collections/{guaranteed.loan_id}", headers=advisor)
+    assert history.status_code == 200 and history.json()["notices"]
+    assert (await http.get("/v1/advisor/collections", headers=guaranteed.buyer)).status_code == 403
