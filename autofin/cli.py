@@ -137,23 +137,44 @@ def cmd_admin_create(args: argparse.Namespace) -> None:
 
 def cmd_demo(_: argparse.Namespace) -> None:
     from autofin.demo import load_demo
+    from autofin.demo_collections import load_collections_demo
+    from shared.payments.gateway import PaymentGateway
 
     asyncio.run(_with_session(lambda session: load_demo(session, progress=_step)))
+    # Collections move money: with no Stripe key, through a local emulator for the demo's run.
+    settings = get_settings()
+    emulator = None
+    if not settings.is_production and settings.stripe_api_key == PLACEHOLDER_STRIPE_KEY:
+        emulator, base_url = stripe_emulator.start()
+        os.environ["AUTOFIN_STRIPE_API_BASE"] = base_url
+        get_settings.cache_clear()
+    gateway = PaymentGateway.from_settings(get_settings())
+
+    async def collections(database: Any) -> None:
+        try:
+            await load_collections_demo(database, gateway, progress=_step, today=date.today())
+        finally:
+            await gateway.aclose()
+
+    try:
+        asyncio.run(_with_database(collections))
+    finally:
+        if emulator is not None:
+            stripe_emulator.stop(emulator)
 
 
 def cmd_jobs_run(args: argparse.Namespace) -> None:
-    from autofin.jobs import run_daily_jobs, run_reconciliation
+    from autofin.jobs import run_all
     from shared.payments.gateway import PaymentGateway
 
     as_of = args.as_of or date.today()
 
     async def work(database: Any) -> None:
-        async with database.sessionmaker() as session, session.begin():
-            await run_daily_jobs(session, as_of=as_of, progress=_step)
-        # After the daily jobs committed: reconciliation calls Stripe between transactions.
+        # The daily jobs commit first; the debits, reminders and reconciliation then call
+        # Stripe and the SMS gateway between transactions.
         gateway = PaymentGateway.from_settings(get_settings())
         try:
-            await run_reconciliation(database, gateway, progress=_step)
+            await run_all(database, gateway, as_of=as_of, progress=_step)
         finally:
             await gateway.aclose()
 

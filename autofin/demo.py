@@ -23,6 +23,7 @@ from marketplace.applications.identity_check import SandboxIdentityVerifier
 from marketplace.applications.schemas import ApplicationCreate
 from marketplace.policy import current_policy
 from marketplace.preapprovals import repository as preapproval_repository
+from marketplace.preapprovals.models import Preapproval
 from marketplace.products import service as product_service
 from marketplace.products.schemas import ProductCreate
 from marketplace.scorecards import service as scorecard_service
@@ -179,6 +180,52 @@ async def _staff(session: AsyncSession, organization: Organization, email: str) 
     return user
 
 
+async def apply_for(
+    session: AsyncSession,
+    buyer: Principal,
+    *,
+    age: int,
+    income: int,
+    employed: int = 60,
+    housing: str = "own",
+    debt: int = 0,
+) -> Preapproval | None:
+    """The demo buyer's active pre-approval, applying (the sandbox bureau decides) if they hold
+    none; None if declined."""
+    now = utcnow()
+    national_id = sandbox_clean_national_id("310101", date(now.year - age, 1, 1))
+    active = await preapproval_repository.active_for_person(
+        session, pii.lookup_hash(national_id), now
+    )
+    if active is None:
+        body = ApplicationCreate.model_validate(
+            {
+                "national_id": national_id,
+                "age": age,
+                "monthly_income": income,
+                "employment_months": employed,
+                "housing": housing,
+                "existing_monthly_debt": debt,
+                "consent": {"bureau_pull": True, "share_with_lenders": True},
+            }
+        )
+        await application_service.submit(
+            session,
+            buyer,
+            body,
+            SandboxBureau.from_settings(get_settings()),
+            SandboxIdentityVerifier(),
+            buyer_id=buyer.uid,
+            now=now,
+            models=await scorecard_service.active_models(session),
+            policy=current_policy(),
+        )
+        active = await preapproval_repository.active_for_person(
+            session, pii.lookup_hash(national_id), now
+        )
+    return active
+
+
 async def load_demo(session: AsyncSession, *, progress: Callable[[str], None]) -> None:
     """Load (or top up) the demo data and print every login."""
     logins: list[tuple[str, str, str]] = []
@@ -237,8 +284,6 @@ async def load_demo(session: AsyncSession, *, progress: Callable[[str], None]) -
     await advisor_service.assign_waiting_buyers(session)
 
     progress("Buyers with pre-approvals (the sandbox bureau decides)")
-    bureau = SandboxBureau.from_settings(get_settings())
-    now = utcnow()
     for email, full_name, phone, age, income, employed, housing, debt in BUYERS:
         buyer = await identity_repository.user_by_email(session, email)
         if buyer is None:
@@ -246,37 +291,16 @@ async def load_demo(session: AsyncSession, *, progress: Callable[[str], None]) -
                 session, kind=UserKind.buyer, email=email, password=DEMO_PASSWORD,
                 full_name=full_name, phone=phone,
             )  # fmt: skip
-        national_id = sandbox_clean_national_id("310101", date(now.year - age, 1, 1))
         principal = Principal(role="buyer", user_id=buyer.id)
-        active = await preapproval_repository.active_for_person(
-            session, pii.lookup_hash(national_id), now
+        active = await apply_for(
+            session,
+            principal,
+            age=age,
+            income=income,
+            employed=employed,
+            housing=housing,
+            debt=debt,
         )
-        if active is None:
-            body = ApplicationCreate.model_validate(
-                {
-                    "national_id": national_id,
-                    "age": age,
-                    "monthly_income": income,
-                    "employment_months": employed,
-                    "housing": housing,
-                    "existing_monthly_debt": debt,
-                    "consent": {"bureau_pull": True, "share_with_lenders": True},
-                }
-            )
-            await application_service.submit(
-                session,
-                principal,
-                body,
-                bureau,
-                SandboxIdentityVerifier(),
-                buyer_id=buyer.id,
-                now=now,
-                models=await scorecard_service.active_models(session),
-                policy=current_policy(),
-            )
-            active = await preapproval_repository.active_for_person(
-                session, pii.lookup_hash(national_id), now
-            )
         detail = (
             f"approval code {active.code}, verifier {phone[-4:]}, "
             f"grade {active.grade}, limit ¥{active.credit_limit // 100:,}"

@@ -1,10 +1,12 @@
 """The daily jobs, run by ``autofin jobs run``; each is safe to run twice or concurrently
 (conditional updates, SKIP LOCKED, ON CONFLICT DO NOTHING).
 
-``run_daily_jobs`` runs in the caller's one transaction. ``run_reconciliation`` — the steps that
-ask Stripe what really happened to money we are unsure of — cannot: Stripe is never called
-inside a transaction, so it takes the database and opens short transactions between the calls.
-It runs as of now whatever ``--as-of`` says: Stripe's record is only ever current."""
+``run_daily_jobs`` runs in the caller's one transaction. ``run_collections`` (automatic debits
+and sending reminders) and ``run_reconciliation`` — the steps that ask Stripe what really happened
+to money we are unsure of — cannot: Stripe and the SMS gateway are never called inside a
+transaction, so they take the database and open short transactions between the calls. The
+reconciliation runs as of now whatever ``--as-of`` says: Stripe's record is only ever current.
+``run_all`` is the three in order, as ``autofin jobs run`` runs them."""
 
 from __future__ import annotations
 
@@ -17,6 +19,9 @@ from dealer_portal import reconciliation as deal_reconciliation
 from marketplace.advisors import service as advisor_service
 from marketplace.applications import service as application_service
 from marketplace.applications.bureau import CreditBureau, SandboxBureau
+from marketplace.collections import debits as debit_runs
+from marketplace.collections import guarantee, notices
+from marketplace.collections.collector import Collector, StripeCollector
 from marketplace.monitoring import service as monitoring_service
 from marketplace.policy import current_policy
 from marketplace.preapprovals import service as preapproval_service
@@ -27,6 +32,7 @@ from shared import ratelimit
 from shared.db import Database, utcnow
 from shared.idempotency import purge_expired_keys
 from shared.identity import codes as identity_codes
+from shared.identity.sms import SandboxSms, SmsGateway
 from shared.payments.gateway import PaymentGateway
 from shared.settings import get_settings
 
@@ -67,7 +73,13 @@ async def run_daily_jobs(
     done["advisors_assigned"] = await advisor_service.assign_waiting_buyers(session)
     progress(f"  assigned advisors to {done['advisors_assigned']} buyers")
     progress("  servicing active loans …")
-    servicing = await delinquency.run_delinquency(session, as_of, progress=progress)
+    servicing = await delinquency.run_delinquency(
+        session,
+        as_of,
+        legal_cap_apr=policy.legal_cap_apr,
+        on_charge_off=guarantee.pay_claim,
+        progress=progress,
+    )
     done["installments_late"] = servicing.installments_late
     done["late_fees_charged"] = servicing.late_fees
     done["loans_charged_off"] = servicing.charged_off
@@ -75,6 +87,15 @@ async def run_daily_jobs(
         f"  serviced {servicing.loans_checked} loans: {servicing.installments_late} instalments"
         f" late, {servicing.late_fees} late fees, {servicing.charged_off} charged off"
     )
+    reserve = await guarantee.update_reserve(session, as_of)
+    done["guarantee_provisions"] = reserve.provisioned
+    done["guarantee_recoveries"] = reserve.recoveries
+    progress(
+        f"  guarantee reserve: {reserve.provisioned} loans provisioned,"
+        f" {reserve.recoveries} recoveries"
+    )
+    done["reminders_recorded"] = await notices.record_due_notices(session, as_of)
+    progress(f"  recorded {done['reminders_recorded']} reminders")
     report = await monitoring_service.run(session, as_of=as_of, policy=policy)
     done["risk_monitor_loans"] = report.loans_observed
     progress(
@@ -91,6 +112,66 @@ async def run_daily_jobs(
     done["idempotency_keys_purged"] = await purge_expired_keys(
         session, older_than=utcnow() - IDEMPOTENCY_KEY_RETENTION
     )
+    return done
+
+
+async def run_collections(
+    database: Database,
+    collector: Collector,
+    sms: SmsGateway,
+    *,
+    as_of: date,
+    now: datetime,
+    progress: Callable[[str], None],
+) -> dict[str, int]:
+    """The automatic debits due by ``as_of``, then the reminders: a notice for each declined
+    debit, and every pending notice sent if ``now`` is within contact hours. Call it outside
+    any transaction (after the daily jobs committed): it calls the rails between its own."""
+    done: dict[str, int] = {}
+    debits = await debit_runs.run_debits(database, collector, as_of=as_of, progress=progress)
+    done["debits_made"] = debits.planned
+    done["debits_collected"] = debits.collected
+    done["debits_declined"] = debits.declined
+    progress(
+        f"  automatic debits: {debits.planned} made, {debits.collected} collected,"
+        f" {debits.declined} declined, {debits.left} left to settle"
+    )
+    async with database.sessionmaker() as session, session.begin():
+        done["reminders_recorded"] = await notices.record_failure_notices(session)
+    sending = await notices.send_pending(database, sms, now=now)
+    done["reminders_sent"] = sending.sent
+    progress(
+        "  reminders: outside contact hours, left for later"
+        if sending.waiting
+        else f"  reminders: {sending.sent} sent, {sending.failed} undeliverable"
+    )
+    return done
+
+
+async def run_all(
+    database: Database,
+    gateway: PaymentGateway,
+    *,
+    as_of: date,
+    progress: Callable[[str], None],
+    sms: SmsGateway | None = None,
+    now: datetime | None = None,
+) -> dict[str, int]:
+    """``autofin jobs run``: the daily jobs (one transaction), the collections, then the
+    reconciliation; how many records each step changed."""
+    async with database.sessionmaker() as session, session.begin():
+        done = await run_daily_jobs(session, as_of=as_of, progress=progress)
+    collected = await run_collections(
+        database,
+        StripeCollector(gateway),
+        sms or SandboxSms(),
+        as_of=as_of,
+        now=now or utcnow(),
+        progress=progress,
+    )
+    done["reminders_recorded"] += collected.pop("reminders_recorded")
+    done.update(collected)
+    done.update(await run_reconciliation(database, gateway, progress=progress))
     return done
 
 

@@ -30,7 +30,7 @@ from babel.numbers import format_compact_currency, format_currency
 LOCALES_DIR: Final = Path(__file__).with_name("locales")
 DEFAULT_LOCALE: Final = "zh_CN"
 SUPPORTED_LOCALES: Final = ("zh_CN", "en")
-DOMAINS: Final = ("errors", "validation", "pages")
+DOMAINS: Final = ("errors", "validation", "pages", "notices")
 # The locale of the request being served (set by ``shared.web.locale.LocaleMiddleware``).
 current_locale: ContextVar[str] = ContextVar("current_locale", default=DEFAULT_LOCALE)
 _LANGUAGE_RANGE = re.compile(

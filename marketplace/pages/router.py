@@ -73,3 +73,15 @@ async def lender_decisions_page() -> FileResponse:
 @router.get("/lender_decisions.js")
 async def lender_decisions_script() -> FileResponse:
     return FileResponse(HERE / "lender_decisions.js", media_type="text/javascript")
+
+
+@router.get("/mandate.js")
+async def mandate_script() -> FileResponse:
+    """The automatic-debit mandate widget (``AutofinMandate.mount``)."""
+    return FileResponse(HERE / "mandate.js", media_type="text/javascript")
+
+
+@router.get("/collections.js")
+async def collections_script() -> FileResponse:
+    """The collection queue widget (``AutofinCollections.mount``), for the lender's console."""
+    return FileResponse(HERE / "collections.js", media_type="text/javascript")

@@ -73,6 +73,8 @@ class ProductVersion(SQLModel, table=True):
         default_factory=lambda: ["contract_signed", "stipulations", "insurance"],
         sa_column=Column(JSONB, nullable=False),
     )
+    # How the product collects (``pricing.collections.CollectionTerms``); None: the defaults.
+    collections: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
     # The platform's commission: platform-owned, carried for accounting, never used in ranking.
     commission_rate: Decimal = Field(
         default=Decimal(0), sa_column=Column(Numeric(6, 4), nullable=False)

@@ -20,6 +20,7 @@ from pydantic import (
 
 from marketplace.products.models import ProductStatus
 from pricing import DEFAULT_POLICY, SUB_GRADES, RepaymentMethod, VehicleType
+from pricing.collections import MAX_REMINDER_DAYS_BEFORE, LateFeeKind
 from pricing.loan_math import MAX_PRINCIPAL, MAX_TERM_MONTHS, MIN_TERM_MONTHS
 from shared.brands.schemas import BrandInput
 from shared.schemas import RequestModel, ResponseModel
@@ -82,6 +83,43 @@ DEFAULT_FUNDING_GATES: list[FundingGate] = ["contract_signed", "stipulations", "
 FundingGates = Annotated[list[FundingGate], AfterValidator(_unique)]
 
 
+def _increasing(days: list[int]) -> list[int]:
+    if any(later <= earlier for earlier, later in zip(days, days[1:], strict=False)):
+        raise ValueError("retry days must increase")
+    return days
+
+
+class LateFeeSettings(RequestModel):
+    """``percent_of_payment`` (``rate`` of the instalment, at most ``amount``) or ``flat``
+    (``amount``), once per late instalment; or ``daily_rate`` (``rate`` of the overdue amount
+    a day). Whatever is set, fees are capped so the loan's all-in APR stays under the legal cap."""
+
+    kind: LateFeeKind
+    rate: Annotated[Decimal, Field(ge=0, le=Decimal("0.2"), decimal_places=6)] | None = None
+    amount: Annotated[StrictInt, Field(ge=0, le=10_000_000, description="fen")] | None = None
+
+
+class CollectionSettings(RequestModel):
+    """How the product collects; every field is optional (the platform's default otherwise)."""
+
+    retry_days: (
+        Annotated[
+            list[Annotated[StrictInt, Field(ge=0, le=60)]],
+            Field(min_length=1, max_length=8, examples=[[0, 1, 3, 7]]),
+            AfterValidator(_increasing),
+        ]
+        | None
+    ) = None
+    reminder_days_before: Annotated[StrictInt, Field(ge=0, le=MAX_REMINDER_DAYS_BEFORE)] | None = (
+        None
+    )
+    grace_days: Annotated[StrictInt, Field(ge=0, le=15)] | None = None
+    late_fee: LateFeeSettings | None = None
+    bureau_report_days: Annotated[StrictInt, Field(ge=1, le=180)] | None = None
+    bureau_notice_days: Annotated[StrictInt, Field(ge=1, le=30)] | None = None
+    charge_off_days: Annotated[StrictInt, Field(ge=30, le=720)] | None = None
+
+
 class ProductTermsBase(BaseModel):
     """The terms of one product version; cross-field rules are checked by the service."""
 
@@ -102,6 +140,7 @@ class ProductTermsBase(BaseModel):
     # hold before the lender may fund.
     auto_approve: AutoApprove | None = None
     funding_gates: FundingGates = Field(default_factory=lambda: list(DEFAULT_FUNDING_GATES))
+    collections: CollectionSettings | None = None
 
 
 class ProductCreate(ProductTermsBase, RequestModel):
@@ -126,11 +165,12 @@ class ProductUpdate(RequestModel):
     auto_fund: bool | None = None
     auto_approve: AutoApprove | None = None
     funding_gates: FundingGates | None = None
+    collections: CollectionSettings | None = None
 
     @field_validator("*", mode="before")
     @classmethod
     def _only_subsidy_may_be_null(cls, value: Any, info: ValidationInfo) -> Any:
-        if value is None and info.field_name not in ("subsidy", "auto_approve"):
+        if value is None and info.field_name not in ("subsidy", "auto_approve", "collections"):
             raise ValueError("may be left out to keep its value, but not null")
         return value
 

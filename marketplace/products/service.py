@@ -25,7 +25,15 @@ from shared.identity.models import Organization
 from shared.identity.principal import Principal
 
 # Stored as JSON, so their decimals and enums go in as strings.
-_JSON_FIELDS = {"method", "rate_card", "vehicle_types", "subsidy", "auto_approve", "funding_gates"}
+_JSON_FIELDS = {
+    "method",
+    "rate_card",
+    "vehicle_types",
+    "subsidy",
+    "auto_approve",
+    "funding_gates",
+    "collections",
+}
 
 
 def _check_consistent(terms: ProductCreate) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.servicing import ledger, repository, service
 from marketplace.servicing.models import (
+    Bucket,
     Installment,
     InstallmentStatus,
     LedgerEntryType,
@@ -76,7 +77,22 @@ async def apply_succeeded_payment(
     rows = await repository.installments(session, loan.id, for_update=True)
     on = max(today(), loan.delinquency_as_of or loan.loan_date)
     closed = False
-    if loan.status != LoanStatus.active:
+    if loan.status == LoanStatus.charged_off:
+        # A recovery: it pays the written-off rows as any payment would, and the ledger both
+        # reinstates it and takes it off, so the written-off loan's balance stays at nothing.
+        await _allocate(session, loan, rows, payment.amount, on)
+        await ledger.append(
+            session,
+            loan_id=loan.id,
+            entry_type=LedgerEntryType.recovery,
+            entry_key=ledger.recovery_key(payment.id),
+            amount=payment.amount,
+            effective_date=on,
+            payment_id=payment.id,
+        )
+        await _ledger_payment(session, loan, payment, LedgerEntryType.payment, on)
+        event("loan_payment.recovered", payment_id=str(payment.id), loan_id=str(loan.id))
+    elif loan.status != LoanStatus.active:
         # Money arrived for a loan that is closed: it stays in the ledger as a credit owed back.
         await _ledger_payment(session, loan, payment, LedgerEntryType.payment, on)
         event("loan_payment.unapplied", payment_id=str(payment.id), loan_id=str(loan.id))
@@ -94,7 +110,7 @@ async def apply_succeeded_payment(
         closed = all(r.status == InstallmentStatus.paid for r in rows)
     if loan.status == LoanStatus.active:
         days = service.days_past_due(rows, on)
-        loan.days_past_due, loan.bucket = days, service.bucket_for(days)
+        loan.days_past_due, loan.bucket = days, service.bucket_for(days).value
     await session.flush()
     audit.record(
         session,
@@ -112,7 +128,7 @@ async def apply_succeeded_payment(
             new=LoanStatus.paid_off,
             closed_at=utcnow(),
             days_past_due=0,
-            bucket="current",
+            bucket=Bucket.current.value,
         )
         if paid_off is not None:
             audit.record(

@@ -15,8 +15,14 @@ instalment_due     ``instalment_due:{n}``      + interest charged on instalment 
 late_fee           ``late_fee:{n}``            + the late fee on instalment n
 payment            ``payment:{payment_id}``    − a repayment credited
 payoff             ``payoff:{payment_id}``     − the repayment that closed the loan
-charge_off         ``charge_off``              − the balance written off
+charge_off         ``charge_off``              − the balance written off (beyond a guarantee claim)
+guarantee_claim    ``guarantee_claim``         − what the platform's guarantee paid the lender
+recovery           ``recovery:{payment_id}``   + reinstates what a payment on a charged-off loan
+                                               recovered (its ``payment`` entry takes it off)
 =================  ==========================  =============================================
+
+A late fee charged once has the key ``late_fee:{n}``; a daily-rate fee adds one entry a day,
+``late_fee:{n}:{YYYY-MM-DD}``.
 """
 
 from __future__ import annotations
@@ -43,8 +49,8 @@ def instalment_due_key(n: int) -> str:
     return f"instalment_due:{n}"
 
 
-def late_fee_key(n: int) -> str:
-    return f"late_fee:{n}"
+def late_fee_key(n: int, on: date | None = None) -> str:
+    return f"late_fee:{n}" if on is None else f"late_fee:{n}:{on.isoformat()}"
 
 
 def payment_key(payment_id: uuid.UUID) -> str:
@@ -57,6 +63,14 @@ def payoff_key(payment_id: uuid.UUID) -> str:
 
 def charge_off_key() -> str:
     return "charge_off"
+
+
+def guarantee_claim_key() -> str:
+    return "guarantee_claim"
+
+
+def recovery_key(payment_id: uuid.UUID) -> str:
+    return f"recovery:{payment_id}"
 
 
 async def append(

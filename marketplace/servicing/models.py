@@ -66,9 +66,13 @@ class LedgerEntryType(StrEnum):
     late_fee = "late_fee"  # + a late fee charged on an instalment
     payoff = "payoff"  # − the payment that closed the loan early
     charge_off = "charge_off"  # − the balance written off
+    guarantee_claim = "guarantee_claim"  # − the balance the platform's guarantee paid the lender
+    recovery = "recovery"  # + reinstates what a payment on a charged-off loan recovered
 
 
 class Bucket(StrEnum):
+    """How far behind a loan is, by days past due (``service.bucket_for``)."""
+
     current = "current"
     dpd_1_30 = "1-30"
     dpd_31_60 = "31-60"

@@ -79,7 +79,10 @@ async def start_payment(
     loan = await repository.buyer_loan(session, loan_id, buyer_id=buyer.uid, for_update=True)
     if loan is None:
         raise LoanNotFound()
-    if loan.status != LoanStatus.active:
+    # A charged-off loan still takes instalment payments: they are recoveries.
+    if loan.status not in (LoanStatus.active, LoanStatus.charged_off) or (
+        request.payoff and loan.status == LoanStatus.charged_off
+    ):
         raise LoanNotRepayable()
     profile = await repository.get_profile(session, buyer.uid)
     if profile is None or profile.payment_method_id is None:

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlmodel import col
 
+from marketplace.products.models import ProductVersion
 from marketplace.servicing.models import (
     Installment,
     InstallmentStatus,
@@ -35,6 +36,7 @@ from marketplace.servicing.models import (
     PaymentProfile,
     PaymentStatus,
 )
+from pricing.collections import CollectionTerms
 from shared.db import utcnow
 from shared.identity.models import Organization
 from shared.pagination import paginate
@@ -183,6 +185,9 @@ class LoanStanding:
     id: uuid.UUID
     days_past_due: int
     delinquency_as_of: date | None
+    product_version_id: uuid.UUID
+    principal: int
+    upfront_fee: int
 
 
 async def lock_active_loans(
@@ -191,13 +196,23 @@ async def lock_active_loans(
     """Lock those of these loans that are active, in id order, for a job's pass, skipping
     those another worker holds (a concurrent run, a payment being credited)."""
     result = await session.execute(
-        select(col(Loan.id), col(Loan.days_past_due), col(Loan.delinquency_as_of))
+        select(
+            col(Loan.id),
+            col(Loan.days_past_due),
+            col(Loan.delinquency_as_of),
+            col(Loan.product_version_id),
+            col(Loan.principal),
+            col(Loan.upfront_fee),
+        )
         .where(
             col(Loan.id) == any_(bindparam("loan_ids", list(loan_ids), _UUIDS)),
             col(Loan.status) == LoanStatus.active.value,
         )
         .order_by(col(Loan.id))
-        .with_for_update(skip_locked=True)
+        # FOR NO KEY UPDATE: as exclusive as FOR UPDATE against every other writer of a loan,
+        # but rows that merely refer to it (ledgers, notices) can still be inserted by another
+        # run meanwhile; with FOR UPDATE such inserts would wait on this run, and deadlock it.
+        .with_for_update(skip_locked=True, key_share=True)
     )
     return [LoanStanding(*row) for row in result.all()]
 
@@ -458,3 +473,17 @@ async def stalled_payments(
         .limit(limit)
     )
     return list(result.scalars().all())
+
+
+async def collection_terms(
+    session: AsyncSession, product_version_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, CollectionTerms]:
+    """How each of these product versions collects (the platform's defaults where unset)."""
+    if not product_version_ids:
+        return {}
+    result = await session.execute(
+        select(col(ProductVersion.id), col(ProductVersion.collections)).where(
+            col(ProductVersion.id).in_(set(product_version_ids))
+        )
+    )
+    return {version_id: CollectionTerms.from_json(stored) for version_id, stored in result.all()}

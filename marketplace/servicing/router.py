@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.collections import guarantee
 from marketplace.monitoring import service as monitoring_service
 from marketplace.policy import PolicyDep
 from marketplace.servicing import payment_methods, repayments, repository, service
@@ -300,9 +301,11 @@ async def fund_loan(loan_id: uuid.UUID, lender: LenderPrincipal, session: Sessio
 async def get_portfolio(
     lender: LenderPrincipal, session: SessionDep, policy: PolicyDep
 ) -> Portfolio:
-    """Repayment performance by grade, with the platform's guaranteed exposure, and the
-    default the platform predicted for each grade beside the default realised."""
+    """Repayment performance by grade, with the platform's guaranteed exposure (and the claims
+    its guarantee paid, and the reserve behind it), and the default the platform predicted for
+    each grade beside the default realised."""
     grades = await service.portfolio(session, lender)
+    reserve = await guarantee.lender_figures(session, lender)
     today = utcnow().date()
     risk = await monitoring_service.portfolio_risk(
         session, lender_id=lender.org_id, as_of=today, policy=policy
@@ -335,4 +338,7 @@ async def get_portfolio(
         if count
         else Decimal(0),
         platform_guarantee_exposure=sum(g.guaranteed_outstanding for g in grades),
+        guarantee_claims_count=reserve.claims_count,
+        guarantee_claims_paid=reserve.claims_paid,
+        guarantee_reserve=reserve.reserve,
     )

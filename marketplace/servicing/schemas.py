@@ -131,3 +131,12 @@ class Portfolio(BaseModel):
     charged_off: int
     default_rate: Decimal
     platform_guarantee_exposure: int
+    guarantee_claims_count: int = Field(
+        default=0, description="Charged-off loans on which the platform's guarantee paid you."
+    )
+    guarantee_claims_paid: int = Field(default=0, description="What those claims paid (fen).")
+    guarantee_reserve: int = Field(
+        default=0,
+        description="The platform's reserve held against your guaranteed loans: provisioned, "
+        "less claims paid, plus recoveries.",
+    )

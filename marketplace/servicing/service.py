@@ -26,6 +26,7 @@ from marketplace.servicing.exceptions import (
     PayoffDateInvalid,
 )
 from marketplace.servicing.models import (
+    Bucket,
     Installment,
     InstallmentStatus,
     LedgerEntryType,
@@ -284,16 +285,16 @@ def days_past_due(rows: Sequence[Installment], as_of: date) -> int:
     return (as_of - min(overdue)).days if overdue else 0
 
 
-def bucket_for(days: int) -> str:
+def bucket_for(days: int) -> Bucket:
     if days <= 0:
-        return "current"
+        return Bucket.current
     if days <= 30:
-        return "1-30"
+        return Bucket.dpd_1_30
     if days <= 60:
-        return "31-60"
+        return Bucket.dpd_31_60
     if days <= 90:
-        return "61-90"
-    return "90+"
+        return Bucket.dpd_61_90
+    return Bucket.dpd_90_plus
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -384,7 +385,13 @@ async def reconcile(session: AsyncSession, loan_id: uuid.UUID) -> Reconciliation
         r.principal + (r.interest_charged or 0) + r.late_fee - r.paid_amount - r.late_fee_paid
         for r in rows
     )
-    schedule_balance = owed + total(LedgerEntryType.charge_off)
+    # Written off, paid by the guarantee, or reinstated by a recovery: off the rows' books.
+    schedule_balance = (
+        owed
+        + total(LedgerEntryType.charge_off)
+        + total(LedgerEntryType.guarantee_claim)
+        + total(LedgerEntryType.recovery)
+    )
     ledger_balance = sum(e.amount for e in entries)
     if ledger_balance != schedule_balance:
         differences.append(f"ledger balance {ledger_balance} != schedule {schedule_balance}")
@@ -393,7 +400,7 @@ async def reconcile(session: AsyncSession, loan_id: uuid.UUID) -> Reconciliation
 
 # -- the lender's portfolio ------------------------------------------------------------------
 
-BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
+BUCKETS = tuple(bucket.value for bucket in Bucket)
 
 
 @dataclass

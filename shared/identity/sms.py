@@ -1,8 +1,10 @@
 """Text messages: one interface, a development sandbox behind it.
 
-A real SMS provider is an adapter implementing ``SmsGateway``. The sandbox delivers nothing:
-it keeps the last messages of each phone in this process, for ``POST /v1/dev/sms`` (development
-only), and logs the masked phone (``139****5678``) — never the phone or the code.
+A real SMS provider is an adapter implementing ``SmsGateway``: one-time codes (``send_code``)
+and notifications such as payment reminders (``send_notice``). The sandbox delivers nothing: it
+keeps the last codes and notifications of each phone in this process (codes for
+``POST /v1/dev/sms``, development only), and logs the masked phone (``139****5678``) — never the
+phone, the code or the text.
 """
 
 from __future__ import annotations
@@ -27,11 +29,21 @@ class SentCode:
     sent_at: datetime
 
 
+@dataclass(frozen=True)
+class SentNotice:
+    text: str
+    kind: str
+    sent_at: datetime
+
+
 class SmsGateway(Protocol):
     name: str
 
     async def send_code(self, phone: str, *, code: str, purpose: str, sent_at: datetime) -> None:
         """Deliver ``code`` to ``phone`` (11 digits) for ``purpose``."""
+
+    async def send_notice(self, phone: str, *, text: str, kind: str, sent_at: datetime) -> None:
+        """Deliver a notification ``text`` (a payment reminder, …) of ``kind`` to ``phone``."""
 
 
 class SandboxSms:
@@ -43,6 +55,9 @@ class SandboxSms:
         self._outbox: defaultdict[str, deque[SentCode]] = defaultdict(
             lambda: deque(maxlen=SANDBOX_KEPT_PER_PHONE)
         )
+        self._notices: defaultdict[str, deque[SentNotice]] = defaultdict(
+            lambda: deque(maxlen=SANDBOX_KEPT_PER_PHONE)
+        )
 
     async def send_code(self, phone: str, *, code: str, purpose: str, sent_at: datetime) -> None:
         self._outbox[phone].appendleft(SentCode(code=code, purpose=purpose, sent_at=sent_at))
@@ -51,6 +66,14 @@ class SandboxSms:
     def sent_to(self, phone: str) -> list[SentCode]:
         """What was sent to ``phone``, newest first."""
         return list(self._outbox.get(phone, ()))
+
+    async def send_notice(self, phone: str, *, text: str, kind: str, sent_at: datetime) -> None:
+        self._notices[phone].appendleft(SentNotice(text=text, kind=kind, sent_at=sent_at))
+        event("sms.sandbox_notice", phone=mask_phone(phone), kind=kind)
+
+    def notices_to(self, phone: str) -> list[SentNotice]:
+        """The notifications sent to ``phone``, newest first."""
+        return list(self._notices.get(phone, ()))
 
 
 def get_sms_gateway(request: Request) -> SmsGateway:

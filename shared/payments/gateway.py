@@ -25,6 +25,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any, cast
+from urllib.parse import urlparse
 
 import stripe
 from fastapi import Depends, Request
@@ -137,6 +138,8 @@ class PaymentGateway:
     ) -> None:
         self._api_key = api_key
         self._api_base = api_base.rstrip("/")
+        # localstripe only ever listens on loopback (``autofin.stripe_emulator``); Stripe never.
+        self._emulated = urlparse(self._api_base).hostname in {"127.0.0.1", "localhost", "::1"}
         self._webhook_secret = webhook_secret
         self._max_network_retries = max_network_retries
         self._timeout_seconds = timeout_seconds
@@ -254,14 +257,22 @@ class PaymentGateway:
         return _payment_intent(intent)
 
     async def confirm_payment_intent(
-        self, payment_intent_id: str, *, idempotency_key: str
+        self, payment_intent_id: str, *, idempotency_key: str, off_session: bool = False
     ) -> PaymentIntent:
         """Charge a PaymentIntent created with a customer's saved card. Creating it unconfirmed,
         storing its id, then confirming it means we know of every intent that can take money
-        (a card needing authentication comes back ``requires_action``: not charged)."""
+        (a card needing authentication comes back ``requires_action``: not charged).
+
+        ``off_session``: the buyer is not present (an automatic debit on a mandate). The local
+        emulator refuses every confirm parameter, so on a loopback address it is not sent."""
+        params: dict[str, Any] = {}
+        if off_session and not self._emulated:
+            params["off_session"] = True
         with _stripe_errors("payment_intent.confirm"):
             intent = await self.client.v1.payment_intents.confirm_async(
-                payment_intent_id, options={"idempotency_key": idempotency_key}
+                payment_intent_id,
+                cast("stripe.params.PaymentIntentConfirmParams", params),
+                {"idempotency_key": idempotency_key},
             )
         event("payment_intent.confirmed", payment_intent_id=intent.id, status=intent.status)
         return _payment_intent(intent)
