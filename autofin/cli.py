@@ -142,22 +142,20 @@ def cmd_demo(_: argparse.Namespace) -> None:
 
 
 def cmd_jobs_run(args: argparse.Namespace) -> None:
-    from autofin.jobs import run_daily_jobs, run_reconciliation
-    from shared.payments.gateway import PaymentGateway
+    from autofin.jobs import run_all_jobs
 
     as_of = args.as_of or date.today()
+    asyncio.run(
+        _with_database(lambda database: run_all_jobs(database, as_of=as_of, progress=_step))
+    )
 
-    async def work(database: Any) -> None:
-        async with database.sessionmaker() as session, session.begin():
-            await run_daily_jobs(session, as_of=as_of, progress=_step)
-        # After the daily jobs committed: reconciliation calls Stripe between transactions.
-        gateway = PaymentGateway.from_settings(get_settings())
-        try:
-            await run_reconciliation(database, gateway, progress=_step)
-        finally:
-            await gateway.aclose()
 
-    asyncio.run(_with_database(work))
+def cmd_worker(args: argparse.Namespace) -> None:
+    from autofin.worker import WorkerOptions, run_worker
+
+    url, _server = _database_url()
+    _step(f"Worker: webhooks, and the jobs every 5 minutes ({args.concurrency} jobs at once)")
+    asyncio.run(run_worker(url, WorkerOptions(concurrency=args.concurrency)))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -200,6 +198,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default today)"
     )
     run.set_defaults(run=cmd_jobs_run)
+
+    worker = commands.add_parser(
+        "worker", help="deliver webhooks and schedule the daily jobs (a durable queue)"
+    )
+    worker.add_argument("--concurrency", type=int, default=8, help="jobs run at once")
+    worker.set_defaults(run=cmd_worker)
 
     add_registry_commands(add_risk_commands(commands), _with_session)
     return parser

@@ -119,3 +119,23 @@ async def run_reconciliation(
         f" {payments.abandoned} abandoned, {payments.left} left for later"
     )
     return done
+
+
+async def run_all_jobs(
+    database: Database,
+    *,
+    as_of: date,
+    progress: Callable[[str], None],
+    gateway: PaymentGateway | None = None,
+) -> None:
+    """What ``autofin jobs run`` does, and the worker every five minutes: the daily jobs in one
+    transaction, then the reconciliation with Stripe between transactions."""
+    async with database.sessionmaker() as session, session.begin():
+        await run_daily_jobs(session, as_of=as_of, progress=progress)
+    owned = gateway is None
+    gateway = gateway or PaymentGateway.from_settings(get_settings())
+    try:
+        await run_reconciliation(database, gateway, progress=progress)
+    finally:
+        if owned:
+            await gateway.aclose()

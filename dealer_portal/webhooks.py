@@ -13,6 +13,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dealer_portal import events as deal_events
 from dealer_portal import repository
 from dealer_portal.handover import DOWN_PAYMENT_PURPOSE
 from dealer_portal.models import DealStatus
@@ -74,6 +75,7 @@ async def record_down_payment_paid(
                 "loan_activated": loan is not None,
             },
         )
+        await deal_events.deal_handed_over(session, handed_over)
         return "handed_over"
 
     # Paid after the dealer cancelled (the buyer paid while staff were cancelling): the money

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from marketplace.servicing import events as loan_events
 from marketplace.servicing import ledger, repository
 from marketplace.servicing.exceptions import (
     LoanAlreadyBooked,
@@ -168,6 +169,7 @@ async def activate_at_handover(
         where=[col(Loan.auto_fund).is_(True)],
         funded_at=utcnow(),
     )
+    await loan_events.loan_funded(session, loan)
     return await _transitioned(
         session, actor, loan, action="loan.activated", before=LoanStatus.pending_funding
     )
@@ -195,6 +197,7 @@ async def fund_loan(session: AsyncSession, lender: Principal, loan_id: uuid.UUID
     await _transitioned(
         session, lender, funded, action="loan.funded", before=LoanStatus.pending_funding
     )
+    await loan_events.loan_funded(session, funded)
     return funded
 
 
