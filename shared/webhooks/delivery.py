@@ -155,7 +155,9 @@ class Deliverer:
                 ),
             )
             if error is None:
-                await repository.mark_delivered(session, leased.delivery_id, now=now)
+                await repository.mark_delivered(
+                    session, leased.delivery_id, lease=leased.lease, now=now
+                )
                 await repository.endpoint_succeeded(session, leased.endpoint_id)
                 outcome = "delivered"
             else:
@@ -174,14 +176,19 @@ class Deliverer:
         self, session: AsyncSession, leased: repository.LeasedDelivery, now: datetime
     ) -> str:
         failing_since = await repository.endpoint_failed(session, leased.endpoint_id, now=now)
-        failures = await repository.failed_attempts(
+        failures, first_failure = await repository.failed_attempts(
             session, leased.delivery_id, since=leased.retrying_since
         )
         retry_at = self.policy.next_attempt(
             failures=failures, now=now, retrying_since=leased.retrying_since
         )
-        await repository.schedule_retry(session, leased.delivery_id, at=retry_at)
-        if now - failing_since >= self.policy.give_up_after:
+        await repository.schedule_retry(
+            session, leased.delivery_id, lease=leased.lease, at=retry_at
+        )
+        # A day of failures: the endpoint has failed for the whole window, or this delivery
+        # spent its whole window failing with no success anywhere in between.
+        failed_throughout = retry_at is None and failing_since <= first_failure
+        if failed_throughout or now - failing_since >= self.policy.give_up_after:
             if await repository.disable_failing_endpoint(session, leased.endpoint_id):
                 event("webhook.endpoint_disabled", endpoint_id=str(leased.endpoint_id))
             await repository.give_up_pending(session, leased.endpoint_id)

@@ -111,7 +111,6 @@ class WebhookDelivery(SQLModel, table=True):
     status: str = Field(
         default=DeliveryStatus.pending, sa_column=Column(String(16), nullable=False)
     )
-    attempt_count: int = Field(default=0, sa_column=Column(Integer, nullable=False))
     next_attempt_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True))
     )

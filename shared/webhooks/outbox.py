@@ -36,9 +36,9 @@ _EMIT = text(
         RETURNING id
     ), deliveries AS (
         INSERT INTO webhook_deliveries (id, event_id, endpoint_id, organization_id, status,
-                                        attempt_count, next_attempt_at, retrying_since, created_at)
+                                        next_attempt_at, retrying_since, created_at)
         SELECT gen_random_uuid(), event.id, endpoint.id, endpoint.organization_id, 'pending',
-               0, now(), now(), now()
+               now(), now(), now()
         FROM event, webhook_endpoints AS endpoint
         WHERE endpoint.organization_id = ANY(CAST(:organization_ids AS uuid[]))
           AND endpoint.enabled

@@ -198,7 +198,12 @@ async def requeue_delivery(
             col(WebhookDelivery.endpoint_id) == endpoint_id,
             col(WebhookDelivery.organization_id) == organization_id,
         )
-        .values(status=DeliveryStatus.pending, next_attempt_at=now, retrying_since=now)
+        .values(
+            status=DeliveryStatus.pending,
+            next_attempt_at=now,
+            retrying_since=now,
+            leased_until=None,  # an attempt in flight no longer decides the outcome
+        )
         .returning(col(WebhookDelivery.id))
     )
     return result.first() is not None
@@ -225,6 +230,7 @@ async def due_deliveries(session: AsyncSession, *, now: datetime, limit: int) ->
 
 @dataclass(frozen=True)
 class LeasedDelivery:
+    lease: datetime
     delivery_id: uuid.UUID
     endpoint_id: uuid.UUID
     url: str
@@ -279,7 +285,7 @@ async def lease_delivery(
     if not row[-1]:  # the endpoint was disabled since
         await give_up_pending(session, row[1])
         return None
-    return LeasedDelivery(*row[:-1])
+    return LeasedDelivery(until, *row[:-1])
 
 
 async def record_attempt(session: AsyncSession, attempt: WebhookAttempt) -> None:
@@ -287,27 +293,32 @@ async def record_attempt(session: AsyncSession, attempt: WebhookAttempt) -> None
     await session.flush()
 
 
-async def failed_attempts(session: AsyncSession, delivery_id: uuid.UUID, *, since: datetime) -> int:
-    """Failed attempts at the delivery since its retries began (this one included)."""
-    count = await session.scalar(
-        select(func.count())
-        .select_from(WebhookAttempt)
-        .where(
-            col(WebhookAttempt.delivery_id) == delivery_id,
-            col(WebhookAttempt.error).is_not(None),
-            col(WebhookAttempt.attempted_at) >= since,
+async def failed_attempts(
+    session: AsyncSession, delivery_id: uuid.UUID, *, since: datetime
+) -> tuple[int, datetime]:
+    """How many attempts at the delivery failed since its retries began (this one included),
+    and when the first of them was made."""
+    count, first = (
+        await session.execute(
+            select(func.count(), func.min(col(WebhookAttempt.attempted_at))).where(
+                col(WebhookAttempt.delivery_id) == delivery_id,
+                col(WebhookAttempt.error).is_not(None),
+                col(WebhookAttempt.attempted_at) >= since,
+            )
         )
-    )
-    return count or 0
+    ).one()
+    return count, first
 
 
-async def mark_delivered(session: AsyncSession, delivery_id: uuid.UUID, *, now: datetime) -> None:
+async def mark_delivered(
+    session: AsyncSession, delivery_id: uuid.UUID, *, lease: datetime, now: datetime
+) -> None:
+    """Delivered, unless the lease was lost meanwhile (a redelivery asked for another send)."""
     await session.execute(
         update(WebhookDelivery)
-        .where(col(WebhookDelivery.id) == delivery_id)
+        .where(col(WebhookDelivery.id) == delivery_id, col(WebhookDelivery.leased_until) == lease)
         .values(
             status=DeliveryStatus.succeeded,
-            attempt_count=WebhookDelivery.attempt_count + 1,
             delivered_at=now,
             next_attempt_at=None,
             leased_until=None,
@@ -316,18 +327,17 @@ async def mark_delivered(session: AsyncSession, delivery_id: uuid.UUID, *, now: 
 
 
 async def schedule_retry(
-    session: AsyncSession, delivery_id: uuid.UUID, *, at: datetime | None
+    session: AsyncSession, delivery_id: uuid.UUID, *, lease: datetime, at: datetime | None
 ) -> None:
-    """After a failed attempt: due again ``at``, or given up (``None``)."""
-    values: dict[str, Any] = {
-        "attempt_count": WebhookDelivery.attempt_count + 1,
-        "next_attempt_at": at,
-        "leased_until": None,
-    }
+    """After a failed attempt: due again ``at``, or given up (``None``); nothing if the lease
+    was lost meanwhile."""
+    values: dict[str, Any] = {"next_attempt_at": at, "leased_until": None}
     if at is None:
         values["status"] = DeliveryStatus.failed
     await session.execute(
-        update(WebhookDelivery).where(col(WebhookDelivery.id) == delivery_id).values(**values)
+        update(WebhookDelivery)
+        .where(col(WebhookDelivery.id) == delivery_id, col(WebhookDelivery.leased_until) == lease)
+        .values(**values)
     )
 
 

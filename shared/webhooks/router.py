@@ -39,7 +39,7 @@ def _delivery(view: DeliveryView) -> DeliveryOut:
         event_created=event.created_at,
         data=event.data,
         status=delivery.status,
-        attempt_count=delivery.attempt_count,
+        attempt_count=len(view.attempts),
         next_attempt_at=delivery.next_attempt_at,
         delivered_at=delivery.delivered_at,
         created_at=delivery.created_at,

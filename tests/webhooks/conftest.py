@@ -85,13 +85,15 @@ async def start_worker(committed_database: Database) -> AsyncIterator[StartWorke
             await worker
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], *, timeout: float = 20) -> None:
-    """Wait until ``check`` holds (polling), or fail."""
-    deadline = asyncio.get_running_loop().time() + timeout
+async def eventually(
+    check: Callable[[], Awaitable[bool]], *, within: float = 30, seen: object = None
+) -> None:
+    """Wait until ``check`` holds (polling), or fail showing ``seen``."""
+    deadline = asyncio.get_running_loop().time() + within
     while not await check():
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("timed out waiting")
-        await asyncio.sleep(0.05)
+            raise AssertionError(f"timed out waiting; saw {seen!r}")
+        await asyncio.sleep(0.1)
 
 
 async def register(

@@ -59,7 +59,6 @@ def upgrade() -> None:
         sa.Column("endpoint_id", sa.Uuid(), nullable=False),
         sa.Column("organization_id", sa.Uuid(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("attempt_count", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("leased_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("retrying_since", sa.DateTime(timezone=True), nullable=False),
