@@ -95,6 +95,8 @@ async def apply_succeeded_payment(
         closed = all(r.status == InstallmentStatus.paid for r in rows)
     if loan.status == LoanStatus.active:
         days = service.days_past_due(rows, on)
+        if service.worse_bucket(days, than=loan.days_past_due):  # its first look after a while
+            await loan_events.loans_delinquent(session, [(loan.id, days, service.bucket_for(days))])
         loan.days_past_due, loan.bucket = days, service.bucket_for(days)
     await session.flush()
     audit.record(

@@ -168,7 +168,7 @@ async def _service_batch(
             overdue_since = oldest_overdue.get(loan.id)
             days = (as_of - overdue_since).days if overdue_since is not None else 0
             standings.append((loan.id, days, service.bucket_for(days)))
-            if service.bucket_for(days) != service.bucket_for(loan.days_past_due) and days > 0:
+            if service.worse_bucket(days, than=loan.days_past_due):
                 worsened.append((loan.id, days, service.bucket_for(days)))
         if days >= policy.charge_off_days:
             to_charge_off.append(loan.id)

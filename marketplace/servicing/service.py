@@ -299,6 +299,11 @@ def bucket_for(days: int) -> str:
     return "90+"
 
 
+def worse_bucket(days: int, *, than: int) -> bool:
+    """Whether ``days`` past due puts a loan in a worse bucket than ``than`` days did."""
+    return days > than and bucket_for(days) != bucket_for(than)
+
+
 # -- reading ---------------------------------------------------------------------------------
 
 

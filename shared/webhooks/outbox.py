@@ -32,7 +32,8 @@ _EMIT = text(
     """
     WITH event AS (
         INSERT INTO webhook_events (id, type, data, organization_ids, created_at)
-        VALUES (:id, :type, CAST(:data AS jsonb), CAST(:organization_ids AS uuid[]), now())
+        VALUES (:id, :type, CAST(:data AS jsonb), CAST(:organization_ids AS uuid[]),
+                clock_timestamp())
         RETURNING id
     ), deliveries AS (
         INSERT INTO webhook_deliveries (id, event_id, endpoint_id, organization_id, status,
