@@ -152,7 +152,9 @@ def cmd_jobs_run(args: argparse.Namespace) -> None:
 
 def cmd_worker(args: argparse.Namespace) -> None:
     from autofin.worker import WorkerOptions, run_worker
+    from shared.observability import configure_logging
 
+    configure_logging(get_settings().log_level)  # webhook.delivered, jobs.progress, …
     url, _server = _database_url()
     _step(f"Worker: webhooks, and the jobs every 5 minutes ({args.concurrency} jobs at once)")
     asyncio.run(run_worker(url, WorkerOptions(concurrency=args.concurrency)))

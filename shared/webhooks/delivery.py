@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import httpx
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import pii
@@ -143,25 +144,26 @@ class Deliverer:
         duration_ms: int,
     ) -> str:
         now = self.clock()
-        async with self.database.sessionmaker() as session, session.begin():
-            await repository.record_attempt(
-                session,
-                WebhookAttempt(
-                    delivery_id=leased.delivery_id,
-                    attempted_at=now,
-                    status_code=status_code,
-                    duration_ms=duration_ms,
-                    error=error,
-                ),
-            )
-            if error is None:
-                await repository.mark_delivered(
-                    session, leased.delivery_id, lease=leased.lease, now=now
-                )
-                await repository.endpoint_succeeded(session, leased.endpoint_id)
-                outcome = "delivered"
-            else:
-                outcome = await self._failed(session, leased, now)
+        attempt = WebhookAttempt(
+            delivery_id=leased.delivery_id,
+            attempted_at=now,
+            status_code=status_code,
+            duration_ms=duration_ms,
+            error=error,
+        )
+        try:
+            async with self.database.sessionmaker() as session, session.begin():
+                await repository.record_attempt(session, attempt)
+                if error is None:
+                    await repository.mark_delivered(
+                        session, leased.delivery_id, lease=leased.lease, now=now
+                    )
+                    await repository.endpoint_succeeded(session, leased.endpoint_id)
+                    outcome = "delivered"
+                else:
+                    outcome = await self._failed(session, leased, now)
+        except IntegrityError:
+            outcome = "endpoint_deleted"  # deleted, with its log, while this attempt was out
         event(
             f"webhook.{outcome}",
             delivery_id=str(leased.delivery_id),

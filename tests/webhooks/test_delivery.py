@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from shared.db import Database, utcnow
 from shared.webhooks import outbox, repository
+from shared.webhooks.delivery import Deliverer
 from shared.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests.factories import Headers
 from tests.webhooks.conftest import FAST, StartWorker, eventually, register
@@ -201,3 +202,31 @@ async def test_an_endpoint_failing_for_a_day_is_disabled_and_redelivery_sends_ag
         deliveries = await session.scalar(select(func.count()).select_from(WebhookDelivery))
     assert endpoint_row is not None and endpoint_row.enabled
     assert deliveries == 1
+
+
+async def test_an_endpoint_deleted_while_an_attempt_is_out_is_left_alone(
+    api: httpx.AsyncClient,
+    committed_database: Database,
+    lender: tuple[uuid.UUID, Headers],
+    receiver: Receiver,
+) -> None:
+    lender_id, staff = lender
+    endpoint_id = await register(api, staff, receiver, ["loan.funded"])
+    await emit_committed(committed_database, lender_id, "loan.funded", loan_id="L5")
+
+    async def deleted_meanwhile(request: httpx.Request) -> httpx.Response:
+        gone = await api.delete(f"/v1/lender/webhook-endpoints/{endpoint_id}", headers=staff)
+        assert gone.status_code == 204
+        return httpx.Response(200)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(deleted_meanwhile)) as http:
+        deliverer = Deliverer(committed_database, http, FAST)
+        queued: list[uuid.UUID] = []
+
+        async def enqueue(delivery_id: uuid.UUID) -> None:
+            queued.append(delivery_id)
+
+        assert await deliverer.sweep(enqueue) == 1
+        assert await deliverer.attempt(queued[0]) == "endpoint_deleted"
+        assert await deliverer.attempt(queued[0]) == "skipped"
+    assert await delivery_states(committed_database) == []
