@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from shared.pagination import paginate
 from shared.webhooks.models import (
     DeliveryStatus,
     WebhookAttempt,
@@ -33,16 +34,14 @@ async def add_endpoint(session: AsyncSession, endpoint: WebhookEndpoint) -> Webh
 async def organization_endpoints(
     session: AsyncSession, *, organization_id: uuid.UUID, limit: int, offset: int
 ) -> tuple[list[WebhookEndpoint], int]:
-    where = col(WebhookEndpoint.organization_id) == organization_id
-    total = await session.scalar(select(func.count()).select_from(WebhookEndpoint).where(where))
-    rows = await session.scalars(
+    return await paginate(
+        session,
         select(WebhookEndpoint)
-        .where(where)
-        .order_by(col(WebhookEndpoint.created_at).desc(), col(WebhookEndpoint.id))
-        .limit(limit)
-        .offset(offset)
+        .where(col(WebhookEndpoint.organization_id) == organization_id)
+        .order_by(col(WebhookEndpoint.created_at).desc(), col(WebhookEndpoint.id)),
+        limit=limit,
+        offset=offset,
     )
-    return list(rows), total or 0
 
 
 async def organization_endpoint(
@@ -119,26 +118,23 @@ async def endpoint_deliveries(
     offset: int,
 ) -> tuple[list[DeliveryView], int]:
     """The endpoint's deliveries, newest first, each with its event and attempts."""
-    where = (
-        col(WebhookDelivery.endpoint_id) == endpoint_id,
-        col(WebhookDelivery.organization_id) == organization_id,
-    )
-    total = await session.scalar(select(func.count()).select_from(WebhookDelivery).where(*where))
-    rows = (
-        await session.execute(
-            select(WebhookDelivery, WebhookEvent)
-            .join(WebhookEvent, col(WebhookEvent.id) == col(WebhookDelivery.event_id))
-            .where(*where)
-            .order_by(col(WebhookDelivery.created_at).desc(), col(WebhookDelivery.id))
-            .limit(limit)
-            .offset(offset)
+    rows, total = await paginate(
+        session,
+        select(WebhookDelivery, WebhookEvent)
+        .join(WebhookEvent, col(WebhookEvent.id) == col(WebhookDelivery.event_id))
+        .where(
+            col(WebhookDelivery.endpoint_id) == endpoint_id,
+            col(WebhookDelivery.organization_id) == organization_id,
         )
-    ).all()
+        .order_by(col(WebhookDelivery.created_at).desc(), col(WebhookDelivery.id)),
+        limit=limit,
+        offset=offset,
+    )
     attempts = await _attempts(session, [delivery.id for delivery, _ in rows])
     views = [
         DeliveryView(delivery, event, attempts.get(delivery.id, [])) for delivery, event in rows
     ]
-    return views, total or 0
+    return views, total
 
 
 async def organization_delivery(
