@@ -181,6 +181,16 @@ def cmd_jobs_run(args: argparse.Namespace) -> None:
     asyncio.run(_with_database(work))
 
 
+def cmd_worker(args: argparse.Namespace) -> None:
+    from autofin.worker import WorkerOptions, run_worker
+    from shared.observability import configure_logging
+
+    configure_logging(get_settings().log_level)  # webhook.delivered, jobs.progress, …
+    url, _server = _database_url()
+    _step(f"Worker: webhooks, and the jobs every 5 minutes ({args.concurrency} jobs at once)")
+    asyncio.run(run_worker(url, WorkerOptions(concurrency=args.concurrency)))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="autofin", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -221,6 +231,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default today)"
     )
     run.set_defaults(run=cmd_jobs_run)
+
+    worker = commands.add_parser(
+        "worker", help="deliver webhooks and schedule the daily jobs (a durable queue)"
+    )
+    worker.add_argument("--concurrency", type=int, default=8, help="jobs run at once")
+    worker.set_defaults(run=cmd_worker)
 
     add_registry_commands(add_risk_commands(commands), _with_session)
     return parser

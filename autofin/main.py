@@ -31,6 +31,7 @@ from shared.web.limits import BodySizeLimit, RefuseControlCharacters
 from shared.web.locale import LocaleMiddleware
 from shared.web.pages import i18n_router, static_files
 from shared.web.retry import TransientRetry
+from shared.webhooks import router as webhooks
 
 health_router = APIRouter(tags=["health"])
 
@@ -134,6 +135,8 @@ def create_app(
         marketplace_router,
         dealer_portal_router,
         stripe_webhook_router,
+        webhooks.lender_router,
+        webhooks.dealer_router,
         i18n_router,
     ):
         app.include_router(router)

@@ -19,5 +19,6 @@ from shared.brands import models as _brands  # noqa: F401
 from shared.db import metadata
 from shared.identity import models as _identity  # noqa: F401
 from shared.payments import models as _payments  # noqa: F401
+from shared.webhooks import models as _webhooks  # noqa: F401
 
 __all__ = ["metadata"]

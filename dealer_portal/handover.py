@@ -35,6 +35,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dealer_portal import events as deal_events
 from dealer_portal import repository
 from dealer_portal.decisions import gate
 from dealer_portal.decisions import repository as decision_repository
@@ -158,6 +159,7 @@ async def confirm_and_book(
             "down_payment": confirmed.down_payment_amount,
         },
     )
+    await deal_events.deal_submitted(session, booked)
     event("deal.confirmed", deal_id=str(deal_id), loan_id=str(loan.id))
     return booked
 

@@ -13,6 +13,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dealer_portal import events as deal_events
 from dealer_portal import repository
 from dealer_portal.decisions import gate
 from dealer_portal.handover import DOWN_PAYMENT_PURPOSE
@@ -76,6 +77,7 @@ async def record_down_payment_paid(
                 "loan_activated": loan is not None,
             },
         )
+        await deal_events.deal_handed_over(session, handed_over)
         return "handed_over"
 
     # A product that does not auto-fund: the car waits for the lender's approval and the signed

@@ -19,6 +19,7 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from pricing.collections import LateFeeKind, LateFeeTerms
 from pricing.loan_math import ScheduleRow
 
 FONT_FILE = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
@@ -55,8 +56,7 @@ class ContractTerms:
     upfront_fee: int
     total_interest: int
     platform_guarantee: bool
-    late_fee_rate: Decimal
-    late_fee_cap: int
+    late_fee: LateFeeTerms  # the product's (``pricing.collections``)
     grace_days: int
     schedule: tuple[ScheduleRow, ...]
     due_dates: tuple[date, ...]
@@ -160,11 +160,7 @@ def render(terms: ContractTerms) -> bytes:
 
     heading("四、费用")
     line("一次性手续费", yuan(terms.upfront_fee) + "（已计入年化利率）")
-    line(
-        "逾期费用",
-        f"逾期超过 {terms.grace_days} 天，按当期应还金额的 {percent(terms.late_fee_rate)} "
-        f"收取一次逾期费，每期不超过 {yuan(terms.late_fee_cap)}。",
-    )
+    line("逾期费用", late_fee_clause(terms.late_fee, terms.grace_days))
     line("其他费用", "无。")
 
     heading("五、提前还款")
@@ -214,3 +210,17 @@ def render(terms: ContractTerms) -> bytes:
         "SHA-256 摘要、签署时间及手机号；本合同自乙方签署之日起生效。"
     )
     return bytes(pdf.output())
+
+
+def late_fee_clause(fee: LateFeeTerms, grace_days: int) -> str:
+    """The product's late fee in the contract's words (always under the legal APR cap)."""
+    late = f"逾期超过 {grace_days} 天，"
+    if fee.kind == LateFeeKind.flat:
+        charge = f"每期收取一次逾期费 {yuan(fee.amount)}"
+    elif fee.kind == LateFeeKind.percent_of_payment:
+        charge = (
+            f"按当期应还金额的 {percent(fee.rate)} 收取一次逾期费，每期不超过 {yuan(fee.amount)}"
+        )
+    else:
+        charge = f"按逾期未还金额每日 {percent(fee.rate)} 计收逾期费"
+    return late + charge + "；全部费用合计不使年化综合成本超过法定上限。"

@@ -54,7 +54,6 @@ from dealer_portal.exceptions import DealAlreadyCancelled, DealNotFound
 from dealer_portal.models import DealerDeal, DealStatus
 from marketplace.servicing import repository as servicing_repository
 from marketplace.servicing import service as servicing_service
-from marketplace.servicing.delinquency import DEFAULT_DELINQUENCY_POLICY
 from marketplace.servicing.exceptions import LoanNotFound
 from pricing import PricingInputError, RiskPolicy, assess_rate, due_dates, quote_loan
 from shared import audit
@@ -687,7 +686,9 @@ async def contract_terms(session: AsyncSession, deal: DealerDeal) -> contract.Co
     brands = await brand_service.by_id(session, [deal.make])
     brand = brands.get(deal.make)
     stipulations = (await repository.stipulations_of(session, [deal.id]))[deal.id]
-    policy = DEFAULT_DELINQUENCY_POLICY
+    collection = (await servicing_repository.collection_terms(session, [loan.product_version_id]))[
+        loan.product_version_id
+    ]
     return contract.ContractTerms(
         contract_number=str(loan.id),
         issued_at=loan.created_at,
@@ -710,9 +711,8 @@ async def contract_terms(session: AsyncSession, deal: DealerDeal) -> contract.Co
         upfront_fee=loan.upfront_fee,
         total_interest=sum(row.interest for row in rows),
         platform_guarantee=loan.platform_guarantee,
-        late_fee_rate=policy.late_fee_rate,
-        late_fee_cap=policy.late_fee_cap,
-        grace_days=policy.grace_days,
+        late_fee=collection.late_fee,
+        grace_days=collection.grace_days,
         schedule=servicing_service.schedule_of(rows),
         due_dates=tuple(due_dates(loan.loan_date, loan.term_months)),
         conditions=tuple(

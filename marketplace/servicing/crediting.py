@@ -13,6 +13,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.servicing import events as loan_events
 from marketplace.servicing import ledger, repository, service
 from marketplace.servicing.models import (
     Bucket,
@@ -110,6 +111,8 @@ async def apply_succeeded_payment(
         closed = all(r.status == InstallmentStatus.paid for r in rows)
     if loan.status == LoanStatus.active:
         days = service.days_past_due(rows, on)
+        if service.worse_bucket(days, than=loan.days_past_due):  # its first look after a while
+            await loan_events.loans_delinquent(session, [(loan.id, days, service.bucket_for(days))])
         loan.days_past_due, loan.bucket = days, service.bucket_for(days).value
     await session.flush()
     audit.record(
@@ -140,7 +143,9 @@ async def apply_succeeded_payment(
                 before={"status": LoanStatus.active.value},
                 after={"status": LoanStatus.paid_off.value, "payment_id": str(payment.id)},
             )
+        await loan_events.loan_paid_off(session, paid_off)
     await session.flush()
+    await loan_events.payment_succeeded(session, loan, payment)
     event("loan_payment.credited", payment_id=str(payment.id), loan_id=str(loan.id))
     return True
 

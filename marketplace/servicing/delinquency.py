@@ -23,6 +23,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.servicing import events as loan_events
 from marketplace.servicing import ledger, repository, service
 from marketplace.servicing.models import (
     Installment,
@@ -182,6 +183,7 @@ async def _service_batch(
         if row.due_date < as_of and row.loan_id not in oldest_overdue:
             oldest_overdue[row.loan_id] = row.due_date  # rows come in (loan, n) order
     standings: list[tuple[uuid.UUID, int, str]] = []
+    worsened: list[tuple[uuid.UUID, int, str]] = []  # entered a worse bucket: loan.delinquent
     to_charge_off: list[uuid.UUID] = []
     for loan in batch:
         days = loan.days_past_due
@@ -189,9 +191,12 @@ async def _service_batch(
             overdue_since = oldest_overdue.get(loan.id)
             days = (as_of - overdue_since).days if overdue_since is not None else 0
             standings.append((loan.id, days, service.bucket_for(days).value))
+            if service.worse_bucket(days, than=loan.days_past_due):
+                worsened.append((loan.id, days, service.bucket_for(days)))
         if days >= terms(loan.id).charge_off_days:
             to_charge_off.append(loan.id)
     await repository.set_delinquency(session, standings, as_of)
+    await loan_events.loans_delinquent(session, worsened)
     for loan_id in to_charge_off:
         held = await repository.loan_by_id(session, loan_id)  # locked by this batch already
         if held is not None and await _charge_off(session, held, as_of, on_charge_off):

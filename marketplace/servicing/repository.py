@@ -487,3 +487,15 @@ async def collection_terms(
         )
     )
     return {version_id: CollectionTerms.from_json(stored) for version_id, stored in result.all()}
+
+
+async def loan_owners(
+    session: AsyncSession, loan_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[uuid.UUID, uuid.UUID | None]]:
+    """Each loan's lender and dealer (whom its webhook events go to)."""
+    rows = await session.execute(
+        select(col(Loan.id), col(Loan.lender_id), col(Loan.dealer_id)).where(
+            col(Loan.id).in_(loan_ids)
+        )
+    )
+    return {loan_id: (lender_id, dealer_id) for loan_id, lender_id, dealer_id in rows}

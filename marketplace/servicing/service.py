@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from marketplace.servicing import events as loan_events
 from marketplace.servicing import ledger, repository
 from marketplace.servicing.exceptions import (
     LoanAlreadyBooked,
@@ -169,6 +170,7 @@ async def activate_at_handover(
         where=[col(Loan.auto_fund).is_(True)],
         funded_at=utcnow(),
     )
+    await loan_events.loan_funded(session, loan)
     return await _transitioned(
         session, actor, loan, action="loan.activated", before=LoanStatus.pending_funding
     )
@@ -196,6 +198,7 @@ async def fund_loan(session: AsyncSession, lender: Principal, loan_id: uuid.UUID
     await _transitioned(
         session, lender, funded, action="loan.funded", before=LoanStatus.pending_funding
     )
+    await loan_events.loan_funded(session, funded)
     return funded
 
 
@@ -295,6 +298,11 @@ def bucket_for(days: int) -> Bucket:
     if days <= 90:
         return Bucket.dpd_61_90
     return Bucket.dpd_90_plus
+
+
+def worse_bucket(days: int, *, than: int) -> bool:
+    """Whether ``days`` past due puts a loan in a worse bucket than ``than`` days did."""
+    return days > than and bucket_for(days) != bucket_for(than)
 
 
 # -- reading ---------------------------------------------------------------------------------
