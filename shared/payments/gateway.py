@@ -308,7 +308,7 @@ class PaymentGateway:
             )
         event("setup_intent.created", setup_intent_id=setup.id)
         if setup.client_secret is None:
-            raise PaymentProviderUnavailable(variant="no_client_secret")
+            raise PaymentProviderUnavailable()
         return setup.client_secret
 
     async def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntent:

@@ -251,8 +251,19 @@ async def test_the_buyer_and_the_dealer_go_from_registration_to_a_paid_instalmen
         await shot(dealer, f"{tag}-dealer-3-handed-over")
 
         # -- the buyer's loan: schedule, a saved card, two instalments, payoff, the advisor ---
-        await buyer.reload()
+        # Back on the buyer's page later: logged out, then in again with a texted code.
+        await buyer.locator("#logout").click()
+        phone_form = buyer.locator("#phone-login-form")
+        await phone_form.locator("[name=phone]").fill(phone)
+        await phone_form.locator(".send-code").click()
+        await expect(phone_form.locator(".dev-sms")).to_be_visible()
+        texted = await phone_form.locator(".dev-sms").text_content() or ""
+        login_code = re.search(r"(\d{6})", texted)
+        assert login_code
+        await phone_form.locator("[name=sms_code]").fill(login_code.group(1))
+        await phone_form.locator("button[type=submit]").click()
         await expect(buyer.locator("#loans")).to_be_visible()
+        await expect(buyer.locator("#loans-heading")).to_be_focused()
         await expect(buyer.locator("#schedule tbody tr")).to_have_count(36)
         await expect(buyer.locator("#offers")).to_contain_text(words.used)
         await expect(buyer.locator("#quote")).to_be_hidden()
@@ -277,19 +288,11 @@ async def test_the_buyer_and_the_dealer_go_from_registration_to_a_paid_instalmen
         await shot(buyer, f"{tag}-buyer-3-loan")
 
         # What the page showed is what was booked.
-        headers = await phone_login(api, phone)
+        token = await buyer.evaluate("sessionStorage.getItem('autofin.token')")
+        headers = {"Authorization": f"Bearer {token}"}
         loans = (await api.get("/v1/buyer/loans", headers=headers)).json()["items"]
         loan = (await api.get(f"/v1/buyer/loans/{loans[0]['id']}", headers=headers)).json()
         assert [row["n"] for row in loan["schedule"] if row["status"] == "paid"] == [1, 2]
     finally:
         await buyer_context.close()
         await dealer_context.close()
-
-
-async def phone_login(api: httpx.AsyncClient, phone: str) -> dict[str, str]:
-    sent = await api.post("/v1/auth/sms-codes", json={"phone": phone, "purpose": "login"})
-    assert sent.status_code == 202, sent.text
-    inbox = (await api.post("/v1/dev/sms", json={"phone": phone})).json()
-    code = next(m["code"] for m in inbox if m["purpose"] == "login")
-    token = await api.post("/v1/auth/phone-token", json={"phone": phone, "sms_code": code})
-    return {"Authorization": f"Bearer {token.json()['access_token']}"}

@@ -164,7 +164,8 @@ const Autofin = (() => {
   }
 
   // rows: list of objects; columns: [[heading key, row => value (text or a node), "num"?], ...].
-  // Each cell carries its heading (data-label): on a phone the rows become cards.
+  // Each cell carries its heading (data-label): on a phone the rows become cards; on a wider
+  // screen a table too wide for its section scrolls inside it, never the page.
   function table(rows, columns, { caption } = {}) {
     const tableNode = el("table", undefined, { class: "cards" });
     if (caption) tableNode.createCaption().textContent = caption;
@@ -180,7 +181,9 @@ const Autofin = (() => {
         tr.append(td);
       }
     }
-    return tableNode;
+    const wrap = el("div", undefined, { class: "table-wrap" });
+    wrap.append(tableNode);
+    return wrap;
   }
 
   // pairs: [[label key, value, class?], ...]
