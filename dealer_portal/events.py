@@ -36,3 +36,20 @@ async def deal_handed_over(session: AsyncSession, deal: DealerDeal) -> None:
     """The down payment is paid and the car handed over."""
     data = _deal(deal) | {"handed_over_at": deal.handed_over_at}
     await outbox.emit(session, [deal.lender_id, deal.dealer_id], EventType.deal_handed_over, data)
+
+
+async def deal_decision_required(session: AsyncSession, deal: DealerDeal) -> None:
+    """The confirmed deal waits for the lender's decision; the clock runs to ``decision_due_at``."""
+    data = _deal(deal) | {"decision_due_at": deal.decision_due_at}
+    await outbox.emit(
+        session, [deal.lender_id, deal.dealer_id], EventType.deal_decision_required, data
+    )
+
+
+async def deal_signed(session: AsyncSession, deal: DealerDeal) -> None:
+    """The buyer signed the loan contract (the SHA-256 of the PDF they saw)."""
+    data = _deal(deal) | {
+        "contract_signed_at": deal.contract_signed_at,
+        "contract_sha256": deal.contract_signed_sha256,
+    }
+    await outbox.emit(session, [deal.lender_id, deal.dealer_id], EventType.deal_signed, data)

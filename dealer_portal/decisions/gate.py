@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from dealer_portal import events as deal_events
 from dealer_portal.decisions import repository
 from dealer_portal.decisions.models import DecisionStatus
 from dealer_portal.decisions.sla import add_working_hours
@@ -76,6 +77,8 @@ async def start_decision(
         after={k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()},
     )
     event(action, deal_id=str(deal.id))
+    if started.decision_status == DecisionStatus.decision_required:
+        await deal_events.deal_decision_required(session, started)
     return started
 
 
@@ -100,4 +103,5 @@ async def hand_over_if_ready(
             },
         )
         event("deal.handed_over", deal_id=str(deal_id))
+        await deal_events.deal_handed_over(session, handed_over)
     return handed_over

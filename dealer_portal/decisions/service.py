@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from dealer_portal import events as deal_events
 from dealer_portal import handover
 from dealer_portal.decisions import contract, gate, repository, views
 from dealer_portal.decisions.documents import DocumentStore, sniff_content_type
@@ -820,6 +821,7 @@ async def sign_contract(
         after={"loan_id": str(loan_id), "sha256": sha256, "provider": evidence.provider},
     )
     event("contract.signed", deal_id=str(deal.id), loan_id=str(loan_id))
+    await deal_events.deal_signed(session, signed)
     await gate.hand_over_if_ready(session, deal.id, now)
     if evidence.reservation is not None:
         await evidence.reservation.release(session)  # commits the signature with the code's use

@@ -24,6 +24,7 @@ from dealer_portal.decisions.models import ContractSignature
 from marketplace.servicing.models import Loan
 from shared.audit import AuditEntry
 from shared.db import Database
+from shared.webhooks.models import WebhookEvent
 from tests.dealer_portal.conftest import (
     StripeLikeGateway,
     committed_admin,
@@ -250,7 +251,7 @@ async def test_auto_approved_deal_hands_over_once_signed_and_paid(
 
 
 async def test_auto_approve_rules_that_do_not_match_leave_the_deal_waiting_with_a_clock(
-    client: httpx.AsyncClient, admin: Headers
+    client: httpx.AsyncClient, admin: Headers, session: AsyncSession
 ) -> None:
     m = await manual_setup(client, admin, auto_approve={"max_amount": 5_000_000})
     deal = await confirmed_deal(client, m)
@@ -273,6 +274,18 @@ async def test_auto_approve_rules_that_do_not_match_leave_the_deal_waiting_with_
     assert twice.status_code == 409 and twice.json()["error"]["code"] == "decision_not_expected"
     assert (await sign(client, m, deal.loan_id, sha(pdf))).status_code == 200
     assert (await dealer_deal(client, m, deal.deal_id))["status"] == "handed_over"
+    # The lender and the dealer were told at each step, in the transaction of the change.
+    told = await session.execute(
+        select(col(WebhookEvent.type)).where(
+            col(WebhookEvent.data)["deal_id"].astext == deal.deal_id
+        )
+    )
+    assert sorted(told.scalars()) == [
+        "deal.decision_required",
+        "deal.handed_over",
+        "deal.signed",
+        "deal.submitted",
+    ]
 
 
 # -- conditions ----------------------------------------------------------------------------------
