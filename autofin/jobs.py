@@ -35,9 +35,11 @@ from shared.identity import codes as identity_codes
 from shared.identity.sms import SandboxSms, SmsGateway
 from shared.payments.gateway import PaymentGateway
 from shared.settings import get_settings
+from shared.webhooks import repository as webhook_repository
 
 IDEMPOTENCY_KEY_RETENTION = timedelta(days=30)
 RATE_LIMIT_RETENTION = timedelta(days=2)  # longer than any limit's window
+WEBHOOK_EVENT_RETENTION = timedelta(days=30)  # the delivery log organisations can read
 
 
 def as_of_moment(as_of: date, now: datetime) -> datetime:
@@ -111,6 +113,9 @@ async def run_daily_jobs(
     # Keys outlive Stripe's own (24 h) by far; a month keeps every realistic retry replayable.
     done["idempotency_keys_purged"] = await purge_expired_keys(
         session, older_than=utcnow() - IDEMPOTENCY_KEY_RETENTION
+    )
+    done["webhook_events_purged"] = await webhook_repository.purge_events(
+        session, older_than=utcnow() - WEBHOOK_EVENT_RETENTION
     )
     return done
 

@@ -43,6 +43,9 @@ class WorkerOptions:
     sweep_interval: float = 2.0
     policy: RetryPolicy | None = None
     daily_jobs: bool = True
+    # On SIGTERM running jobs may finish this long, then are cancelled: every job is safe to
+    # cut short (the daily jobs' transaction rolls back; a delivery's lease lapses).
+    shutdown_timeout: float = 30.0
 
 
 def build_queue(database_url: str, *, pool_size: int, daily_jobs: bool) -> procrastinate.App:
@@ -143,6 +146,7 @@ async def run_worker(
                     additional_context=context,
                     delete_jobs="successful",
                     install_signal_handlers=install_signal_handlers,
+                    shutdown_graceful_timeout=options.shutdown_timeout,
                 )
             finally:
                 dispatcher.cancel()

@@ -58,7 +58,7 @@ class WebhookEndpoint(SQLModel, table=True):
     organization_id: uuid.UUID = Field(
         sa_column=Column(ForeignKey("organizations.id"), nullable=False, index=True)
     )
-    url: str = Field(sa_column=Column(String(2048), nullable=False))
+    url: str = Field(sa_column=Column(Text, nullable=False))  # length checked by the schema
     events: list[str] = Field(sa_column=Column(ARRAY(String(64)), nullable=False))
     secret_encrypted: str = Field(sa_column=Column(Text, nullable=False), repr=False)
     enabled: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))

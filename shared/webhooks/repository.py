@@ -371,3 +371,26 @@ async def disable_failing_endpoint(session: AsyncSession, endpoint_id: uuid.UUID
         .returning(col(WebhookEndpoint.id))
     )
     return result.first() is not None
+
+
+async def purge_events(session: AsyncSession, *, older_than: datetime) -> int:
+    """Delete events older than ``older_than`` with nothing still owed, with their delivery
+    logs (the daily jobs); how many events."""
+    still_owed = (
+        select(col(WebhookDelivery.id))
+        .where(
+            col(WebhookDelivery.event_id) == col(WebhookEvent.id),
+            col(WebhookDelivery.status) == DeliveryStatus.pending,
+        )
+        .exists()
+    )
+    old = select(col(WebhookEvent.id)).where(col(WebhookEvent.created_at) < older_than, ~still_owed)
+    await session.execute(
+        delete(WebhookDelivery).where(col(WebhookDelivery.event_id).in_(old.scalar_subquery()))
+    )
+    purged = await session.execute(
+        delete(WebhookEvent)
+        .where(col(WebhookEvent.id).in_(old.scalar_subquery()))
+        .returning(col(WebhookEvent.id))
+    )
+    return len(purged.all())

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date, timedelta
 
 import httpx
 import pytest
 from pydantic import AnyHttpUrl
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from autofin.jobs import run_daily_jobs
 from shared import pii
+from shared.db import utcnow
 from shared.webhooks import outbox, service
 from shared.webhooks.exceptions import WebhookUrlRefused
 from shared.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -248,3 +251,34 @@ async def test_disabling_gives_up_what_is_owed_and_deleting_removes_the_log(
     assert (await client.get(base, headers=staff)).status_code == 404
     assert (await client.get(f"{base}/deliveries", headers=staff)).status_code == 404
     assert (await client.delete(base, headers=staff)).status_code == 404
+
+
+async def test_the_daily_jobs_drop_month_old_events_unless_something_is_still_owed(
+    client: httpx.AsyncClient, session: AsyncSession, admin: Headers
+) -> None:
+    lender_id, staff = await organization(client, admin)
+    await client.post(
+        "/v1/lender/webhook-endpoints",
+        json={"url": LOCAL, "events": ["loan.funded"]},
+        headers=staff,
+    )
+    delivered = await outbox.emit(session, [lender_id], "loan.funded", {"loan_id": "old"})
+    owed = await outbox.emit(session, [lender_id], "loan.funded", {"loan_id": "owed"})
+    recent = await outbox.emit(session, [lender_id], "loan.funded", {"loan_id": "new"})
+    await session.execute(
+        update(WebhookDelivery)
+        .where(col(WebhookDelivery.event_id) == delivered)
+        .values(status="succeeded")
+    )
+    month_ago = utcnow() - timedelta(days=31)
+    await session.execute(
+        update(WebhookEvent)
+        .where(col(WebhookEvent.id).in_([delivered, owed]))
+        .values(created_at=month_ago)
+    )
+    done = await run_daily_jobs(session, as_of=date.today(), progress=lambda _: None)
+    assert done["webhook_events_purged"] == 1
+    left = await session.scalars(
+        select(col(WebhookEvent.id)).where(col(WebhookEvent.id).in_([delivered, owed, recent]))
+    )
+    assert sorted(left) == sorted([owed, recent])

@@ -22,7 +22,7 @@ def upgrade() -> None:
         "webhook_endpoints",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("organization_id", sa.Uuid(), nullable=False),
-        sa.Column("url", sa.String(length=2048), nullable=False),
+        sa.Column("url", sa.Text(), nullable=False),
         sa.Column("events", postgresql.ARRAY(sa.String(length=64)), nullable=False),
         sa.Column("secret_encrypted", sa.Text(), nullable=False),
         sa.Column("enabled", sa.Boolean(), nullable=False),
