@@ -116,7 +116,11 @@ def create_app(
     # Size and control characters are refused before admission: nothing waits for a turn
     # only to be refused.
     app.add_middleware(RefuseControlCharacters)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        max_upload_bytes=max(settings.max_body_bytes, settings.max_document_bytes + 64 * 1024),
+    )
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(LocaleMiddleware)
     app.mount("/static", static_files(), name="static")

@@ -12,10 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import commit_lazily, is_transient
 from shared.errors import DomainError
-from shared.idempotency import repository
+from shared.idempotency import models, repository
 from shared.idempotency.exceptions import IdempotencyKeyInUse
 from shared.idempotency.models import (
-    DEFAULT_LOCK_TIMEOUT,
     FINISHED,
     PHASE_ATTEMPTS,
     RecoveryPoint,
@@ -55,7 +54,7 @@ class IdempotentRun:
         scope: str,
         key: str,
         fingerprint: str,
-        lock_timeout: timedelta = DEFAULT_LOCK_TIMEOUT,
+        lock_timeout: timedelta | None = None,
     ) -> AsyncIterator[IdempotentRun]:
         """Claim ``key`` in a committed transaction of its own, then run the caller's phases.
 
@@ -65,7 +64,13 @@ class IdempotentRun:
         await session.commit()
         try:
             claimed = await repository.claim(
-                session, scope=scope, key=key, fingerprint=fingerprint, lock_timeout=lock_timeout
+                session,
+                scope=scope,
+                key=key,
+                fingerprint=fingerprint,
+                # Read when called, so a test can shorten it: a run whose process or connection
+                # died without releasing its key holds it this long.
+                lock_timeout=lock_timeout or models.DEFAULT_LOCK_TIMEOUT,
             )
         except BaseException:
             await session.rollback()

@@ -46,16 +46,22 @@ TOO_LARGE = "The request body is larger than this service accepts."
 class BodySizeLimit:
     """ASGI middleware refusing bodies over ``max_bytes`` with 413 (see the module doc)."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, max_upload_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+        headers = dict(scope.get("headers", []))
+        # A file upload (multipart: the documents a deal needs) may be as large as the largest
+        # document accepted plus its envelope; the upload route checks the file itself.
+        uploading = headers.get(b"content-type", b"").startswith(b"multipart/form-data")
+        limit = self.max_upload_bytes if uploading else self.max_bytes
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await send_error(send, 413, "payload_too_large", TOO_LARGE)
             return
         received = 0
@@ -66,7 +72,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     # FastAPI re-raises HTTPExceptions met while reading a body; the error
                     # handlers render it (``payload_too_large``), else the except below does.
                     raise HTTPException(413, TOO_LARGE)

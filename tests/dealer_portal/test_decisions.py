@@ -383,8 +383,14 @@ async def test_another_tenants_documents_are_404(client: httpx.AsyncClient, admi
         f"/v1/buyer/loans/{deal.loan_id}/contract", headers=other_buyer
     )
     assert contract_of_other.status_code == 404
+    # A scan larger than any JSON body (1 MB) is still a document; past the document limit
+    # (10 MB) the body is refused before it is read.
+    padded = PDF.replace(b"trailer", b"%" + b"0" * 3 * 1024 * 1024 + b"\ntrailer")
+    scan = await upload(client, m.dealer, "dealer", deal.deal_id, padded)
+    assert scan.status_code == 201, scan.text
     too_big = await upload(client, m.dealer, "dealer", deal.deal_id, PDF + b"0" * 11 * 1024 * 1024)
-    assert too_big.status_code == 422
+    assert too_big.status_code == 413
+    assert too_big.json()["error"]["code"] == "payload_too_large"
 
 
 # -- counter-offers ------------------------------------------------------------------------------

@@ -30,6 +30,11 @@ TENANT_IDS: dict[str, str] = {
     "loan_id": "loan_id",
     "key_id": "key_id",
     "message_id": "message_id",
+    "document_id": "document_id",
+    "endpoint_id": "endpoint_id",
+    "delivery_id": "delivery_id",
+    "stipulation_id": "stipulation_id",
+    "lookup_id": "lookup_id",
 }
 
 SHARED_PARAMETERS: dict[str, str] = {
@@ -48,6 +53,8 @@ PRIVATE_KINDS = frozenset(
         "loan_id",
         "key_id",
         "message_id",
+        "document_id",
+        "endpoint_id",
     }
 )
 

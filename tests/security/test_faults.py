@@ -20,6 +20,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 from sqlalchemy import func, select, update
 from sqlmodel import col
 
@@ -28,6 +29,7 @@ from autofin.main import create_app
 from dealer_portal.models import DealerDeal
 from marketplace.servicing.models import Loan
 from shared.db import Database, plain_url, utcnow
+from shared.idempotency import models as idempotency_models
 from tests.dealer_portal.conftest import (
     Approved,
     StripeLikeGateway,
@@ -40,7 +42,7 @@ from tests.dealer_portal.conftest import (
 from tests.factories import fresh_phone
 from tests.stripe_fixtures import LocalStripe
 
-RETRIES = 20
+RETRIES = 50  # at 0.1 s apart: past the shortened lock timeout, under load
 
 
 async def _finish(
@@ -91,8 +93,11 @@ def _client(app: Any) -> httpx.AsyncClient:
 
 
 async def test_connections_terminated_mid_request_lose_and_double_nothing(
-    committed_database: Database, localstripe: LocalStripe
+    committed_database: Database, localstripe: LocalStripe, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A request whose connection is killed before it can release its key holds the key until
+    # the lock times out (90 s in service); a second here, so the retries below see it end.
+    monkeypatch.setattr(idempotency_models, "DEFAULT_LOCK_TIMEOUT", timedelta(seconds=1))
     gateway = StripeLikeGateway(localstripe)
     app = create_app(committed_database, payment_gateway=gateway)
     async with _client(app) as client:

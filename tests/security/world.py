@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from marketplace.preapprovals.models import LockedOffer, Preapproval
+from marketplace.preapprovals.models import LockedOffer, Preapproval, PreapprovalLookup
 from marketplace.products.models import ProductVersion
 from marketplace.servicing import service as servicing
 from shared.identity.principal import Principal
@@ -84,6 +84,9 @@ async def _advisor(client: httpx.AsyncClient, admin: Headers) -> Headers:
     return await login(client, email)
 
 
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
 async def _side(
     name: str, client: httpx.AsyncClient, session: AsyncSession, admin: Headers
 ) -> Side:
@@ -128,6 +131,31 @@ async def _side(
         )
     )
     message = _ok(await client.post("/v1/buyer/messages", json={"body": "你好"}, headers=buyer))
+    document = _ok(
+        await client.post(
+            f"/v1/dealer/deals/{deal['id']}/documents",
+            files={"file": ("scan.pdf", PDF, "application/pdf")},
+            headers=side.callers["dealer"],
+        )
+    )
+    endpoint = _ok(
+        await client.post(
+            "/v1/dealer/webhook-endpoints",
+            json={"url": "http://127.0.0.1:9/hooks", "events": ["deal.submitted"]},
+            headers=side.callers["dealer"],
+        )
+    )
+    lookup_id = (
+        (
+            await session.execute(
+                select(col(PreapprovalLookup.id)).where(
+                    col(PreapprovalLookup.preapproval_id) == uuid.UUID(str(preapproval["id"]))
+                )
+            )
+        )
+        .scalars()
+        .first()
+    )
     loan_id = await _loan(session, uuid.UUID(str(preapproval["id"])), lender["id"], dealer["id"])
     items = consents["items"] if isinstance(consents, dict) else consents
     assert isinstance(items, list) and items, consents
@@ -145,6 +173,13 @@ async def _side(
         "loan_id": str(loan_id),
         "key_id": str(keys[0]["id"]),
         "message_id": str(message["id"]),
+        "document_id": str(document["id"]),
+        "endpoint_id": str(endpoint["id"]),
+        "lookup_id": str(lookup_id),
+        # No delivery or stipulation exists on an auto-funded deal without a receiver: a fresh
+        # id stands in (the other side's answer must still be 404, never 5xx).
+        "delivery_id": str(uuid.uuid4()),
+        "stipulation_id": str(uuid.uuid4()),
     }
     return side
 
