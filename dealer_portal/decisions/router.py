@@ -125,7 +125,7 @@ async def decide(
     """Decide on a deal waiting for this lender: `approve`; `conditions` with `stipulations`
     (`id_card`, `driving_licence`, `proof_of_income`, `bank_statements`, `vehicle_invoice`, each
     due by `due_at`, 7 days by default); `counter` with `{amount, term_months, annual_rate}`
-    (at most the deal's amount, a product term, a rate at most `max_counter_rate`) for the buyer
+    (the deal's amount, a product term, a rate at most `max_counter_rate`) for the buyer
     to accept or decline; `decline` with `reasons`, which cancels the deal as the dealer's
     `/cancel` does (the down payment refunded, the credit returned). One decision wins (409
     `decision_not_expected` for the others)."""

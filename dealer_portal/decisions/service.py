@@ -108,10 +108,12 @@ async def lender_view(
 def counter_offer(
     deal: DealerDeal, terms: CounterTerms, ceiling: Decimal, policy: RiskPolicy
 ) -> dict[str, Any]:
-    """The counter-offer's figures, or ``CounterOfferRefused`` naming the limit it breaks: at
-    most the deal's amount (the car and its down payment do not change), a term of the product,
-    a rate at most the locked offer's and within the grade's fair band, an APR under the cap."""
-    if terms.amount > deal.principal:
+    """The counter-offer's figures, or ``CounterOfferRefused`` naming the limit it breaks: the
+    deal's amount (the car and its down payment, whose PaymentIntent already exists, do not
+    change — lending less would leave part of the car unpaid; to lend less the lender declines
+    and the dealer structures the deal again), a term of the product, a rate at most the locked
+    offer's and within the grade's fair band, an APR under the cap."""
+    if terms.amount != deal.principal:
         raise CounterOfferRefused(field="counter.amount", variant="amount")
     if terms.annual_rate > ceiling:
         raise CounterOfferRefused(

@@ -422,23 +422,34 @@ async def test_an_accepted_counter_offer_books_a_new_loan_whose_contract_needs_a
         counter={"amount": 10_000_001, "term_months": 24, "annual_rate": ceiling},
     )
     assert too_much.status_code == 422
-    countered = await decide(
+    # Lending less would leave the rest of the car unpaid: the down payment is already set.
+    too_little = await decide(
         client,
         m,
         deal.deal_id,
         decision="counter",
         counter={"amount": 8_000_000, "term_months": 24, "annual_rate": ceiling},
     )
+    assert too_little.status_code == 422
+    assert too_little.json()["error"]["field"] == "counter.amount"
+    countered = await decide(
+        client,
+        m,
+        deal.deal_id,
+        decision="counter",
+        counter={"amount": 10_000_000, "term_months": 24, "annual_rate": ceiling},
+    )
     assert countered.status_code == 200, countered.text
     mine = (await client.get("/v1/buyer/deals", headers=m.buyer)).json()["items"][0]
-    assert mine["decision"]["counter_offer"]["amount"] == 8_000_000
+    assert mine["decision"]["counter_offer"]["term_months"] == 24
 
     accepted = await client.post(
         f"/v1/buyer/deals/{deal.deal_id}/counter-offer", json={"accept": True}, headers=m.buyer
     )
     assert accepted.status_code == 200, accepted.text
     new_loan = accepted.json()["loan_id"]
-    assert new_loan != deal.loan_id and accepted.json()["principal"] == 8_000_000
+    assert new_loan != deal.loan_id and accepted.json()["principal"] == 10_000_000
+    assert accepted.json()["term_months"] == 24
     old = await session.get(Loan, uuid.UUID(deal.loan_id), populate_existing=True)
     assert old is not None and old.status == "cancelled"
     gone = await client.get(f"/v1/buyer/loans/{deal.loan_id}/contract", headers=m.buyer)
@@ -485,7 +496,7 @@ async def test_a_decline_cancels_the_deal_refunds_and_returns_the_credit(
             m,
             deal.deal_id,
             decision="counter",
-            counter={"amount": 9_000_000, "term_months": 36, "annual_rate": ceiling},
+            counter={"amount": 10_000_000, "term_months": 24, "annual_rate": ceiling},
         )
         assert countered.status_code == 200, countered.text
         answer = await client.post(

@@ -64,3 +64,17 @@ ADMIN_SEES_ALL = ("/v1/admin/",)
 SKIPPED = {
     ("post", "/v1/stripe/webhook"): "signature-checked; attacked in tests/payments and here",
 }
+
+# GETs the positive control skips: the world's own objects exist, but not in the state these
+# need (its deal is quoted on an auto-funded product; its loan is current; its webhook endpoint
+# is the dealer's). The matrix above still sends them side B's ids.
+NOT_IN_THE_WORLD_STATE = {
+    "/v1/advisor/collections/{loan_id}": "the loan is current: not in collections",
+    "/v1/buyer/deals/{deal_id}/documents/{document_id}": "buyers see manual-decision deals",
+    "/v1/buyer/loans/{loan_id}/contract": "auto-funded loans have no contract to sign",
+    "/v1/dealer/deals/{deal_id}/payment-link": "the deal is quoted, not confirmed",
+    "/v1/lender/deals/{deal_id}": "the lender's decision view holds manual-decision deals",
+    "/v1/lender/deals/{deal_id}/documents/{document_id}": "as above",
+    "/v1/lender/webhook-endpoints/{endpoint_id}": "the world's endpoint is the dealer's",
+    "/v1/lender/webhook-endpoints/{endpoint_id}/deliveries": "as above",
+}
