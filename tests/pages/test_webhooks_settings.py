@@ -16,7 +16,9 @@ from shared.webhooks import outbox
 from shared.webhooks.models import WebhookDelivery
 from tests.factories import create_organization, staff_headers
 
+# After the host page has started (its own start-up would sign a lender out of the dealer page).
 MOUNT = """async ([token]) => {
+  await Autofin.ready;
   sessionStorage.setItem("autofin.token", token);
   await new Promise((resolve, reject) => {
     const script = document.createElement("script");
