@@ -410,7 +410,7 @@ async def test_an_accepted_counter_offer_books_a_new_loan_whose_contract_needs_a
         m,
         deal.deal_id,
         decision="counter",
-        counter={"amount": 8_000_000, "term_months": 24, "annual_rate": "0.2399"},
+        counter={"amount": 10_000_000, "term_months": 24, "annual_rate": "0.2399"},
     )
     assert too_dear.status_code == 422, too_dear.text
     assert too_dear.json()["error"]["field"] == "counter.annual_rate"
@@ -466,7 +466,7 @@ async def test_an_accepted_counter_offer_books_a_new_loan_whose_contract_needs_a
     handed = await dealer_deal(client, m, deal.deal_id)
     assert handed["status"] == "handed_over" and handed["loan_id"] == new_loan
     loan = await session.get(Loan, uuid.UUID(new_loan), populate_existing=True)
-    assert loan is not None and loan.principal == 8_000_000 and loan.term_months == 24
+    assert loan is not None and loan.principal == 10_000_000 and loan.term_months == 24
 
 
 @pytest.mark.parametrize("by", ["buyer_declines_counter", "lender_declines"])
