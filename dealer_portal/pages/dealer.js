@@ -14,7 +14,7 @@
   const {
     lang, ready, t, label, api, login, me, logout, token, onSessionExpired, money, toFen, percent,
     day, moment, el, table, facts, focusOn, onSubmit, fillBrands, offerColumns, totalRepayment,
-    requireRole, every, brands,
+    requireRole, announceSession, every, brands,
   } = Autofin;
   const $ = (id) => document.getElementById(id);
   let lookup = null;
@@ -165,6 +165,8 @@
     if (approval) { approval = { ...approval, status: "consumed" }; showApproval(); }
     await showPayment(deal);
     await showPipeline();
+    // A deal on a product that waits for its lender now shows on the deal desk (deal_documents.js).
+    document.dispatchEvent(new CustomEvent("autofin:deal-confirmed", { detail: deal }));
   });
 
   // -- the down payment: a QR code for the buyer's phone, followed until handover --------------
@@ -335,7 +337,9 @@
     $("session-note").hidden = true;
     $("account").hidden = true;
     if (!requireRole(account, ["dealer"])) return;
-    for (const id of ["logout", "lookup", "pipeline", "walk-in"]) $(id).hidden = false;
+    for (const id of ["logout", "lookup", "pipeline", "walk-in", "settings"]) $(id).hidden = false;
+    announceSession(account);
+    if (!$("settings").childElementCount) AutofinWebhooks.mount($("settings"), api, "dealer");
     await loadBrands().catch(() => {});
     await showPipeline();
     if (!stopPipeline) stopPipeline = every(15, showPipeline);
@@ -352,7 +356,7 @@
   onSessionExpired(() => {
     if (stopPipeline) { stopPipeline(); stopPipeline = null; }
     hidePayment();
-    for (const id of ["logout", "lookup", "deal", "pipeline", "walk-in"]) $(id).hidden = true;
+    for (const id of ["logout", "lookup", "deal", "pipeline", "walk-in", "settings"]) $(id).hidden = true;
     $("account").hidden = false;
     $("session-note").textContent = t("common.session_expired");
     $("session-note").hidden = false;
