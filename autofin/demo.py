@@ -107,8 +107,9 @@ LENDERS = [
         ],
     ),
     # A product whose deals wait for the lender's decision (approve, conditions, counter-offer
-    # or decline in the lender console's decision queue, /lender#decisions), and whose buyer signs the loan contract before the car
-    # leaves; deals up to ¥100,000 on A and B grades are approved without waiting.
+    # or decline in the lender console's decision queue, /lender#decisions), and whose buyer
+    # signs the loan contract before the car leaves; deals up to ¥100,000 on A and B grades are
+    # approved without waiting.
     DemoLender(
         "平安汽车金融（演示）",
         "91440300MA1FL0006",

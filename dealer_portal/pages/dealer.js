@@ -4,10 +4,12 @@
 // Idempotency-Key kept per deal so a double click or a retry never confirms twice), show the
 // buyer's phone a QR code of the down payment's payment page and follow it until the webhook
 // hands the car over, cancel before handover, follow the pipeline (which refreshes itself) and
-// submit walk-in customers.
+// submit walk-in customers. Deals waiting for their lender are on the deal desk
+// (deal_documents.js, which follows the session this page announces), and the webhook settings
+// (/static/webhooks.js) are mounted in #settings.
 //
-// Sections have ids (#lookup, #deal, #payment, #pipeline, #walk-in) so other modules can mount
-// beside them.
+// Sections have ids (#lookup, #deal, #payment, #pipeline, #walk-in, #settings) so other modules
+// can mount beside them.
 "use strict";
 
 (() => {
@@ -356,7 +358,7 @@
   onSessionExpired(() => {
     if (stopPipeline) { stopPipeline(); stopPipeline = null; }
     hidePayment();
-    for (const id of ["logout", "lookup", "deal", "pipeline", "walk-in", "settings"]) $(id).hidden = true;
+    for (const id of ["logout", "lookup", "deal", "pipeline", "walk-in", "settings", "autofin-deal-documents"]) $(id).hidden = true;
     $("account").hidden = false;
     $("session-note").textContent = t("common.session_expired");
     $("session-note").hidden = false;

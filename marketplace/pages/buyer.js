@@ -24,7 +24,7 @@
   function show(ids, visible) { for (const id of ids) $(id).hidden = !visible; }
 
   function showSignedOut() {
-    show(["apply", "decision", "quote", "loans", "card", "messages", "consents", "logout"], false);
+    show(["apply", "decision", "quote", "loans", "card", "messages", "consents", "logout", "autofin-contract", "autofin-mandate"], false);
     $("account").hidden = false;
   }
 

@@ -296,7 +296,9 @@
       AutofinLenderDecisions.mount($("decisions"), Autofin);
       await Promise.all([
         showProducts(), showPipeline(), showPortfolio(),
-        AutofinCollections.mount($("collections"), api, { audience: "lender" }),
+        // A queue that cannot load says why in its section; the rest of the console still works.
+        AutofinCollections.mount($("collections"), api, { audience: "lender" })
+          .catch((failure) => $("collections").append(el("p", failure.message, { class: "error", role: "alert" }))),
         AutofinWebhooks.mount($("settings"), api, "lender"),
       ]);
     },

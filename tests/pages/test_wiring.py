@@ -138,9 +138,16 @@ async def test_the_lender_console_shows_its_queues_and_webhook_settings(
     card = queue.locator(f"article[data-deal-id='{deal.deal_id}']")
     await expect(card.locator(".decision-status")).to_have_text("待审批")
     await expect(card.get_by_role("button", name="批准", exact=True)).to_be_visible()
-    await expect(page.locator("#collections").get_by_role("heading", name="催收队列")).to_be_visible()
+    collections = page.locator("#collections")
+    await expect(collections.get_by_role("heading", name="催收队列")).to_be_visible()
     await expect(page.locator("#settings [data-webhooks=lender]")).to_contain_text("还没有端点")
     await check_phone_page(page)
+    # Deciding from the console: the deal leaves the waiting queue, and the dealer sees it.
+    await card.get_by_role("button", name="批准", exact=True).click()
+    await expect(queue).to_contain_text("没有交易。")
+    dealer = await login(api, deal.dealer_email)
+    decided = (await api.get(f"/v1/dealer/deals/{deal.deal_id}", headers=dealer)).json()
+    assert decided["decision"]["status"] == "approved"
     # The stand-alone queue page is gone: the console is the one place.
     assert (await api.get("/lender/decisions")).status_code == 404
 
@@ -156,9 +163,8 @@ async def test_the_dealer_sees_the_deal_desk_and_adds_a_webhook_endpoint(
     await log_in(page, "/dealer", deal.dealer_email)
     desk = page.locator("#autofin-deal-documents")
     await expect(desk).to_be_visible()
-    await expect(desk.locator(f"article[data-deal-id='{deal.deal_id}'] .decision-status")).to_have_text(
-        "待审批"
-    )
+    card = desk.locator(f"article[data-deal-id='{deal.deal_id}']")
+    await expect(card.locator(".decision-status")).to_have_text("待审批")
     settings = page.locator("#settings")
     await expect(settings).to_contain_text("还没有端点")
     await settings.get_by_label("接收地址").fill("https://hooks.example.com/autofin")
