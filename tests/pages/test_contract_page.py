@@ -66,8 +66,7 @@ async def test_a_buyer_reviews_and_signs_the_contract_on_the_page(
     loan_id = confirmed.json()["loan_id"]
 
     await page.goto("/buyer")
-    # Logged in after the page loaded: the contract section follows the page's session.
-    await page.get_by_text("用邮箱和密码登录").click()
+    await page.get_by_text("用邮箱和密码登录").click()  # the phone-code login comes first
     form = page.locator("#login-form")
     await form.get_by_label("邮箱").fill(str(body["email"]))
     await form.get_by_label("密码").fill(PASSWORD)
