@@ -107,8 +107,9 @@ LENDERS = [
         ],
     ),
     # A product whose deals wait for the lender's decision (approve, conditions, counter-offer
-    # or decline at /lender/decisions), and whose buyer signs the loan contract before the car
-    # leaves; deals up to ¥100,000 on A and B grades are approved without waiting.
+    # or decline in the lender console's decision queue, /lender#decisions), and whose buyer
+    # signs the loan contract before the car leaves; deals up to ¥100,000 on A and B grades are
+    # approved without waiting.
     DemoLender(
         "平安汽车金融（演示）",
         "91440300MA1FL0006",
@@ -311,7 +312,7 @@ async def load_demo(session: AsyncSession, *, progress: Callable[[str], None]) -
 
     progress(f"Done. Every password is {DEMO_PASSWORD!r}; log in at /docs with Authorize.")
     progress(
-        "  Pages: /buyer, /dealer, and /lender/decisions (the decision queue of the manual-"
+        "  Pages: /buyer, /dealer, and /lender#decisions (the decision queue of the manual-"
         "decision product 审慎车贷; its buyer signs the contract on /buyer)."
     )
     width = max(len(kind) for kind, _, _ in logins)

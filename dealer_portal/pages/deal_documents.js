@@ -126,10 +126,11 @@ const AutofinDealDocuments = (() => {
     const reload = A.el("button", A.t("desk.refresh"), { type: "button", class: "secondary" });
     reload.onclick = refresh;
     container.replaceChildren(A.el("h2", A.t("desk.heading")), reload, list, error);
-    // The page around this logs in and out by itself: follow its session.
-    let session = A.token();
-    setInterval(() => { if (A.token() !== session) { session = A.token(); refresh(); } }, 1500);
-    A.ready.then(refresh);
+    // The page around this logs in by itself and announces the account it let in (a login, or a
+    // session resumed at load): the list is loaded then, for a dealer only.
+    A.onSession((account) => (account.role === "dealer" ? refresh() : undefined));
+    // A deal the dealer confirms on this page may be one that waits for its lender.
+    document.addEventListener("autofin:deal-confirmed", () => refresh());
     return { refresh };
   }
 
@@ -138,5 +139,6 @@ const AutofinDealDocuments = (() => {
 
 document.addEventListener("DOMContentLoaded", () => {
   const container = document.getElementById("autofin-deal-documents");
-  if (container) AutofinDealDocuments.mount(container, Autofin);
+  // Mounted once the page's strings are loaded, so its headings are in the reader's language.
+  if (container) Autofin.ready.then(() => AutofinDealDocuments.mount(container, Autofin));
 });

@@ -4,17 +4,19 @@
 // Idempotency-Key kept per deal so a double click or a retry never confirms twice), show the
 // buyer's phone a QR code of the down payment's payment page and follow it until the webhook
 // hands the car over, cancel before handover, follow the pipeline (which refreshes itself) and
-// submit walk-in customers.
+// submit walk-in customers. Deals waiting for their lender are on the deal desk
+// (deal_documents.js, which follows the session this page announces), and the webhook settings
+// (/static/webhooks.js) are mounted in #settings.
 //
-// Sections have ids (#lookup, #deal, #payment, #pipeline, #walk-in) so other modules can mount
-// beside them.
+// Sections have ids (#lookup, #deal, #payment, #pipeline, #walk-in, #settings) so other modules
+// can mount beside them.
 "use strict";
 
 (() => {
   const {
     lang, ready, t, label, api, login, me, logout, token, onSessionExpired, money, toFen, percent,
     day, moment, el, table, facts, focusOn, onSubmit, fillBrands, offerColumns, totalRepayment,
-    requireRole, every, brands,
+    requireRole, announceSession, every, brands,
   } = Autofin;
   const $ = (id) => document.getElementById(id);
   let lookup = null;
@@ -165,6 +167,8 @@
     if (approval) { approval = { ...approval, status: "consumed" }; showApproval(); }
     await showPayment(deal);
     await showPipeline();
+    // A deal on a product that waits for its lender now shows on the deal desk (deal_documents.js).
+    document.dispatchEvent(new CustomEvent("autofin:deal-confirmed", { detail: deal }));
   });
 
   // -- the down payment: a QR code for the buyer's phone, followed until handover --------------
@@ -335,7 +339,9 @@
     $("session-note").hidden = true;
     $("account").hidden = true;
     if (!requireRole(account, ["dealer"])) return;
-    for (const id of ["logout", "lookup", "pipeline", "walk-in"]) $(id).hidden = false;
+    for (const id of ["logout", "lookup", "pipeline", "walk-in", "settings"]) $(id).hidden = false;
+    announceSession(account);
+    if (!$("settings").childElementCount) AutofinWebhooks.mount($("settings"), api, "dealer");
     await loadBrands().catch(() => {});
     await showPipeline();
     if (!stopPipeline) stopPipeline = every(15, showPipeline);
@@ -352,7 +358,7 @@
   onSessionExpired(() => {
     if (stopPipeline) { stopPipeline(); stopPipeline = null; }
     hidePayment();
-    for (const id of ["logout", "lookup", "deal", "pipeline", "walk-in"]) $(id).hidden = true;
+    for (const id of ["logout", "lookup", "deal", "pipeline", "walk-in", "settings", "autofin-deal-documents"]) $(id).hidden = true;
     $("account").hidden = false;
     $("session-note").textContent = t("common.session_expired");
     $("session-note").hidden = false;

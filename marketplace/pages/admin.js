@@ -1,12 +1,13 @@
 // The platform admin's console: organisations (create lenders and dealers, whose credit code the
 // server checks; suspend, reactivate), their members and API keys (a new key is shown once;
 // revoke), advisors, the brand catalogue, the risk policy in force with its price ladder, the
-// scorecards (activate a champion, set or clear the challenger, the monitoring report) and the
-// audit log, searchable by subject and actor.
+// scorecards (activate a champion, set or clear the challenger, the monitoring report), the
+// platform guarantee (exposure, claims paid, reserve) and the audit log, searchable by subject
+// and actor.
 "use strict";
 
 (() => {
-  const { t, label, api, money, percent, moment, el, facts } = Autofin;
+  const { t, label, api, money, percent, day, moment, el, facts } = Autofin;
   const { $, start, button, table, pager } = Console;
   let selected = null; // the organisation whose members and keys are shown
 
@@ -227,6 +228,28 @@
     }
   }
 
+  // -- the platform guarantee: exposure, claims paid and the reserve behind them ---------------
+  async function showGuarantee() {
+    const view = await api("GET", "/v1/admin/guarantee?limit=20");
+    const reserve = view.reserve;
+    $("guarantee-facts").replaceChildren(facts([
+      ["admin.guaranteed_loans", String(view.guaranteed_loans)],
+      ["admin.guaranteed_outstanding", money(view.guaranteed_outstanding)],
+      ["admin.claims_count", String(view.claims_count)],
+      ["admin.claims_paid", money(view.claims_paid)],
+      ["admin.reserve_provisioned", money(reserve.provisioned)],
+      ["admin.reserve_recovered", money(reserve.recovered)],
+      ["admin.reserve_balance", money(reserve.balance), reserve.balance < 0 ? "bad" : ""],
+    ]));
+    $("guarantee-claims").replaceChildren(table(view.claims, [
+      ["admin.paid_on", (c) => day(c.paid_on)],
+      ["admin.loan", (c) => c.loan_id],
+      ["admin.claim_principal", (c) => money(c.principal), "num"],
+      ["admin.claim_interest", (c) => money(c.interest), "num"],
+      ["admin.claim_amount", (c) => money(c.amount), "num"],
+    ], "admin.claims_heading"));
+  }
+
   // -- audit log -------------------------------------------------------------------------------
   let auditFilter = new URLSearchParams();
   const audit = pager($("audit-list"), (offset) => {
@@ -254,7 +277,8 @@
   start({
     role: "admin",
     onSignedIn: () => Promise.all([
-      organizations.show(), advisors.show(), brands.show(), showPolicy(), showScorecards(), showMonitor(), audit.show(),
+      organizations.show(), advisors.show(), brands.show(), showPolicy(), showScorecards(), showMonitor(),
+      showGuarantee(), audit.show(),
       Autofin.fillBrands($("brand-list")),
     ]),
   });

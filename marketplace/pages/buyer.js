@@ -11,7 +11,7 @@
   const {
     lang, ready, t, label, api, login, phoneLogin, me, logout, token, onSessionExpired, sendSmsCode,
     money, toFen, day, moment, el, table, facts, focusOn, onSubmit, fillBrands, offerColumns,
-    requireRole, cardForm, brands,
+    requireRole, announceSession, cardForm, brands,
   } = Autofin;
   const $ = (id) => document.getElementById(id);
   let preapproval = null;
@@ -24,7 +24,7 @@
   function show(ids, visible) { for (const id of ids) $(id).hidden = !visible; }
 
   function showSignedOut() {
-    show(["apply", "decision", "quote", "loans", "card", "messages", "consents", "logout"], false);
+    show(["apply", "decision", "quote", "loans", "card", "messages", "consents", "logout", "autofin-contract", "autofin-mandate"], false);
     $("account").hidden = false;
   }
 
@@ -333,6 +333,7 @@
     $("account").hidden = true;
     if (!requireRole(account, ["buyer"])) return;
     $("logout").hidden = false;
+    announceSession(account);
     await showLatest();
     await showCard();
     await showLoans();

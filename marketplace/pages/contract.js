@@ -142,10 +142,9 @@ const AutofinContract = (() => {
     const reload = A.el("button", A.t("contract.refresh"), { type: "button", class: "secondary" });
     reload.onclick = refresh;
     container.replaceChildren(A.el("h2", A.t("contract.heading")), reload, list, error);
-    // The page around this logs in and out by itself: follow its session.
-    let session = A.token();
-    setInterval(() => { if (A.token() !== session) { session = A.token(); refresh(); } }, 1500);
-    A.ready.then(refresh);
+    // The page around this logs in by itself and announces the account it let in (a login, or a
+    // session resumed at load): the list is loaded then, for a buyer only.
+    A.onSession((account) => (account.role === "buyer" ? refresh() : undefined));
     return { refresh };
   }
 
@@ -154,5 +153,6 @@ const AutofinContract = (() => {
 
 document.addEventListener("DOMContentLoaded", () => {
   const container = document.getElementById("autofin-contract");
-  if (container) AutofinContract.mount(container, Autofin);
+  // Mounted once the page's strings are loaded, so its headings are in the reader's language.
+  if (container) Autofin.ready.then(() => AutofinContract.mount(container, Autofin));
 });

@@ -1,7 +1,8 @@
 // The lender console: products with their versions and rate cards (each rate drawn beside the
 // grade's fair band and the legal cap; a rate over the cap is refused here, before it is sent),
 // the pipeline of deals and loans on the lender's products, funding of pending loans, and the
-// portfolio by grade as a table and a chart.
+// portfolio by grade as a table and a chart; the decision queue (lender_decisions.js), the
+// collection queue (collections.js) and the webhook settings (webhooks.js) in their sections.
 "use strict";
 
 (() => {
@@ -290,7 +291,16 @@
       policy = loaded;
       for (const brand of catalogue.items) brands[brand.id] = lang === "en" ? brand.name_en : brand.name_zh;
       editorFor(null, { focus: false });
-      await Promise.all([showProducts(), showPipeline(), showPortfolio()]);
+      // The decision queue, the collection queue and the webhook settings are modules of their
+      // own, mounted into their sections once the lender is in.
+      AutofinLenderDecisions.mount($("decisions"), Autofin);
+      await Promise.all([
+        showProducts(), showPipeline(), showPortfolio(),
+        // A queue that cannot load says why in its section; the rest of the console still works.
+        AutofinCollections.mount($("collections"), api, { audience: "lender" })
+          .catch((failure) => $("collections").append(el("p", failure.message, { class: "error", role: "alert" }))),
+        AutofinWebhooks.mount($("settings"), api, "lender"),
+      ]);
     },
   });
   $("refresh").addEventListener("click", () => showPipeline());

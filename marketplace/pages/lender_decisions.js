@@ -1,7 +1,8 @@
 // The lender's decision queue: deals on products that do not auto-fund, the clock due soonest
 // first; approve, approve with conditions (stipulations with due dates), counter-offer (never
 // above max_counter_rate) or decline with reasons; then review the uploaded stipulations.
-// One entry point: AutofinLenderDecisions.mount(container, Autofin).
+// One entry point: AutofinLenderDecisions.mount(container, Autofin), called by the lender console
+// (lender.js) into its #decisions section.
 // Rendered with textContent only (Autofin.el), never innerHTML.
 "use strict";
 
@@ -154,26 +155,12 @@ const AutofinLenderDecisions = (() => {
     filter.onchange = refresh;
     const reload = A.el("button", A.t("queue.refresh"), { type: "button", class: "secondary" });
     reload.onclick = refresh;
-    container.replaceChildren(A.el("h2", A.t("queue.heading")), filter, reload, list, error);
+    const filterLabel = A.el("label", A.t("queue.filter"));
+    filterLabel.append(filter);
+    container.replaceChildren(A.el("h2", A.t("queue.heading")), filterLabel, reload, list, error);
     A.ready.then(refresh);
     return { refresh };
   }
 
   return { mount };
 })();
-
-document.addEventListener("DOMContentLoaded", () => {
-  const container = document.getElementById("autofin-lender-decisions");
-  if (!container) return;
-  const mounted = AutofinLenderDecisions.mount(container, Autofin);
-  // The stand-alone page (/lender/decisions) logs lender staff in itself.
-  const login = document.getElementById("lender-login");
-  if (login) {
-    Autofin.onSubmit(login, async (data) => {
-      await Autofin.login(data.get("email"), data.get("password"));
-      login.hidden = true;
-      await mounted.refresh();
-    });
-    if (Autofin.token()) login.hidden = true;
-  }
-});

@@ -105,10 +105,12 @@ window.AutofinMandate = (() => {
     container.hidden = false;
   }
 
-  // On the buyer page: a signed-in buyer with a loan sees it at once (the container is there).
+  // On the buyer page: once the page has let a buyer in (a login, or a session resumed at load),
+  // their collectible loans are shown (the container is there).
   document.addEventListener("DOMContentLoaded", () => {
     const container = document.getElementById("autofin-mandate");
-    if (container && sessionStorage.getItem("autofin.token")) mount(container).catch(() => {});
+    if (!container) return;
+    Autofin.onSession((account) => (account.role === "buyer" ? mount(container) : undefined));
   });
 
   return { mount };

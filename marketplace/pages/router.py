@@ -65,13 +65,9 @@ async def contract_script() -> FileResponse:
     return FileResponse(HERE / "contract.js", media_type="text/javascript")
 
 
-@router.get("/lender/decisions")
-async def lender_decisions_page() -> FileResponse:
-    return page(HERE / "lender_decisions.html")
-
-
 @router.get("/lender_decisions.js")
 async def lender_decisions_script() -> FileResponse:
+    """The decision queue widget (``AutofinLenderDecisions.mount``), for the lender's console."""
     return FileResponse(HERE / "lender_decisions.js", media_type="text/javascript")
 
 

@@ -369,10 +369,11 @@ async def test_another_roles_account_gets_the_not_for_this_account_page(
     email = await member(api, admin, dealer["id"])
     page = await open_page("zh-CN", 390)
     await log_in(page, t, "/lender", email)
-    wrong = page.locator("#wrong-role")
-    await expect(wrong.get_by_role("heading")).to_have_text(t("console.wrong_role_heading"))
+    # The consoles use the one "not for this account" notice every page uses (app.js).
+    wrong = page.locator("#not-for-account")
+    await expect(wrong.get_by_role("heading")).to_have_text(t("common.not_for_account"))
     await expect(wrong).to_contain_text(
-        t("console.wrong_role", role=t("role.dealer"), wanted=t("role.lender"))
+        t("common.not_for_account_detail", role=t("role.dealer"), wanted=t("role.lender"))
     )
     await expect(wrong.get_by_role("link")).to_have_attribute("href", "/dealer")
     await expect(page.locator("#login-form")).to_be_hidden()
@@ -380,11 +381,11 @@ async def test_another_roles_account_gets_the_not_for_this_account_page(
     await check_layout_and_accessibility(page, 390, "wrong-role")
     # The same session opening the admin console is told the same, without logging in again.
     await page.goto("/admin")
-    await expect(page.locator("#wrong-role")).to_contain_text(
-        t("console.wrong_role", role=t("role.dealer"), wanted=t("role.admin"))
+    await expect(page.locator("#not-for-account")).to_contain_text(
+        t("common.not_for_account_detail", role=t("role.dealer"), wanted=t("role.admin"))
     )
     # The link takes the dealer to their own page, signed in.
-    await page.locator("#wrong-role").get_by_role("link").click()
+    await page.locator("#not-for-account").get_by_role("link").click()
     await expect(page).to_have_url(f"{str(api.base_url).rstrip('/')}/dealer")
     await expect(page.locator("#pipeline")).to_be_visible()
 

@@ -78,6 +78,20 @@ const Autofin = (() => {
   const expiredHandlers = [];
   function onSessionExpired(handler) { expiredHandlers.push(handler); }
 
+  // A page announces the account once it has let it in (after a login, or a session resumed at
+  // load); modules on the page (the contract, the mandate, the deal desk) follow it through
+  // onSession instead of polling. A handler registered after the announcement is called at once.
+  let session = null;
+  const sessionHandlers = [];
+  function announceSession(account) {
+    session = account;
+    for (const handler of sessionHandlers) Promise.resolve(handler(account)).catch(() => {});
+  }
+  function onSession(handler) {
+    sessionHandlers.push(handler);
+    if (session) Promise.resolve(handler(session)).catch(() => {});
+  }
+
   async function api(method, path, body, { idempotencyKey, form, anonymous } = {}) {
     const headers = { "Accept-Language": lang };
     const held = anonymous ? null : token();
@@ -343,6 +357,7 @@ const Autofin = (() => {
 
   return {
     lang, ready, t, label, api, login, phoneLogin, me, logout, token, onSessionExpired, sendSmsCode,
+    announceSession, onSession,
     money, toFen, percent, day, moment, el, table, facts, focusOn, onSubmit, fillBrands,
     offerColumns, totalRepayment, brands, requireRole, loadStripe, cardForm, every,
   };

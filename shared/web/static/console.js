@@ -1,37 +1,21 @@
 // What the lender, advisor and admin consoles share: a login gate for one role (another role's
-// account gets a "not for this account" page with a link to its own, never a failing form),
+// account gets app.js's "not for this account" notice with a link to its own page, never a
+// failing form),
 // refusals shown as alerts, small table helpers with buttons, and paging.
 "use strict";
 
 const Console = (() => {
   const { ready, t, api, login, logout, token, el } = Autofin;
   const $ = (id) => document.getElementById(id);
-  // Each role's own page.
-  const ENTRY = { buyer: "/buyer", dealer: "/dealer", lender: "/lender", advisor: "/advisor", admin: "/admin" };
-
-  // The account signed in is not one this console serves: say so, and show where to go.
-  function showWrongRole(role, wanted) {
-    $("account").hidden = true;
-    $("console").hidden = true;
-    const box = $("wrong-role");
-    const message = box.querySelector("[data-wrong-role-text]");
-    message.textContent = t("console.wrong_role", { role: t(`role.${role}`), wanted: t(`role.${wanted}`) });
-    const link = box.querySelector("[data-wrong-role-link]");
-    link.href = ENTRY[role] || "/";
-    link.textContent = t("console.go_to", { role: t(`role.${role}`) });
-    box.hidden = false;
-    $("logout").hidden = false;
-    box.querySelector("h2").focus();
-  }
-
   // Log in (or resume a session) for `role`; `onSignedIn(me)` loads the console.
   function start({ role, onSignedIn }) {
     async function enter(me) {
-      if (me.role !== role) { showWrongRole(me.role, role); return; }
       $("account").hidden = true;
-      $("wrong-role").hidden = true;
+      // Another role's account gets app.js's "not for this account" notice, as every page does.
+      if (!Autofin.requireRole(me, [role])) { $("console").hidden = true; return; }
       $("console").hidden = false;
       $("logout").hidden = false;
+      Autofin.announceSession(me);
       await onSignedIn(me);
     }
     Autofin.onSubmit($("login-form"), async (data) => {
@@ -113,5 +97,5 @@ const Console = (() => {
     for (const node of document.querySelectorAll("[data-i18n-label]")) node.setAttribute("aria-label", t(node.dataset.i18nLabel));
   });
 
-  return { $, start, button, table, pager, ENTRY };
+  return { $, start, button, table, pager };
 })();

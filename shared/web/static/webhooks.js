@@ -14,7 +14,7 @@ window.AutofinWebhooks = (() => {
   ];
 
   function mount(container, api, audience) {
-    const { t, el, moment, ready } = Autofin; // app.js's global
+    const { t, el, moment, table, ready } = Autofin; // app.js's global
     const base = `/v1/${audience}/webhook-endpoints`;
     const root = el("section", undefined, { class: "webhooks", "data-webhooks": audience });
     const error = el("p", undefined, { class: "error", role: "alert" });
@@ -81,26 +81,24 @@ window.AutofinWebhooks = (() => {
         list.replaceChildren(el("p", t("webhooks.none"), { class: "note" }));
         return;
       }
-      const tableNode = el("table");
-      const head = tableNode.createTHead().insertRow();
-      for (const key of ["webhooks.url", "webhooks.events", "common.status", "webhooks.actions"]) {
-        head.append(el("th", t(key)));
-      }
-      const body = tableNode.createTBody();
-      for (const endpoint of page.items) {
-        const row = body.insertRow();
-        row.dataset.endpoint = endpoint.id;
-        row.append(el("td", endpoint.url), el("td", endpoint.events.join(", ")), el("td", statusText(endpoint)));
-        const actions = el("td", undefined, { class: "actions" });
-        actions.append(
-          button("webhooks.deliveries", () => showDeliveries(endpoint)),
-          endpoint.enabled
-            ? button("webhooks.disable", () => setEnabled(endpoint, false))
-            : button("webhooks.enable", () => setEnabled(endpoint, true)),
-          button("webhooks.delete", () => remove(endpoint)),
-        );
-        row.append(actions);
-      }
+      // app.js's table: on a phone each endpoint is a card, never wider than the screen.
+      const tableNode = table(page.items, [
+        ["webhooks.url", (endpoint) => endpoint.url],
+        ["webhooks.events", (endpoint) => endpoint.events.join(", ")],
+        ["common.status", statusText],
+        ["webhooks.actions", (endpoint) => {
+          const actions = el("span", undefined, { class: "actions" });
+          actions.append(
+            button("webhooks.deliveries", () => showDeliveries(endpoint)),
+            endpoint.enabled
+              ? button("webhooks.disable", () => setEnabled(endpoint, false))
+              : button("webhooks.enable", () => setEnabled(endpoint, true)),
+            button("webhooks.delete", () => remove(endpoint)),
+          );
+          return actions;
+        }],
+      ]);
+      tableNode.querySelectorAll("tbody tr").forEach((row, index) => { row.dataset.endpoint = page.items[index].id; });
       list.replaceChildren(tableNode);
     }
 
@@ -123,34 +121,23 @@ window.AutofinWebhooks = (() => {
         log.replaceChildren(heading, el("p", t("webhooks.no_deliveries"), { class: "note" }));
         return;
       }
-      const tableNode = el("table");
-      const head = tableNode.createTHead().insertRow();
-      for (const key of [
-        "webhooks.event", "webhooks.created", "common.status", "webhooks.attempts",
-        "webhooks.last_answer", "webhooks.actions",
-      ]) head.append(el("th", t(key)));
-      const body = tableNode.createTBody();
-      for (const delivery of page.items) {
-        const row = body.insertRow();
-        row.dataset.delivery = delivery.id;
-        const last = delivery.attempts[delivery.attempts.length - 1];
-        const answer = last
-          ? `${last.status_code ?? "—"}${last.error ? ` (${last.error})` : ""} · ${last.duration_ms} ms`
-          : "—";
-        row.append(
-          el("td", delivery.event_type),
-          el("td", moment(delivery.event_created)),
-          el("td", t(`webhooks.status.${delivery.status}`)),
-          el("td", delivery.attempt_count, { class: "num" }),
-          el("td", answer),
-        );
-        const actions = el("td", undefined, { class: "actions" });
-        actions.append(button("webhooks.redeliver", async () => {
+      const tableNode = table(page.items, [
+        ["webhooks.event", (delivery) => delivery.event_type],
+        ["webhooks.created", (delivery) => moment(delivery.event_created)],
+        ["common.status", (delivery) => t(`webhooks.status.${delivery.status}`)],
+        ["webhooks.attempts", (delivery) => String(delivery.attempt_count), "num"],
+        ["webhooks.last_answer", (delivery) => {
+          const last = delivery.attempts[delivery.attempts.length - 1];
+          return last
+            ? `${last.status_code ?? "—"}${last.error ? ` (${last.error})` : ""} · ${last.duration_ms} ms`
+            : "—";
+        }],
+        ["webhooks.actions", (delivery) => button("webhooks.redeliver", async () => {
           await api("POST", `${base}/${endpoint.id}/deliveries/${delivery.id}/redeliver`);
           await showDeliveries(endpoint);
-        }));
-        row.append(actions);
-      }
+        })],
+      ]);
+      tableNode.querySelectorAll("tbody tr").forEach((row, index) => { row.dataset.delivery = page.items[index].id; });
       log.replaceChildren(heading, tableNode);
     }
 
