@@ -1,5 +1,5 @@
-"""The webhook settings component (shared/web/static/webhooks.js), mounted on the dealer page as
-the coordinator will mount it: register an endpoint and see its secret once, read the delivery
+"""The webhook settings component (shared/web/static/webhooks.js), mounted in the dealer page's
+settings: register an endpoint and see its secret once, read the delivery
 log, redeliver, disable; in Chinese and English."""
 
 from __future__ import annotations
