@@ -78,7 +78,7 @@ async def _deal_page(
     return await paginate(session, statement, limit=limit, offset=offset)
 
 
-async def _update(
+async def update_where(
     session: AsyncSession,
     deal_id: uuid.UUID,
     *,
@@ -86,7 +86,9 @@ async def _update(
     values: dict[str, Any],
     now: datetime,
 ) -> DealerDeal | None:
-    """Apply ``values`` to the deal only if ``where`` holds now; the updated row, or None."""
+    """Apply ``values`` to the deal only if ``where`` holds now; the updated row, or None.
+    The one conditional update every deal transition goes through (the intent-named methods
+    below, and the decision flow's, which name their own predicates)."""
     result = await session.execute(
         update(DealerDeal)
         .where(col(DealerDeal.id) == deal_id, *where)
@@ -106,7 +108,7 @@ async def confirm_quoted(
     now: datetime,
 ) -> DealerDeal | None:
     """``quoted → confirmed`` with the down payment asked for; None unless it was quoted."""
-    return await _update(
+    return await update_where(
         session,
         deal_id,
         where=[col(DealerDeal.dealer_id) == dealer_id, _status_is(DealStatus.quoted)],
@@ -128,7 +130,7 @@ async def cancel_open(
     never_asked = and_(
         col(DealerDeal.confirmed_at).is_not(None), col(DealerDeal.payment_intent_id).is_(None)
     )
-    return await _update(
+    return await update_where(
         session,
         deal_id,
         where=[
@@ -161,7 +163,7 @@ async def status_of(session: AsyncSession, deal_id: uuid.UUID) -> str | None:
 async def attach_loan(
     session: AsyncSession, deal_id: uuid.UUID, loan_id: uuid.UUID, now: datetime
 ) -> DealerDeal | None:
-    return await _update(session, deal_id, where=[], values={"loan_id": loan_id}, now=now)
+    return await update_where(session, deal_id, where=[], values={"loan_id": loan_id}, now=now)
 
 
 async def store_payment_intent(
@@ -169,7 +171,7 @@ async def store_payment_intent(
 ) -> DealerDeal | None:
     """Keep the down payment's PaymentIntent on a confirmed (or handed-over) deal that holds no
     other one; None otherwise (cancelled meanwhile, or another intent)."""
-    return await _update(
+    return await update_where(
         session,
         deal_id,
         where=[
@@ -186,7 +188,7 @@ async def mark_handed_over(
 ) -> DealerDeal | None:
     """``confirmed → handed_over`` when this intent paid the down payment of a deal on a product
     that auto-funds (no lender decision); else None."""
-    return await _update(
+    return await update_where(
         session,
         deal_id,
         where=[
@@ -212,7 +214,7 @@ async def mark_down_payment_paid(
 ) -> DealerDeal | None:
     """The down payment of a deal that waits for its lender is paid: the deal stays confirmed
     until the decision and the signed contract are there too; else None."""
-    return await _update(
+    return await update_where(
         session,
         deal_id,
         where=[
@@ -235,7 +237,7 @@ async def mark_refund_due(
     session: AsyncSession, deal_id: uuid.UUID, *, payment_intent_id: str, amount: int, now: datetime
 ) -> DealerDeal | None:
     """A cancelled deal's down payment was paid after all: the money is owed back."""
-    return await _update(
+    return await update_where(
         session,
         deal_id,
         where=[_status_is(DealStatus.cancelled), *_unpaid_by(payment_intent_id, amount)],
@@ -254,7 +256,7 @@ async def mark_down_payment_failed(
     now: datetime,
 ) -> DealerDeal | None:
     """The buyer's payment failed: the confirmed deal shows why (and may still be paid)."""
-    return await _update(
+    return await update_where(
         session,
         deal_id,
         where=[
@@ -281,7 +283,7 @@ async def store_refund(
         if refund_id is None
         else {"down_payment_status": DownPaymentStatus.refunded, "refund_id": refund_id}
     )
-    return await _update(
+    return await update_where(
         session,
         deal_id,
         where=[_status_is(DealStatus.cancelled), col(DealerDeal.refund_id).is_(None)],

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from dealer_portal import repository as deal_repository
 from dealer_portal.decisions.models import (
     ContractSignature,
     DealDocument,
@@ -124,23 +125,7 @@ async def list_for_buyer(
 # -- by deal id alone, after the caller checked the tenant ---------------------------------------
 
 
-async def update_deal(
-    session: AsyncSession,
-    deal_id: uuid.UUID,
-    *,
-    where: Sequence[ColumnElement[bool]],
-    values: dict[str, Any],
-    now: datetime,
-) -> DealerDeal | None:
-    """Apply ``values`` only if ``where`` holds now; the updated deal, or None."""
-    result = await session.execute(
-        update(DealerDeal)
-        .where(col(DealerDeal.id) == deal_id, *where)
-        .values(**values, updated_at=now)
-        .returning(DealerDeal)
-        .execution_options(synchronize_session=False, populate_existing=True)
-    )
-    return result.scalar_one_or_none()
+update_deal = deal_repository.update_where  # one conditional update for every transition
 
 
 def decision_is(*statuses: DecisionStatus) -> ColumnElement[bool]:
