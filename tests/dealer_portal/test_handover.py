@@ -294,7 +294,13 @@ async def test_fifty_concurrent_confirms_of_one_approval_from_two_dealers_book_o
     )
 
     statuses = sorted(r.status_code for r in responses)
-    assert statuses == [200] + [409] * 49, [r.text for r in responses if r.status_code != 409]
+    # Exactly one wins; the rest lose (409) or, on a machine too busy to hand out a pooled
+    # connection within its timeout, are shed with 503 `database_busy` — never a 500.
+    shed = [r for r in responses if r.status_code == 503]
+    assert all(r.json()["error"]["code"] == "database_busy" for r in shed)
+    assert statuses == [200] + [409] * (49 - len(shed)) + [503] * len(shed), [
+        r.text for r in responses if r.status_code != 409
+    ]
     assert committed_app[1].created == 1
     async with committed_database.sessionmaker() as session:
         preapproval_id = approved.preapproval["id"]
