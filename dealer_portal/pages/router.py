@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
-from shared.web.pages import page
+from shared.web.pages import page, serve_scripts
 
 HERE = Path(__file__).parent
 router = APIRouter(include_in_schema=False)
@@ -19,21 +19,9 @@ async def dealer_page() -> FileResponse:
     return page(HERE / "dealer.html")
 
 
-@router.get("/dealer.js")
-async def dealer_script() -> FileResponse:
-    return FileResponse(HERE / "dealer.js", media_type="text/javascript")
-
-
 @router.get("/pay")
 async def payment_page() -> FileResponse:
     return page(HERE / "pay.html", takes_cards=True)
 
 
-@router.get("/pay.js")
-async def payment_script() -> FileResponse:
-    return FileResponse(HERE / "pay.js", media_type="text/javascript")
-
-
-@router.get("/deal_documents.js")
-async def deal_documents_script() -> FileResponse:
-    return FileResponse(HERE / "deal_documents.js", media_type="text/javascript")
+serve_scripts(router, HERE, "dealer.js", "pay.js", "deal_documents.js")

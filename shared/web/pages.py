@@ -52,6 +52,18 @@ def page(path: Path, *, takes_cards: bool = False) -> FileResponse:
     return FileResponse(path, media_type="text/html; charset=utf-8", headers=headers)
 
 
+def serve_scripts(router: APIRouter, folder: Path, *names: str) -> None:
+    """Serve each of these page scripts of ``folder`` at ``/<name>`` (a page's own script and
+    the widgets other pages mount)."""
+    for name in names:
+        path = folder / name
+
+        async def script(path: Path = path) -> FileResponse:
+            return FileResponse(path, media_type="text/javascript")
+
+        router.add_api_route(f"/{name}", script, methods=["GET"], name=name)
+
+
 def static_files() -> StaticFiles:
     return StaticFiles(directory=STATIC_DIR)
 
