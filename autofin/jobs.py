@@ -6,7 +6,8 @@ and sending reminders) and ``run_reconciliation`` — the steps that ask Stripe 
 to money we are unsure of — cannot: Stripe and the SMS gateway are never called inside a
 transaction, so they take the database and open short transactions between the calls. The
 reconciliation runs as of now whatever ``--as-of`` says: Stripe's record is only ever current.
-``run_all`` is the three in order, as ``autofin jobs run`` runs them."""
+``run_all`` is the three in order, then the payouts (``run_payouts``: disbursements to dealers
+still waiting for their Stripe Transfer), as ``autofin jobs run`` runs them."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealer_portal import reconciliation as deal_reconciliation
+from dealer_portal.funding import payouts
 from marketplace.advisors import service as advisor_service
 from marketplace.applications import service as application_service
 from marketplace.applications.bureau import CreditBureau, SandboxBureau
@@ -34,6 +36,7 @@ from shared.idempotency import purge_expired_keys
 from shared.identity import codes as identity_codes
 from shared.identity.sms import SandboxSms, SmsGateway
 from shared.payments.gateway import PaymentGateway
+from shared.payments.transfers import TransferGateway, transfer_gateway_for
 from shared.settings import get_settings
 from shared.webhooks import repository as webhook_repository
 
@@ -161,9 +164,10 @@ async def run_all(
     progress: Callable[[str], None],
     sms: SmsGateway | None = None,
     now: datetime | None = None,
+    transfers: TransferGateway | None = None,
 ) -> dict[str, int]:
-    """``autofin jobs run``: the daily jobs (one transaction), the collections, then the
-    reconciliation; how many records each step changed."""
+    """``autofin jobs run``: the daily jobs (one transaction), the collections, the
+    reconciliation, then the payouts; how many records each step changed."""
     async with database.sessionmaker() as session, session.begin():
         done = await run_daily_jobs(session, as_of=as_of, progress=progress)
     collected = await run_collections(
@@ -177,7 +181,26 @@ async def run_all(
     done["reminders_recorded"] += collected.pop("reminders_recorded")
     done.update(collected)
     done.update(await run_reconciliation(database, gateway, progress=progress))
+    done.update(
+        await run_payouts(database, transfers or transfer_gateway_for(gateway), progress=progress)
+    )
     return done
+
+
+async def run_payouts(
+    database: Database, transfers: TransferGateway, *, progress: Callable[[str], None]
+) -> dict[str, int]:
+    """Pay the dealers whose disbursement is still pending (an auto-funded handover, or a
+    ``/fund`` whose process died after funding committed); outside any transaction."""
+    paid = await payouts.pay_pending(database, transfers)
+    progress(
+        f"  disbursements: {paid['paid']} paid, {paid['failed']} refused by Stripe,"
+        f" {paid['left']} left for later"
+    )
+    return {
+        "disbursements_paid": paid["paid"],
+        "disbursements_failed": paid["failed"],
+    }
 
 
 async def run_reconciliation(

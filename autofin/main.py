@@ -22,6 +22,7 @@ from shared.errors import Unprocessable, install_error_handlers
 from shared.identity.router import admin_router, auth_router, dev_router
 from shared.observability import RequestIdMiddleware, configure_logging
 from shared.payments.gateway import PaymentGateway
+from shared.payments.transfers import TransferGateway, transfer_gateway_for
 from shared.payments.webhooks import router as stripe_webhook_router
 from shared.payments.webhooks import webhook_handlers
 from shared.settings import get_settings
@@ -66,10 +67,13 @@ async def _pricing_input_refused(_: Request, error: Exception) -> JSONResponse:
 
 
 def create_app(
-    database: Database | None = None, payment_gateway: PaymentGateway | None = None
+    database: Database | None = None,
+    payment_gateway: PaymentGateway | None = None,
+    transfer_gateway: TransferGateway | None = None,
 ) -> FastAPI:
     """Build the app; without a ``database`` it connects to the configured one on startup,
-    without a ``payment_gateway`` it builds one from the Stripe settings."""
+    without a ``payment_gateway`` it builds one from the Stripe settings, and pays dealers
+    through it (or the sandbox, against the emulator) unless given a ``transfer_gateway``."""
     settings = get_settings()
     configure_logging(settings.log_level)
 
@@ -104,6 +108,7 @@ def create_app(
     app.state.database = database
     owned_gateway = payment_gateway is None
     app.state.payment_gateway = payment_gateway or PaymentGateway.from_settings(settings)
+    app.state.transfer_gateway = transfer_gateway or transfer_gateway_for(app.state.payment_gateway)
     # Added innermost first: the reader's language and a request id for everything, then
     # admission, then transient retries.
     app.add_middleware(TransientRetry)

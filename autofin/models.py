@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dealer_portal import models as _dealer_portal  # noqa: F401
 from dealer_portal.decisions import models as _decisions  # noqa: F401
+from dealer_portal.funding import models as _funding  # noqa: F401
 from marketplace.advisors import models as _advisors  # noqa: F401
 from marketplace.applications import models as _applications  # noqa: F401
 from marketplace.collections import models as _collections  # noqa: F401

@@ -46,6 +46,7 @@ from dealer_portal.exceptions import (
     DealNotQuoted,
     DownPaymentProcessing,
 )
+from dealer_portal.funding.exceptions import VinAlreadyFinanced
 from dealer_portal.models import DealerDeal, DealStatus
 from dealer_portal.schemas import (
     ConfirmedDeal,
@@ -55,7 +56,10 @@ from dealer_portal.schemas import (
 )
 from dealer_portal.service import get_deal
 from marketplace.preapprovals import service as preapproval_service
+from marketplace.servicing import repository as servicing_repository
 from marketplace.servicing import service as servicing_service
+from marketplace.servicing.exceptions import LoanAlreadyBooked
+from marketplace.servicing.models import Loan
 from shared import audit
 from shared.db import utcnow
 from shared.idempotency import (
@@ -93,6 +97,44 @@ async def _current_status(session: AsyncSession, dealer: Principal, deal_id: uui
     return deal.status
 
 
+async def _book_loan(
+    session: AsyncSession,
+    dealer: Principal,
+    confirmed: DealerDeal,
+    *,
+    auto_fund: bool,
+    now: datetime,
+) -> Loan:
+    """The confirmed deal's loan, booked on its locked product version."""
+    return await servicing_service.book_loan(
+        session,
+        dealer,
+        preapproval_id=confirmed.preapproval_id,
+        offer_id=confirmed.offer_id,
+        product_version_id=confirmed.product_version_id,
+        lender_id=confirmed.lender_id,
+        buyer_id=confirmed.buyer_id,
+        dealer_id=confirmed.dealer_id,
+        principal=confirmed.principal,
+        annual_rate=confirmed.annual_rate,
+        term_months=confirmed.term_months,
+        method=confirmed.method,
+        upfront_fee=confirmed.upfront_fee,
+        grade=confirmed.grade,
+        pd=confirmed.pd,
+        platform_guarantee=confirmed.platform_guarantee,
+        auto_fund=auto_fund,
+        loan_date=now.date(),
+        vehicle={
+            "vin": confirmed.vin,
+            "make": confirmed.make,
+            "model": confirmed.model,
+            "vehicle_type": confirmed.vehicle_type,
+            "price": confirmed.car_price,
+        },
+    )
+
+
 async def confirm_and_book(
     session: AsyncSession,
     dealer: Principal,
@@ -113,33 +155,14 @@ async def confirm_and_book(
     # Never read-then-write: the conditional update decides which confirm wins the approval.
     await preapproval_service.consume(session, dealer, confirmed.preapproval_id, now)
     product = await decision_repository.product_version(session, confirmed.product_version_id)
-    loan = await servicing_service.book_loan(
-        session,
-        dealer,
-        preapproval_id=confirmed.preapproval_id,
-        offer_id=confirmed.offer_id,
-        product_version_id=confirmed.product_version_id,
-        lender_id=confirmed.lender_id,
-        buyer_id=confirmed.buyer_id,
-        dealer_id=confirmed.dealer_id,
-        principal=confirmed.principal,
-        annual_rate=confirmed.annual_rate,
-        term_months=confirmed.term_months,
-        method=confirmed.method,
-        upfront_fee=confirmed.upfront_fee,
-        grade=confirmed.grade,
-        pd=confirmed.pd,
-        platform_guarantee=confirmed.platform_guarantee,
-        auto_fund=product.auto_fund,
-        loan_date=now.date(),
-        vehicle={
-            "vin": confirmed.vin,
-            "make": confirmed.make,
-            "model": confirmed.model,
-            "vehicle_type": confirmed.vehicle_type,
-            "price": confirmed.car_price,
-        },
-    )
+    try:
+        loan = await _book_loan(session, dealer, confirmed, auto_fund=product.auto_fund, now=now)
+    except LoanAlreadyBooked:
+        # The approval was just consumed by this transaction, so the only live loan this
+        # booking can collide with is another one on the same car.
+        if await servicing_repository.live_loan_on_vin(session, confirmed.vin):
+            raise VinAlreadyFinanced() from None
+        raise
     booked = await repository.attach_loan(session, deal_id, loan.id, now)
     assert booked is not None
     if not product.auto_fund:

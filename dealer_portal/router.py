@@ -22,6 +22,8 @@ from dealer_portal.exceptions import (
     OfferNotOnApproval,
     VinMakeMismatch,
 )
+from dealer_portal.funding.exceptions import VinAlreadyFinanced
+from dealer_portal.funding.router import router as funding_router
 from dealer_portal.models import DealStatus
 from dealer_portal.pages.router import router as pages_router
 from dealer_portal.schemas import (
@@ -146,6 +148,7 @@ async def get_deal(deal_id: uuid.UUID, dealer: DealerPrincipal, session: Session
         DealNotFound,
         DealNotQuoted,
         PreapprovalUnavailable,
+        VinAlreadyFinanced,
         IdempotencyKeyInUse,
         IdempotencyKeyReused,
         PaymentProviderUnavailable,
@@ -269,3 +272,4 @@ router.include_router(claim_router)
 router.include_router(payment_link.router)
 router.include_router(lender_router)
 router.include_router(decisions_router)
+router.include_router(funding_router)

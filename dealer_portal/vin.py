@@ -63,3 +63,24 @@ def decode(value: str, *, today: date) -> DecodedVin:
         manufacturer=manufacturer if manufacturer and manufacturer != "UnsupportedBrand" else None,
         model_year=max(years) if years else None,
     )
+
+
+_VALUES = {
+    **{str(d): d for d in range(10)},
+    **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
+    **dict(zip("JKLMN", range(1, 6), strict=True)),
+    "P": 7,
+    "R": 9,
+    **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
+}
+_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+
+
+def with_check_digit(vin: str) -> str:
+    """``vin`` (17 VIN characters) with position 9 set to its check digit: for demo data and
+    tests that need many distinct, valid VINs of one manufacturer."""
+    vin = vin.upper()
+    if len(vin) != VIN_LENGTH or any(c not in _VALUES for c in vin):
+        raise ValueError(f"a VIN has {VIN_LENGTH} characters other than I, O and Q")
+    remainder = sum(_VALUES[c] * w for c, w in zip(vin, _WEIGHTS, strict=True)) % 11
+    return vin[:8] + ("X" if remainder == 10 else str(remainder)) + vin[9:]

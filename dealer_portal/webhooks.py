@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dealer_portal import events as deal_events
 from dealer_portal import repository
 from dealer_portal.decisions import gate
+from dealer_portal.funding import service as funding_service
 from dealer_portal.handover import DOWN_PAYMENT_PURPOSE
 from dealer_portal.models import DealStatus
 from marketplace.servicing import service as servicing_service
@@ -63,6 +64,10 @@ async def record_down_payment_paid(
             loan = await servicing_service.activate_at_handover(
                 session, audit.SYSTEM_ACTOR, handed_over.loan_id
             )
+            if loan is not None:  # paid to the dealer by the next ``autofin jobs run``
+                await funding_service.record_disbursement(
+                    session, audit.SYSTEM_ACTOR, loan, now, claim=False
+                )
         audit.record(
             session,
             actor=audit.SYSTEM_ACTOR,

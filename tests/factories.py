@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import secrets
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -10,6 +11,7 @@ from decimal import Decimal
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dealer_portal.vin import with_check_digit
 from marketplace.applications.bureau import sandbox_clean_national_id
 from pricing import DEFAULT_POLICY, SUB_GRADES, benchmark_rate
 from shared import pii
@@ -90,6 +92,16 @@ async def api_key_headers(
     )
     assert response.status_code == 201, response.text
     return {"Authorization": f"Bearer {response.json()['key']}"}
+
+
+_VIN_SERIALS = itertools.count(secrets.randbelow(10**6))
+
+
+def unique_vin(template: str = "LSVAM4187C2000000") -> str:
+    """A valid VIN no other car of this run has: ``template``'s manufacturer and model (SAIC
+    Volkswagen by default) with a fresh serial (positions 12 to 17) — a car backs one loan."""
+    serial = f"{next(_VIN_SERIALS) % 10**6:06d}"
+    return with_check_digit(template[:11] + serial)
 
 
 def fresh_phone() -> str:

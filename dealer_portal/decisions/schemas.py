@@ -63,6 +63,9 @@ class InsuranceRequest(RequestModel):
     policy_number: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     expires_on: date
     document_id: uuid.UUID
+    # The policy's first beneficiary (第一受益人), as the policy names it: the lender's
+    # registered name or unified social credit code. Funding waits until it is the lender.
+    first_beneficiary: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
 
 
 class DocumentPublic(ResponseModel):
@@ -102,6 +105,7 @@ class InsurancePublic(ResponseModel):
     policy_number: str
     expires_on: date
     document_id: uuid.UUID
+    first_beneficiary: str | None = None
 
 
 class DecisionPublic(ResponseModel):

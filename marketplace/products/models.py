@@ -17,6 +17,7 @@ from sqlalchemy import (
     Numeric,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
@@ -72,6 +73,10 @@ class ProductVersion(SQLModel, table=True):
     funding_gates: list[str] = Field(
         default_factory=lambda: ["contract_signed", "stipulations", "insurance"],
         sa_column=Column(JSONB, nullable=False),
+    )
+    # Kept by the lender from what it pays the dealer at funding (fen; 0: the whole principal).
+    dealer_fee: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default=text("0"))
     )
     # How the product collects (``pricing.collections.CollectionTerms``); None: the defaults.
     collections: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))

@@ -52,6 +52,12 @@ Terms = Annotated[list[Term], Field(min_length=1), AfterValidator(_unique)]
 MaxLtv = Annotated[Ratio, Field(gt=0, le=1)]
 MinDownPaymentRatio = Annotated[Ratio, Field(ge=0, lt=1)]
 UpfrontFee = Annotated[StrictInt, Field(ge=0, description="fen; below min_amount")]
+DealerFee = Annotated[
+    StrictInt,
+    Field(
+        ge=0, description="fen the lender keeps from the dealer's disbursement; below min_amount"
+    ),
+]
 SubGrade = Annotated[
     str, AfterValidator(_sub_grade), Field(json_schema_extra={"pattern": "^[A-G][1-5]$"})
 ]
@@ -140,6 +146,7 @@ class ProductTermsBase(BaseModel):
     # hold before the lender may fund.
     auto_approve: AutoApprove | None = None
     funding_gates: FundingGates = Field(default_factory=lambda: list(DEFAULT_FUNDING_GATES))
+    dealer_fee: DealerFee = 0
     collections: CollectionSettings | None = None
 
 
@@ -165,6 +172,7 @@ class ProductUpdate(RequestModel):
     auto_fund: bool | None = None
     auto_approve: AutoApprove | None = None
     funding_gates: FundingGates | None = None
+    dealer_fee: DealerFee | None = None
     collections: CollectionSettings | None = None
 
     @field_validator("*", mode="before")

@@ -42,6 +42,8 @@ def _check_consistent(terms: ProductCreate) -> None:
         raise InconsistentProductTerms(field="max_amount", variant="max_amount")
     if terms.upfront_fee >= terms.min_amount:
         raise InconsistentProductTerms(field="upfront_fee", variant="upfront_fee")
+    if terms.dealer_fee >= terms.min_amount:
+        raise InconsistentProductTerms(field="dealer_fee", variant="dealer_fee")
 
 
 def _new_version(product_id: uuid.UUID, number: int, terms: ProductCreate) -> ProductVersion:

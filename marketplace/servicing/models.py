@@ -91,6 +91,13 @@ class Loan(SQLModel, table=True):
             postgresql_where=text("status <> 'cancelled'"),
         ),
         Index("ix_loans_status_lender_id", "status", "lender_id"),
+        # A car backs one live loan: no second loan on a VIN already financed and not repaid.
+        Index(
+            "uq_loans_vin_live",
+            text("(vehicle ->> 'vin')"),
+            unique=True,
+            postgresql_where=text("status IN ('pending_funding', 'active')"),
+        ),
         # The daily jobs' own loans besides those with an instalment due: never serviced yet,
         # or still behind (a few percent of the book).
         Index(

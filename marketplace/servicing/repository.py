@@ -499,3 +499,33 @@ async def loan_owners(
         )
     )
     return {loan_id: (lender_id, dealer_id) for loan_id, lender_id, dealer_id in rows}
+
+
+# -- funding ---------------------------------------------------------------------------------
+
+
+async def set_due_dates(session: AsyncSession, loan_id: uuid.UUID, dues: Sequence[date]) -> None:
+    """Instalment n of the loan falls due on ``dues[n - 1]``."""
+    await session.execute(
+        text(
+            "UPDATE loan_installments AS i SET due_date = d.due"
+            " FROM unnest(CAST(:ns AS integer[]), CAST(:dues AS date[])) AS d(n, due)"
+            " WHERE i.loan_id = :loan_id AND i.n = d.n"
+        ),
+        {"loan_id": loan_id, "ns": list(range(1, len(dues) + 1)), "dues": list(dues)},
+    )
+
+
+async def live_loan_on_vin(
+    session: AsyncSession, vin: str, *, other_than: uuid.UUID | None = None
+) -> uuid.UUID | None:
+    """A loan waiting for funding or active on the car ``vin`` (other than ``other_than``).
+    Not a tenant read: it answers only whether the car is already financed, never whose."""
+    query = select(col(Loan.id)).where(
+        # Spelled as the unique index spells it, so the planner uses it.
+        text("loans.vehicle ->> 'vin' = :vin").bindparams(vin=vin),
+        col(Loan.status).in_([LoanStatus.pending_funding.value, LoanStatus.active.value]),
+    )
+    if other_than is not None:
+        query = query.where(col(Loan.id) != other_than)
+    return (await session.execute(query.limit(1))).scalar_one_or_none()

@@ -17,9 +17,7 @@ from marketplace.policy import PolicyDep
 from marketplace.servicing import payment_methods, repayments, repository, service
 from marketplace.servicing.exceptions import (
     AmountExceedsPayoff,
-    LoanAutoFunded,
     LoanNotFound,
-    LoanNotPendingFunding,
     LoanNotRepayable,
     NoPaymentMethod,
     PaymentInProgress,
@@ -27,7 +25,7 @@ from marketplace.servicing.exceptions import (
     PayoffDateInvalid,
     TooManyInstallments,
 )
-from marketplace.servicing.models import InstallmentStatus
+from marketplace.servicing.models import InstallmentStatus, Loan
 from marketplace.servicing.schemas import (
     GradePerformance,
     InstallmentPublic,
@@ -122,6 +120,12 @@ async def _views(session: AsyncSession, found: list[service.LoanWithSchedule]) -
             )
         )
     return views
+
+
+async def loan_detail(session: AsyncSession, loan: Loan) -> LoanDetail:
+    """One loan as its lender and its buyer see it, with its schedule."""
+    rows = await repository.installments(session, loan.id)
+    return (await _views(session, [service.LoanWithSchedule(loan, rows)]))[0]
 
 
 def _summary(detail: LoanDetail) -> LoanSummary:
@@ -284,17 +288,6 @@ async def list_lender_loans(
     )
     items = [_summary(view) for view in await _views(session, found)]
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
-
-
-@lender_router.post(
-    "/loans/{loan_id}/fund",
-    responses=error_responses(LoanNotFound, LoanAutoFunded, LoanNotPendingFunding),
-)
-async def fund_loan(loan_id: uuid.UUID, lender: LenderPrincipal, session: SessionDep) -> LoanDetail:
-    """Fund a pending loan on a product that does not fund automatically at handover."""
-    loan = await service.fund_loan(session, lender, loan_id)
-    rows = await repository.installments(session, loan.id)
-    return (await _views(session, [service.LoanWithSchedule(loan, rows)]))[0]
 
 
 @lender_router.get("/portfolio")

@@ -21,9 +21,7 @@ from marketplace.servicing import events as loan_events
 from marketplace.servicing import ledger, repository
 from marketplace.servicing.exceptions import (
     LoanAlreadyBooked,
-    LoanAutoFunded,
     LoanNotFound,
-    LoanNotPendingFunding,
     PayoffDateInvalid,
 )
 from marketplace.servicing.models import (
@@ -174,32 +172,6 @@ async def activate_at_handover(
     return await _transitioned(
         session, actor, loan, action="loan.activated", before=LoanStatus.pending_funding
     )
-
-
-async def fund_loan(session: AsyncSession, lender: Principal, loan_id: uuid.UUID) -> Loan:
-    """The lender funds one of its pending loans that does not auto-fund (→ active).
-
-    Another lender's loan is 404; an auto-funded or no longer pending loan is 409."""
-    loan = await repository.lender_loan(session, loan_id, lender_id=lender.org_id)
-    if loan is None:
-        raise LoanNotFound()
-    if loan.auto_fund:
-        raise LoanAutoFunded()
-    funded = await repository.transition(
-        session,
-        loan_id,
-        expected=LoanStatus.pending_funding,
-        new=LoanStatus.active,
-        where=[col(Loan.auto_fund).is_(False)],
-        funded_at=utcnow(),
-    )
-    if funded is None:
-        raise LoanNotPendingFunding()
-    await _transitioned(
-        session, lender, funded, action="loan.funded", before=LoanStatus.pending_funding
-    )
-    await loan_events.loan_funded(session, funded)
-    return funded
 
 
 async def cancel_before_handover(

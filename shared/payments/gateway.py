@@ -98,6 +98,15 @@ class PaymentIntent:
 
 
 @dataclass(frozen=True)
+class Transfer:
+    """Money sent from the platform's balance to a connected account (a dealer's)."""
+
+    id: str
+    amount: int
+    destination: str
+
+
+@dataclass(frozen=True)
 class Refund:
     id: str
     payment_intent_id: str
@@ -148,6 +157,11 @@ class PaymentGateway:
 
     def __repr__(self) -> str:  # never show the key
         return f"PaymentGateway(api_base={self._api_base!r})"
+
+    @property
+    def emulated(self) -> bool:
+        """Whether this is the local emulator (tests, the demo), not Stripe."""
+        return self._emulated
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PaymentGateway:
@@ -348,6 +362,42 @@ class PaymentGateway:
             amount=int(refund.amount),
             status=refund.status,
         )
+
+    # -- transfers to connected accounts ----------------------------------------------------
+
+    async def create_transfer(
+        self,
+        *,
+        amount: int,
+        destination: str,
+        idempotency_key: str,
+        transfer_group: str,
+        metadata: Mapping[str, str],
+    ) -> Transfer:
+        """Send ``amount`` fen to the connected account ``destination``, once per
+        ``transfer_group``: Stripe replays the first answer to a repeated idempotency key for
+        24 hours, and a transfer already made in the group is returned after that too."""
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+            raise ValueError("amount must be a positive integer number of fen")
+        with _stripe_errors("transfer.create"):
+            made = await self.client.v1.transfers.list_async(
+                {"transfer_group": transfer_group, "limit": 1}
+            )
+            if made.data:
+                found = made.data[0]
+            else:
+                found = await self.client.v1.transfers.create_async(
+                    {
+                        "amount": amount,
+                        "currency": CURRENCY,
+                        "destination": destination,
+                        "transfer_group": transfer_group,
+                        "metadata": dict(metadata),
+                    },
+                    {"idempotency_key": idempotency_key},
+                )
+        event("transfer.created", transfer_id=found.id, transfer_group=transfer_group)
+        return Transfer(id=found.id, amount=int(found.amount), destination=destination)
 
     # -- webhooks ------------------------------------------------------------------------------
 

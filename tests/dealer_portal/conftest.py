@@ -24,6 +24,7 @@ from tests.factories import (
     create_organization,
     lender_with_product,
     staff_headers,
+    unique_vin,
 )
 from tests.stripe_fixtures import LocalStripe, dump, stripe_event, stripe_signature
 
@@ -85,7 +86,7 @@ def deal_body(
     down_payment: int = 5_000_000,
     term_months: int = 36,
     vehicle_type: str = "new",
-    vin: str = VALID_VIN,
+    vin: str | None = None,
     make: str = "Volkswagen",
     verifier: str = PHONE[-4:],
 ) -> dict[str, Any]:
@@ -93,7 +94,7 @@ def deal_body(
         "code": approved.code,
         "verifier": verifier,
         "vehicle": {
-            "vin": vin,
+            "vin": vin or unique_vin(),
             "make": make,
             "model": "Passat",
             "vehicle_type": vehicle_type,

@@ -17,13 +17,12 @@ from marketplace.servicing.models import Loan
 from shared.audit import AuditEntry
 from shared.db import Database
 from tests.dealer_portal.conftest import (
-    VALID_VIN,
     StripeLikeGateway,
     committed_admin,
     confirm,
     new_dealer,
 )
-from tests.factories import apply, direct_buyers, lender_with_product
+from tests.factories import apply, direct_buyers, lender_with_product, unique_vin
 from tests.load import pool_of
 from tests.stripe_fixtures import LocalStripe
 
@@ -48,7 +47,7 @@ async def _quoted_deals(
                 "code": applied.json()["preapproval"]["code"],
                 "verifier": phone[-4:],
                 "vehicle": {
-                    "vin": VALID_VIN,
+                    "vin": unique_vin(),
                     "make": "Volkswagen",
                     "model": "Passat",
                     "vehicle_type": "new",

@@ -19,6 +19,7 @@ from shared.audit import AuditEntry
 from shared.db import Database, utcnow
 from tests.dealer_portal.conftest import (
     PHONE,
+    VALID_VIN,
     approved_buyer,
     committed_admin,
     deal_body,
@@ -211,7 +212,7 @@ async def test_a_quote_gives_the_locked_offer_terms_and_schedule_without_locking
     offer = approved.preapproval["offers"][0]
 
     response = await client.post(
-        "/v1/dealer/deals", json=deal_body(approved), headers=approved.dealer
+        "/v1/dealer/deals", json=deal_body(approved, vin=VALID_VIN), headers=approved.dealer
     )
 
     assert response.status_code == 201, response.text

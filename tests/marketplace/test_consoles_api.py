@@ -25,6 +25,7 @@ from tests.factories import (
     login,
     staff_headers,
     unique_email,
+    unique_vin,
 )
 
 VIN = "LBV5S1106MS000001"  # BMW Brilliance, check digit verified
@@ -67,7 +68,7 @@ async def test_the_pipeline_shows_a_lender_the_deals_on_its_products_only(
     dealer = await create_organization(client, admin, "dealer", name="上海浦东宝马4S店")
     dealer_staff = await staff_headers(client, admin, dealer["id"])
     vehicle = {
-        "vin": VIN,
+        "vin": unique_vin(VIN),
         "make": "宝马",
         "model": "325Li",
         "vehicle_type": "new",

@@ -33,6 +33,7 @@ from tests.factories import (
     login,
     staff_headers,
     unique_email,
+    unique_vin,
     valid_uscc,
 )
 from tests.scorecard_cards import card
@@ -165,7 +166,7 @@ async def test_a_lender_publishes_a_new_version_sees_a_deal_on_it_and_funds_a_lo
             "code": preapproval["code"],
             "verifier": "8001",
             "vehicle": {
-                "vin": VIN,
+                "vin": unique_vin(VIN),
                 "make": "宝马",
                 "model": "325Li",
                 "vehicle_type": "new",
@@ -234,7 +235,7 @@ async def book_pending_loan(database: Database, preapproval_id: str, dealer_id: 
             platform_guarantee=version.platform_guarantee,
             auto_fund=version.auto_fund,
             loan_date=utcnow().date(),
-            vehicle={"vin": VIN, "make": "宝马", "model": "325Li", "price": 30_000_000},
+            vehicle={"vin": unique_vin(VIN), "make": "宝马", "model": "325Li", "price": 30_000_000},
         )
 
 

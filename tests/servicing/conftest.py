@@ -28,6 +28,7 @@ from tests.factories import (
     buyer_headers,
     create_organization,
     lender_with_product,
+    unique_vin,
 )
 from tests.stripe_fixtures import LocalStripe, dump, stripe_event, stripe_signature
 
@@ -106,7 +107,12 @@ async def book(
         platform_guarantee=version.platform_guarantee,
         auto_fund=version.auto_fund,
         loan_date=loan_date or today(),
-        vehicle={"vin": "LGXC16DF5P1054249", "make": "BYD", "model": "Han", "price": 15_000_000},
+        vehicle={
+            "vin": unique_vin("LGXC16DF5P1000000"),
+            "make": "BYD",
+            "model": "Han",
+            "price": 15_000_000,
+        },
     )
     if activate:
         assert await service.activate_at_handover(session, actor, loan.id) is not None

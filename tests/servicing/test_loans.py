@@ -85,12 +85,17 @@ async def test_lenders_see_and_fund_only_loans_on_their_own_products(
     refused = await client.post(f"/v1/lender/loans/{booked.loan_id}/fund", headers=other_lender)
     assert refused.status_code == 404
 
-    funded = await client.post(f"/v1/lender/loans/{booked.loan_id}/fund", headers=booked.lender)
-    assert funded.status_code == 200, funded.text
-    assert funded.json()["status"] == "active" and funded.json()["funded_at"]
-    again = await client.post(f"/v1/lender/loans/{booked.loan_id}/fund", headers=booked.lender)
-    assert again.status_code == 409
-    assert again.json()["error"]["code"] == "loan_not_pending_funding"
+    # Booked with no deal behind it: nothing the funding gates ask for has happened.
+    refused = await client.post(f"/v1/lender/loans/{booked.loan_id}/fund", headers=booked.lender)
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "funding_gates_open"
+    assert refused.json()["error"]["gates"] == [
+        "decision",
+        "contract_signed",
+        "stipulations",
+        "down_payment",
+        "insurance",
+    ]
 
 
 async def test_an_auto_funded_loan_is_activated_at_handover_not_by_the_lender(

@@ -8,12 +8,17 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from autofin.jobs import run_daily_jobs
+from marketplace.servicing import funding
+from marketplace.servicing.exceptions import LoanNotPendingFunding
 from marketplace.servicing.models import Loan
+from shared.db import utcnow
+from shared.identity.principal import Principal
 from shared.webhooks.models import WebhookEvent
 from tests.servicing.conftest import BookLoan, days_ago, pay, save_card, today
 from tests.stripe_fixtures import LocalStripe
@@ -83,10 +88,10 @@ async def test_the_lender_funding_a_loan_tells_the_lender_and_the_dealer(
 ) -> None:
     booked = await book_loan(activate=False, auto_fund=False)
     assert types(await events_of(session, booked.loan_id)) == []
-    funded = await client.post(f"/v1/lender/loans/{booked.loan_id}/fund", headers=booked.lender)
-    assert funded.status_code == 200, funded.text
-    refused = await client.post(f"/v1/lender/loans/{booked.loan_id}/fund", headers=booked.lender)
-    assert refused.status_code == 409
+    lender = Principal(role="lender", user_id=uuid.uuid4(), organization_id=booked.lender_id)
+    await funding.mark_funded(session, lender, booked.loan_id, utcnow())
+    with pytest.raises(LoanNotPendingFunding):
+        await funding.mark_funded(session, lender, booked.loan_id, utcnow())
     events = await events_of(session, booked.loan_id)
     assert types(events) == ["loan.funded"]  # once: the refused second call wrote nothing
     assert events[0].data["auto_fund"] is False and events[0].data["funded_at"]
