@@ -36,6 +36,7 @@ from tests.factories import (
     login,
     staff_headers,
     unique_email,
+    unique_vin,
 )
 
 VIN = "LGXC16DF5P1054249"
@@ -220,7 +221,7 @@ async def _loan(
         platform_guarantee=version.platform_guarantee,
         auto_fund=version.auto_fund,
         loan_date=date.today(),
-        vehicle={"vin": VIN, "make": "BYD", "model": "Han", "price": 15_000_000},
+        vehicle={"vin": unique_vin(VIN), "make": "BYD", "model": "Han", "price": 15_000_000},
     )
     assert await servicing.activate_at_handover(session, actor, loan.id) is not None
     await session.commit()
