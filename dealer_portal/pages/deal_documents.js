@@ -1,6 +1,6 @@
 // The dealer's desk for deals on products that wait for the lender: the decision and its clock
-// (SLA), the stipulations with their uploads, the insurance policy, and what the handover still
-// waits for. One entry point: AutofinDealDocuments.mount(container, Autofin).
+// (SLA), the stipulations with their uploads, the insurance policy, what the handover still
+// waits for, and the loan's funding (its open gates, then the disbursement to the dealer). One entry point: AutofinDealDocuments.mount(container, Autofin).
 // Rendered with textContent only (Autofin.el), never innerHTML.
 "use strict";
 
@@ -42,12 +42,14 @@ const AutofinDealDocuments = (() => {
   function insuranceForm(A, deal, refresh, error) {
     const form = A.el("form", undefined, { class: "insurance-form" });
     const fields = [["insurer", "desk.insurer", "text"], ["policy_number", "desk.policy_number", "text"],
-      ["expires_on", "desk.expires_on", "date"]];
+      ["expires_on", "desk.expires_on", "date"], ["first_beneficiary", "desk.first_beneficiary", "text"]];
     for (const [name, key, type] of fields) {
       const label = A.el("label", A.t(key));
       label.append(A.el("input", undefined, { name, type, required: "" }));
       form.append(label);
     }
+    // The lender must be the policy's first beneficiary (第一受益人) before it funds.
+    form.elements.first_beneficiary.value = deal.quote.lender || "";
     const file = A.el("input", undefined, { type: "file", name: "file", accept: "application/pdf,image/jpeg,image/png", required: "" });
     const fileLabel = A.el("label", A.t("desk.policy_file"));
     fileLabel.append(file);
@@ -61,6 +63,7 @@ const AutofinDealDocuments = (() => {
         await A.api("POST", `/v1/dealer/deals/${deal.id}/insurance`, {
           insurer: data.get("insurer"), policy_number: data.get("policy_number"),
           expires_on: data.get("expires_on"), document_id: document.id,
+          first_beneficiary: data.get("first_beneficiary"),
         });
         await refresh();
       } catch (failure) { error.textContent = failure.message; }
@@ -68,7 +71,7 @@ const AutofinDealDocuments = (() => {
     return form;
   }
 
-  function dealCard(A, deal, refresh) {
+  function dealCard(A, deal, funding, refresh) {
     const d = deal.decision;
     const card = A.el("article", undefined, { class: "desk-deal" });
     card.dataset.dealId = deal.id;
@@ -106,8 +109,23 @@ const AutofinDealDocuments = (() => {
     if (d.handover_waits_for.length) {
       card.append(A.el("p", `${A.t("desk.waits_for")}: ${d.handover_waits_for.map((w) => A.label("waits", w)).join("、")}`));
     }
+    if (funding) card.append(fundingFacts(A, funding));
     card.append(error);
     return card;
+  }
+
+  // The loan's way to funding: what the lender's gates still wait for, then what the dealer is paid.
+  function fundingFacts(A, funding) {
+    const waiting = funding.gates.filter((g) => !g.satisfied).map((g) => A.label("gate", g.name));
+    const paid = funding.disbursement;
+    const box = A.el("div", undefined, { class: "funding" });
+    box.dataset.loanStatus = funding.loan_status || "";
+    box.append(A.el("h4", A.t("desk.funding")), A.facts([
+      ["desk.loan_status", A.label("loan_status", funding.loan_status)],
+      ["desk.funding_waits_for", waiting.length ? waiting.join("、") : "—"],
+      ["desk.disbursement", paid ? `${A.money(paid.amount)} · ${A.label("disbursement", paid.status)}` : "—", "disbursement"],
+    ]));
+    return box;
   }
 
   function mount(container, A) {
@@ -119,7 +137,9 @@ const AutofinDealDocuments = (() => {
       try {
         const page = await A.api("GET", "/v1/dealer/deals?limit=50");
         const waiting = page.items.filter((deal) => deal.decision);
-        list.replaceChildren(...waiting.map((deal) => dealCard(A, deal, refresh)));
+        const funding = await Promise.all(waiting.map((deal) => (deal.loan_id
+          ? A.api("GET", `/v1/dealer/deals/${deal.id}/funding`) : null)));
+        list.replaceChildren(...waiting.map((deal, i) => dealCard(A, deal, funding[i], refresh)));
         container.hidden = waiting.length === 0;
       } catch (failure) { error.textContent = failure.message; }
     }

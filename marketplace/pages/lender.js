@@ -1,6 +1,7 @@
 // The lender console: products with their versions and rate cards (each rate drawn beside the
 // grade's fair band and the legal cap; a rate over the cap is refused here, before it is sent),
-// the pipeline of deals and loans on the lender's products, funding of pending loans, and the
+// the pipeline of deals and loans on the lender's products, funding of pending loans (their
+// funding gates, then the disbursement to the dealer), and the
 // portfolio by grade as a table and a chart; the decision queue (lender_decisions.js), the
 // collection queue (collections.js) and the webhook settings (webhooks.js) in their sections.
 "use strict";
@@ -223,17 +224,43 @@
       ["lender.balance", (l) => money(l.balance), "num"],
     ], "lender.loans_caption"));
     const pending = loans.items.filter((l) => l.status === "pending_funding");
+    // Each loan the lender funds itself, with its funding gates (each held or still missing).
+    const funding = Object.fromEntries(await Promise.all(pending.filter((l) => !l.auto_fund)
+      .map(async (l) => [l.id, await api("GET", `/v1/lender/loans/${l.id}/funding`)])));
     $("pending").replaceChildren(table(pending, [
       ["lender.loan_date", (l) => day(l.loan_date)],
       ["lender.dealer", (l) => (l.dealer ? l.dealer.name : "—")],
       ["dealer.car", (l) => [brandName(l.vehicle.make), l.vehicle.model].filter(Boolean).join(" ") || "—"],
       ["lender.principal", (l) => money(l.principal), "num"],
       ["common.grade", (l) => l.grade],
-      ["lender.actions", (l) => (l.auto_fund ? t("lender.auto_funded") : button("lender.fund", async () => {
-        await api("POST", `/v1/lender/loans/${l.id}/fund`);
-        await Promise.all([showPipeline(), showPortfolio()]);
-      }, $("funding-error"), { "aria-label": t("lender.fund_named", { amount: money(l.principal) }) }))],
+      ["lender.gates", (l) => (l.auto_fund ? "—" : gateList(funding[l.id].gates))],
+      ["lender.actions", (l) => (l.auto_fund ? t("lender.auto_funded") : fundButton(l, funding[l.id]))],
     ], "lender.pending_caption"));
+  }
+
+  function gateList(gates) {
+    const list = el("ul", undefined, { class: "gates" });
+    for (const gate of gates) {
+      const state = t(gate.satisfied ? "lender.gate_held" : "lender.gate_missing");
+      list.append(el("li", `${gate.satisfied ? "✓" : "✗"} ${label("gate", gate.name)}：${state}`, {
+        class: gate.satisfied ? "ok" : "warn", "data-gate": gate.name,
+      }));
+    }
+    return list;
+  }
+
+  function fundButton(loan, funding) {
+    const node = button("lender.fund", async () => {
+      const funded = await api("POST", `/v1/lender/loans/${loan.id}/fund`);
+      const paid = funded.disbursement;
+      $("funding-result").textContent = t("lender.funded", {
+        amount: money(paid.amount), status: label("disbursement", paid.status),
+      });
+      await Promise.all([showPipeline(), showPortfolio()]);
+    }, $("funding-error"), { "aria-label": t("lender.fund_named", { amount: money(loan.principal) }) });
+    // Every gate must hold first; the API would refuse (409 funding_gates_open) anyway.
+    if (!funding.ready) node.disabled = true;
+    return node;
   }
 
   // -- portfolio: a table and a chart of predicted beside realised default -----------------------

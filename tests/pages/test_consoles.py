@@ -109,7 +109,7 @@ async def member(api: httpx.AsyncClient, admin: dict[str, str], organization_id:
 
 
 @pytest.mark.parametrize(("locale", "width"), SETTINGS)
-async def test_a_lender_publishes_a_new_version_sees_a_deal_on_it_and_funds_a_loan(
+async def test_a_lender_publishes_a_new_version_sees_a_deal_on_it_and_a_loan_to_fund(
     open_page: Callable[..., Any],
     api: httpx.AsyncClient,
     admin: dict[str, str],
@@ -190,12 +190,15 @@ async def test_a_lender_publishes_a_new_version_sees_a_deal_on_it_and_funds_a_lo
     await expect(deals).to_contain_text("宝马 325Li" if locale == "zh-CN" else "BMW 325Li")
     pending = page.locator("#pending tbody tr").first
     await expect(pending).to_contain_text("上海浦东宝马4S店")
-    await pending.get_by_role(
-        "button",
-        name=t("lender.fund_named", amount="¥10万" if locale == "zh-CN" else "CN¥100,000.00"),
-    ).click()
-    await expect(page.locator("#pending")).to_contain_text(t("console.none"))
-    await expect(page.locator("#loans tbody tr").first).to_contain_text(t("loan_status.active"))
+    # Booked with no deal behind it, it meets none of the funding gates: not fundable here.
+    await expect(pending.locator("[data-gate=insurance]")).to_contain_text(t("lender.gate_missing"))
+    await expect(
+        pending.get_by_role(
+            "button",
+            name=t("lender.fund_named", amount="¥10万" if locale == "zh-CN" else "CN¥100,000.00"),
+        )
+    ).to_be_disabled()
+    await page.reload()  # the portfolio, drawn at sign-in, now counts the booked loan
     grade = preapproval["grade"]
     await expect(page.locator("#portfolio-table")).to_contain_text(grade)
     drawn = await page.evaluate("window.Chart.getChart('portfolio-chart').data.labels")
