@@ -51,6 +51,8 @@ ProductName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Terms = Annotated[list[Term], Field(min_length=1), AfterValidator(_unique)]
 MaxLtv = Annotated[Ratio, Field(gt=0, le=1)]
 MinDownPaymentRatio = Annotated[Ratio, Field(ge=0, lt=1)]
+# Days after funding the dealer has to register the car as the lender's collateral (抵押登记).
+CollateralDays = Annotated[StrictInt, Field(ge=1, le=365)]
 UpfrontFee = Annotated[StrictInt, Field(ge=0, description="fen; below min_amount")]
 SubGrade = Annotated[
     str, AfterValidator(_sub_grade), Field(json_schema_extra={"pattern": "^[A-G][1-5]$"})
@@ -141,6 +143,7 @@ class ProductTermsBase(BaseModel):
     auto_approve: AutoApprove | None = None
     funding_gates: FundingGates = Field(default_factory=lambda: list(DEFAULT_FUNDING_GATES))
     collections: CollectionSettings | None = None
+    collateral_days: CollateralDays = 60
 
 
 class ProductCreate(ProductTermsBase, RequestModel):
@@ -166,6 +169,7 @@ class ProductUpdate(RequestModel):
     auto_approve: AutoApprove | None = None
     funding_gates: FundingGates | None = None
     collections: CollectionSettings | None = None
+    collateral_days: CollateralDays | None = None
 
     @field_validator("*", mode="before")
     @classmethod
