@@ -1,5 +1,5 @@
-"""The lender's view of its loans' collateral: one loan's, and the list (overdue ones first
-among the filters the console uses)."""
+"""The lender's view of its loans' collateral (one loan's, and the list the console filters for
+the overdue ones), and the buyer's view of their own car's."""
 
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ from marketplace.collateral.schemas import CollateralPublic
 from marketplace.servicing.exceptions import LoanNotFound
 from shared.db import SessionDep
 from shared.errors import error_responses
-from shared.identity.principal import LenderPrincipal
+from shared.identity.principal import BuyerPrincipal, LenderPrincipal
 from shared.pagination import Page, PageDep
 
 lender_router = APIRouter(prefix="/v1/lender", tags=["lender"])
+buyer_router = APIRouter(prefix="/v1/buyer", tags=["buyer"])
 
 
 @lender_router.get("/collateral")
@@ -53,3 +54,15 @@ async def get_collateral(
     """The loan's collateral: due date, whether it is overdue, the registration as recorded
     and, after payoff, the release instructions and the release."""
     return service.public(await service.lender_collateral(session, lender, loan_id))
+
+
+@buyer_router.get(
+    "/loans/{loan_id}/collateral",
+    responses=error_responses(LoanNotFound, CollateralNotFound),
+)
+async def get_my_collateral(
+    loan_id: uuid.UUID, buyer: BuyerPrincipal, session: SessionDep
+) -> CollateralPublic:
+    """The car's registration as the lender's collateral and, once the loan is paid off, the
+    release (解押) instructions to take to the vehicle administration office."""
+    return service.public(await service.buyer_collateral(session, buyer, loan_id))

@@ -294,6 +294,19 @@ async def lender_collateral(
     raise CollateralNotFound()
 
 
+async def buyer_collateral(
+    session: AsyncSession, buyer: Principal, loan_id: uuid.UUID
+) -> LoanCollateral:
+    """The collateral of the buyer's own loan (the car is theirs: they need the release
+    instructions at payoff); anyone else's loan is 404."""
+    if await loan_repository.buyer_loan(session, loan_id, buyer_id=buyer.uid) is None:
+        raise LoanNotFound()
+    record = await repository.of_loan(session, loan_id)
+    if record is None:
+        raise CollateralNotFound()
+    return record
+
+
 async def lender_page(
     session: AsyncSession,
     lender: Principal,

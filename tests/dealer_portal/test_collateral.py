@@ -195,6 +195,8 @@ async def test_payoff_issues_the_release_instructions_and_the_dealer_records_the
     for text in (instructions["zh"], instructions["en"]):
         assert vin in text and "沪A-DY-2026-000123" in text
     assert "解除抵押" in instructions["zh"] and "release" in instructions["en"]
+    mine = await client.get(f"/v1/buyer/loans/{loan_id}/collateral", headers=approved.buyer)
+    assert mine.status_code == 200 and mine.json()["release_instructions"] == instructions
     [event] = await events(session, loan_id, "loan.collateral_release_issued")
     assert "vin" not in event.data and event.data["status"] == "release_issued"
 

@@ -18,21 +18,11 @@ from sqlmodel import col
 
 from autofin.jobs import run_daily_jobs
 from marketplace.collateral.models import LoanCollateral
-from shared import i18n
 from shared.db import Database
 from tests.dealer_portal.test_collateral import PDF, handed_over
 from tests.factories import staff_headers
 from tests.pages.a11y import assert_accessible, assert_fits_the_window, assert_page_checks
-
-SETTINGS = [
-    pytest.param("zh-CN", 390, id="zh-CN-390"),
-    pytest.param("en-US", 1366, id="en-1366"),
-]
-
-
-def say(locale: str) -> Callable[..., str]:
-    messages = i18n.translations("pages", "en" if locale.startswith("en") else "zh_CN")
-    return lambda key, **params: messages[key].format(**params)
+from tests.pages.test_consoles import SETTINGS, say
 
 
 @pytest.fixture
