@@ -21,6 +21,7 @@ from dealer_portal.funding import payouts
 from marketplace.advisors import service as advisor_service
 from marketplace.applications import service as application_service
 from marketplace.applications.bureau import CreditBureau, SandboxBureau
+from marketplace.collateral import service as collateral_service
 from marketplace.collections import debits as debit_runs
 from marketplace.collections import guarantee, notices
 from marketplace.collections.collector import Collector, StripeCollector
@@ -92,6 +93,10 @@ async def run_daily_jobs(
         f"  serviced {servicing.loans_checked} loans: {servicing.installments_late} instalments"
         f" late, {servicing.late_fees} late fees, {servicing.charged_off} charged off"
     )
+    done["collateral_overdue"] = await collateral_service.flag_overdue(
+        session, as_of=as_of, now=moment
+    )
+    progress(f"  flagged {done['collateral_overdue']} collateral registrations overdue")
     reserve = await guarantee.update_reserve(session, as_of)
     done["guarantee_provisions"] = reserve.provisioned
     done["guarantee_recoveries"] = reserve.recoveries

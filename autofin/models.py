@@ -7,6 +7,7 @@ from dealer_portal.decisions import models as _decisions  # noqa: F401
 from dealer_portal.funding import models as _funding  # noqa: F401
 from marketplace.advisors import models as _advisors  # noqa: F401
 from marketplace.applications import models as _applications  # noqa: F401
+from marketplace.collateral import models as _collateral  # noqa: F401
 from marketplace.collections import models as _collections  # noqa: F401
 from marketplace.monitoring import models as _monitoring  # noqa: F401
 from marketplace.preapprovals import models as _preapprovals  # noqa: F401

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Path, Query, status
 from fastapi.responses import JSONResponse
 
 from dealer_portal import handover, payment_link, service, walk_ins
+from dealer_portal.collateral.router import router as collateral_router
 from dealer_portal.decisions.router import router as decisions_router
 from dealer_portal.exceptions import (
     ApprovalNotFound,
@@ -273,3 +274,4 @@ router.include_router(payment_link.router)
 router.include_router(lender_router)
 router.include_router(decisions_router)
 router.include_router(funding_router)
+router.include_router(collateral_router)

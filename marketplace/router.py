@@ -8,6 +8,8 @@ from marketplace.advisors.router import admin_router as advisor_admin_router
 from marketplace.advisors.router import router as advisor_router
 from marketplace.applications.router import router as buyer_router
 from marketplace.calculator.router import router as calculator_router
+from marketplace.collateral.router import buyer_router as collateral_buyer_router
+from marketplace.collateral.router import lender_router as collateral_lender_router
 from marketplace.collections.router import admin_router as collections_admin_router
 from marketplace.collections.router import advisor_router as collections_advisor_router
 from marketplace.collections.router import buyer_router as collections_buyer_router
@@ -36,3 +38,5 @@ router.include_router(collections_buyer_router)
 router.include_router(collections_lender_router)
 router.include_router(collections_advisor_router)
 router.include_router(collections_admin_router)
+router.include_router(collateral_lender_router)
+router.include_router(collateral_buyer_router)

@@ -24,4 +24,4 @@ async def payment_page() -> FileResponse:
     return page(HERE / "pay.html", takes_cards=True)
 
 
-serve_scripts(router, HERE, "dealer.js", "pay.js", "deal_documents.js")
+serve_scripts(router, HERE, "dealer.js", "pay.js", "deal_documents.js", "deal_collateral.js")

@@ -326,6 +326,8 @@
         // A queue that cannot load says why in its section; the rest of the console still works.
         AutofinCollections.mount($("collections"), api, { audience: "lender" })
           .catch((failure) => $("collections").append(el("p", failure.message, { class: "error", role: "alert" }))),
+        AutofinLenderCollateral.mount($("collateral"), api)
+          .catch((failure) => $("collateral").append(el("p", failure.message, { class: "error", role: "alert" }))),
         AutofinWebhooks.mount($("settings"), api, "lender"),
       ]);
     },

@@ -53,4 +53,5 @@ serve_scripts(
     "mandate.js",
     "lender_decisions.js",
     "collections.js",
+    "collateral.js",
 )

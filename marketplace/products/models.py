@@ -80,6 +80,10 @@ class ProductVersion(SQLModel, table=True):
     )
     # How the product collects (``pricing.collections.CollectionTerms``); None: the defaults.
     collections: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
+    # Days after funding by which the dealer must have the car registered as collateral.
+    collateral_days: int = Field(
+        default=60, sa_column=Column(Integer, nullable=False, server_default="60")
+    )
     # The platform's commission: platform-owned, carried for accounting, never used in ranking.
     commission_rate: Decimal = Field(
         default=Decimal(0), sa_column=Column(Numeric(6, 4), nullable=False)

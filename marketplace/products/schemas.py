@@ -51,6 +51,8 @@ ProductName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Terms = Annotated[list[Term], Field(min_length=1), AfterValidator(_unique)]
 MaxLtv = Annotated[Ratio, Field(gt=0, le=1)]
 MinDownPaymentRatio = Annotated[Ratio, Field(ge=0, lt=1)]
+# Days after funding the dealer has to register the car as the lender's collateral (抵押登记).
+CollateralDays = Annotated[StrictInt, Field(ge=1, le=365)]
 UpfrontFee = Annotated[StrictInt, Field(ge=0, description="fen; below min_amount")]
 DealerFee = Annotated[
     StrictInt,
@@ -148,6 +150,7 @@ class ProductTermsBase(BaseModel):
     funding_gates: FundingGates = Field(default_factory=lambda: list(DEFAULT_FUNDING_GATES))
     dealer_fee: DealerFee = 0
     collections: CollectionSettings | None = None
+    collateral_days: CollateralDays = 60
 
 
 class ProductCreate(ProductTermsBase, RequestModel):
@@ -174,6 +177,7 @@ class ProductUpdate(RequestModel):
     funding_gates: FundingGates | None = None
     dealer_fee: DealerFee | None = None
     collections: CollectionSettings | None = None
+    collateral_days: CollateralDays | None = None
 
     @field_validator("*", mode="before")
     @classmethod

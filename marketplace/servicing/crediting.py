@@ -13,6 +13,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.collateral import service as collateral
 from marketplace.servicing import events as loan_events
 from marketplace.servicing import ledger, repository, service
 from marketplace.servicing.models import (
@@ -144,6 +145,7 @@ async def apply_succeeded_payment(
                 after={"status": LoanStatus.paid_off.value, "payment_id": str(payment.id)},
             )
         await loan_events.loan_paid_off(session, paid_off)
+        await collateral.on_paid_off(session, paid_off)
     await session.flush()
     await loan_events.payment_succeeded(session, loan, payment)
     event("loan_payment.credited", payment_id=str(payment.id), loan_id=str(loan.id))

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from marketplace.collateral import service as collateral
 from marketplace.servicing import events as loan_events
 from marketplace.servicing import repository
 from marketplace.servicing.exceptions import LoanAutoFunded, LoanNotFound, LoanNotPendingFunding
@@ -63,5 +64,6 @@ async def mark_funded(
         after={"status": LoanStatus.active.value, "loan_date": funded_on.isoformat()},
     )
     await loan_events.loan_funded(session, funded)
+    await collateral.open_for_funded_loan(session, funded)
     event("loan.funded", loan_id=str(loan_id))
     return funded

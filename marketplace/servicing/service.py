@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from marketplace.collateral import service as collateral
 from marketplace.servicing import events as loan_events
 from marketplace.servicing import ledger, repository
 from marketplace.servicing.exceptions import (
@@ -169,6 +170,7 @@ async def activate_at_handover(
         funded_at=utcnow(),
     )
     await loan_events.loan_funded(session, loan)
+    await collateral.open_for_funded_loan(session, loan)
     return await _transitioned(
         session, actor, loan, action="loan.activated", before=LoanStatus.pending_funding
     )

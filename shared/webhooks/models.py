@@ -40,6 +40,10 @@ class EventType(StrEnum):
     payment_succeeded = "payment.succeeded"
     loan_delinquent = "loan.delinquent"
     loan_paid_off = "loan.paid_off"
+    loan_collateral_registered = "loan.collateral_registered"
+    loan_collateral_overdue = "loan.collateral_overdue"
+    loan_collateral_release_issued = "loan.collateral_release_issued"
+    loan_collateral_released = "loan.collateral_released"
 
 
 class DeliveryStatus(StrEnum):

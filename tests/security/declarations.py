@@ -73,6 +73,7 @@ NOT_IN_THE_WORLD_STATE = {
     "/v1/buyer/deals/{deal_id}/documents/{document_id}": "buyers see manual-decision deals",
     "/v1/buyer/loans/{loan_id}/contract": "auto-funded loans have no contract to sign",
     "/v1/dealer/deals/{deal_id}/payment-link": "the deal is quoted, not confirmed",
+    "/v1/dealer/deals/{deal_id}/collateral": "the deal is quoted: its collateral comes at funding",
     "/v1/lender/deals/{deal_id}": "the lender's decision view holds manual-decision deals",
     "/v1/lender/deals/{deal_id}/documents/{document_id}": "as above",
     "/v1/lender/webhook-endpoints/{endpoint_id}": "the world's endpoint is the dealer's",

@@ -11,6 +11,8 @@ window.AutofinWebhooks = (() => {
   const EVENT_TYPES = [
     "deal.submitted", "deal.decision_required", "deal.signed", "deal.handed_over",
     "loan.funded", "payment.succeeded", "loan.delinquent", "loan.paid_off",
+    "loan.collateral_registered", "loan.collateral_overdue", "loan.collateral_release_issued",
+    "loan.collateral_released",
   ];
 
   function mount(container, api, audience) {
