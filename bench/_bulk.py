@@ -33,6 +33,7 @@ from marketplace.preapprovals.service import CODE_LENGTH
 from marketplace.servicing.service import bucket_for
 from pricing import DEFAULT_POLICY, SUB_GRADES, benchmark_rate, quote_loan
 from pricing.payoff import due_dates
+from shared import pii
 from shared.identity.uscc import uscc_check_character
 from shared.money import round_fen
 
@@ -162,13 +163,15 @@ async def seed(
     since = _at(today - timedelta(days=900))
     await copier.copy(
         "users",
-        ["id", "email", "full_name", "phone", "kind", "is_active", "created_at"],
+        ["id", "email", "full_name", "phone_encrypted", "phone_hash", "kind", "is_active"]
+        + ["created_at"],
         (
             (
                 _uuid("buyer", u),
                 f"s{u}@scale.example",
                 "张三",
-                f"139{u:08d}",
+                pii.encrypt(f"139{u:08d}"),
+                pii.lookup_hash(f"139{u:08d}"),
                 "buyer",
                 True,
                 since,
@@ -178,9 +181,9 @@ async def seed(
     )
     await copier.copy(
         "users",
-        ["id", "email", "full_name", "phone", "kind", "is_active", "created_at"],
+        ["id", "email", "full_name", "kind", "is_active", "created_at"],
         (
-            (_uuid("advisor", a), f"a{a}@scale.example", "李顾问", None, "advisor", True, since)
+            (_uuid("advisor", a), f"a{a}@scale.example", "李顾问", "advisor", True, since)
             for a in range(ADVISORS)
         ),
     )

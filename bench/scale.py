@@ -82,12 +82,27 @@ LOAN_TERM = 12
 
 
 class Recorder:
-    """Keeps each distinct statement the engine sends while ``recording`` names a path."""
+    """Keeps each distinct statement the engine sends while ``recording`` names a path, and
+    counts every statement and commit while ``counting`` names one (round trips per request)."""
 
     def __init__(self, database: Database) -> None:
         self.recording: str | None = None
+        self.counting: str | None = None
         self.statements: dict[str, dict[str, tuple[Any, ...]]] = {}
+        self.sent: dict[str, int] = {}
+        self.commits: dict[str, int] = {}
+        self.requests: dict[str, int] = {}
         event.listen(database.engine.sync_engine, "before_cursor_execute", self._heard)
+        event.listen(database.engine.sync_engine, "commit", self._committed)
+
+    def per_request(self, path: str) -> tuple[float, float]:
+        """Statements and commits per request of ``path`` (over every request timed)."""
+        requests = max(self.requests.get(path, 0), 1)
+        return self.sent.get(path, 0) / requests, self.commits.get(path, 0) / requests
+
+    def _committed(self, conn: Any) -> None:
+        if self.counting is not None:
+            self.commits[self.counting] = self.commits.get(self.counting, 0) + 1
 
     def _heard(
         self,
@@ -98,6 +113,8 @@ class Recorder:
         context: Any,
         executemany: bool,
     ) -> None:
+        if self.counting is not None:
+            self.sent[self.counting] = self.sent.get(self.counting, 0) + 1
         if self.recording is None or executemany:
             return
         heard = self.statements.setdefault(self.recording, {})
@@ -145,10 +162,12 @@ async def measure(world: World, requests: int, record: bool) -> Timings:
     async def timed(path: str, send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
         first = record and path not in timings.ms
         world.recorder.recording = path if first else None
+        world.recorder.counting = path
         started = time.perf_counter()
         response = await send()
         elapsed = (time.perf_counter() - started) * 1000
-        world.recorder.recording = None
+        world.recorder.recording = world.recorder.counting = None
+        world.recorder.requests[path] = world.recorder.requests.get(path, 0) + 1
         assert response.status_code in (200, 201), (path, response.status_code, response.text)
         timings.ms.setdefault(path, []).append(elapsed)
         return response
@@ -356,6 +375,10 @@ async def run(url: str, database: Database, sizes: _bulk.Sizes, args: argparse.N
         ]
         _print_rounds(seeded)
         _print_comparison(empty, seeded)
+        print("\nRound trips per request (every request above, empty and seeded):")
+        for path, title in PATHS.items():
+            sent, commits = world.recorder.per_request(path)
+            print(f"  {title:<40} {sent:5.1f} statements, {commits:4.1f} commits", flush=True)
 
         print("\nautofin jobs run over the seeded database:", flush=True)
         first = await jobs_run(world, gateway, record=True)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from dealer_portal.models import DealerDeal, DealStatus, DownPaymentStatus, WalkInClaim
+from marketplace.preapprovals.models import Preapproval
 from shared import pii
 from shared.identity.models import Organization, User, UserKind
 from shared.pagination import paginate
@@ -368,8 +369,16 @@ async def organization_name(session: AsyncSession, organization_id: uuid.UUID) -
     return result.scalar_one_or_none() or ""
 
 
-async def buyer(session: AsyncSession, buyer_id: uuid.UUID) -> User | None:
-    return await session.get(User, buyer_id)
+async def approval_and_buyer(session: AsyncSession, code: str) -> tuple[Preapproval, User] | None:
+    """The pre-approval with this code and its buyer, in one query (a look-up's one read)."""
+    row = (
+        await session.execute(
+            select(Preapproval, User)
+            .join(User, col(User.id) == col(Preapproval.buyer_id))
+            .where(col(Preapproval.code) == code)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 async def buyer_names(

@@ -79,37 +79,33 @@ async def verified_preapproval(
     Throttled per dealer × code (5 failures), per code across dealers (a higher 20, so no one
     dealer can lock a buyer's code for the others) and per dealer, checked before anything is
     compared, so a locked-out caller learns nothing. Each attempt on a code is counted as a
-    failure (and committed) before the comparison, so concurrent guesses at one code can never
-    all be compared; a match takes its count back at once. A dealer's failures are counted as
-    they happen, so a busy dealer's successful look-ups never wait for each other.
+    failure before the comparison, its counter rows locked until the request ends, so
+    concurrent guesses at one code take turns and can never all be compared; a match takes
+    its count back in the request's transaction (no commit of its own). A dealer's failures
+    are counted as they happen and only read otherwise, so a busy dealer's successful look-ups
+    never wait for each other.
     """
     normalized = preapproval_service.normalize_code(code)
     dealer_key = f"dealer_lookup:dealer:{dealer.org_id}"
-    await ratelimit.ensure_below(
-        session,
-        dealer_key,
-        limit=LOOKUP_FAILURES_PER_DEALER,
-        window=LOOKUP_WINDOW,
-        variant="lookup",
-    )
     code_key = f"dealer_lookup:code:{normalized}"
     dealer_code_key = f"dealer_lookup:dealer_code:{dealer.org_id}:{normalized}"
-    reservation = await ratelimit.reserve_all(
+    turn = await ratelimit.take_turn(
         session,
         {dealer_code_key: LOOKUP_FAILURES_PER_DEALER_AND_CODE, code_key: LOOKUP_FAILURES_PER_CODE},
         window=LOOKUP_WINDOW,
-        variants={dealer_code_key: "lookup", code_key: "lookup_code"},
+        variants={dealer_code_key: "lookup", code_key: "lookup_code", dealer_key: "lookup"},
+        watched={dealer_key: LOOKUP_FAILURES_PER_DEALER},
     )
-    preapproval = await preapproval_repository.by_code(session, normalized) if normalized else None
-    buyer = await repository.buyer(session, preapproval.buyer_id) if preapproval else None
+    found = await repository.approval_and_buyer(session, normalized) if normalized else None
+    preapproval, buyer = found if found is not None else (None, None)
     phone = (identity_service.phone_of(buyer) if buyer is not None else None) or ""
     expected = phone[-4:] if len(phone) >= 4 else _NO_PHONE
     matches = hmac.compare_digest(expected.encode(), verifier.encode())
     if preapproval is None or buyer is None or not matches:
-        await ratelimit.record_failure(session, dealer_key, window=LOOKUP_WINDOW)
+        await turn.failed(session, also=[dealer_key])
         event("dealer.lookup_failed", dealer_id=str(dealer.org_id))
-        raise ApprovalNotFound()  # the code's reserved failure stays counted too
-    await reservation.release(session)
+        raise ApprovalNotFound()  # the code's counted failure stays counted
+    await turn.succeeded(session)
     await preapproval_service.record_lookup(session, dealer, preapproval)
     return preapproval, buyer
 

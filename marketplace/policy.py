@@ -14,7 +14,12 @@ from shared.settings import get_settings
 
 def current_policy() -> RiskPolicy:
     """The policy decisions, offers and expiries use now."""
-    return replace(DEFAULT_POLICY, validity_days=get_settings().preapproval_valid_days)
+    settings = get_settings()
+    return replace(
+        DEFAULT_POLICY,
+        validity_days=settings.preapproval_valid_days,
+        offers_kept=settings.offers_per_approval,
+    )
 
 
 PolicyDep = Annotated[RiskPolicy, Depends(current_policy)]

@@ -94,6 +94,9 @@ class RiskPolicy:
     max_ltv: Decimal = Decimal("1")
     max_term_months: int = MAX_TERM_MONTHS
     validity_days: int = 45
+    # Offers a pre-approval keeps (``matching.shortlist``): the cheapest this many, and as many
+    # for each vehicle type from products any brand may use; 0 keeps every offer.
+    offers_kept: int = 20
     # Hard rules
     min_age: int = 18
     max_age: int = 70
@@ -120,12 +123,14 @@ class RiskPolicy:
         terms = (self.reference_term_months, self.used_car_max_term_months, self.max_term_months)
         if not all(1 <= term <= MAX_TERM_MONTHS for term in terms):
             raise ValueError("terms must be between 1 and 84 months")
+        if not 0 < self.min_age <= self.max_age:
+            raise ValueError("age limits must satisfy 0 < min_age <= max_age")
+        if self.offers_kept < 0:
+            raise ValueError("offers_kept must be 0 (every offer) or more")
 
     def lgd(self, vehicle_type: VehicleType | str) -> Decimal:
         """Return the loss given default of a loan on a car of ``vehicle_type``."""
         return self.lgd_by_vehicle_type[VehicleType(vehicle_type).value]
-        if not 0 < self.min_age <= self.max_age:
-            raise ValueError("age limits must satisfy 0 < min_age <= max_age")
 
 
 DEFAULT_POLICY = RiskPolicy()

@@ -11,9 +11,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, String, select
+from sqlalchemy import BigInteger, Column, String, event, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import Field, SQLModel, col
 
 from shared.db import created_now
@@ -49,10 +50,13 @@ def record(
     subject_id: uuid.UUID | str,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
-) -> AuditEntry:
+) -> None:
     """Append one audit entry in the caller's transaction (it commits or rolls back with it).
 
     ``before``/``after`` hold business facts (statuses, amounts, ids), never personal data.
+    The entries of a transaction are written together as it commits, in one INSERT however
+    many a request records (a flush on the way would otherwise write each on its own); inside
+    a savepoint they are written with it, so they roll back with it too.
     """
     entry = AuditEntry(
         actor=actor if isinstance(actor, str) else actor.actor,
@@ -63,8 +67,28 @@ def record(
         after=after,
         request_id=current_request_id(),
     )
-    session.add(entry)
-    return entry
+    if session.in_nested_transaction():
+        session.add(entry)
+        return
+    if not session.in_transaction():
+        session.sync_session.begin()  # no I/O: what the next statement would begin anyway
+    session.sync_session.info.setdefault(_PENDING, []).append(entry)
+
+
+_PENDING = "audit_entries_pending"
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    """The commit's flush (which follows this) writes the transaction's entries at once."""
+    session.add_all(session.info.pop(_PENDING, []))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
+    """A transaction that ends without committing (rolled back, closed) leaves no entry."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 async def search(

@@ -10,11 +10,12 @@ own are committed lazily (``shared.db.commit_lazily``): a database crash may for
 moment's attempts, which costs a throttle nothing that matters.
 
 - ``consume``: every attempt counts (applications: each may cost a bureau pull);
-- ``reserve`` / ``reserve_all``: a strict limit on failures (guessing one approval code, one
-  account's password): the attempt counts as a failure before it is compared and is taken
-  back on success;
-- ``ensure_below`` + ``record_failure``: a limit on failures that never holds successful
-  attempts back (a busy dealer's look-ups).
+- ``reserve`` / ``reserve_all``: a strict limit on failures (one account's password, a walk-in
+  claim code): the attempt counts as a failure before it is compared, committed at once, and
+  is taken back on success;
+- ``take_turn``: the same strict limit inside the request's transaction with no commit on the
+  way (a dealer's look-up of an approval code), which may also watch keys whose failures are
+  only read, so successful attempts never wait for each other (a busy dealer's look-ups).
 """
 
 from __future__ import annotations
@@ -40,24 +41,37 @@ class RateLimitCounter(SQLModel, table=True):
     count: int = Field(sa_column=Column(Integer, nullable=False))
 
 
+# Adds one attempt to each key of ``:keys`` (starting a new window for a key whose window is
+# over) and returns each one's count and the seconds its window has left; in the same statement
+# reads the failures already held by the keys that are only watched (``:watched``, counted
+# elsewhere), so a request learns every count it is limited by in one round trip.
 _COUNT = text(
     """
-    INSERT INTO rate_limit_counters AS c (key, window_started_at, count)
-    SELECT key, now(), 1 FROM unnest(CAST(:keys AS text[])) AS key
-    ON CONFLICT (key) DO UPDATE SET
-        count = CASE WHEN c.window_started_at <= now() - make_interval(secs => :seconds)
-                     THEN 1 ELSE c.count + 1 END,
-        window_started_at = CASE
-            WHEN c.window_started_at <= now() - make_interval(secs => :seconds)
-            THEN now() ELSE c.window_started_at END
-    RETURNING key, count,
+    WITH counted AS (
+        INSERT INTO rate_limit_counters AS c (key, window_started_at, count)
+        SELECT key, now(), 1 FROM unnest(CAST(:keys AS text[])) AS key
+        ON CONFLICT (key) DO UPDATE SET
+            count = CASE WHEN c.window_started_at <= now() - make_interval(secs => :seconds)
+                         THEN 1 ELSE c.count + 1 END,
+            window_started_at = CASE
+                WHEN c.window_started_at <= now() - make_interval(secs => :seconds)
+                THEN now() ELSE c.window_started_at END
+        RETURNING key, count, window_started_at
+    ), watched AS (
+        SELECT key, count, window_started_at FROM rate_limit_counters
+        WHERE key = ANY(CAST(:watched AS text[]))
+          AND window_started_at > now() - make_interval(secs => :seconds)
+    )
+    SELECT key, count,
         EXTRACT(EPOCH FROM window_started_at + make_interval(secs => :seconds) - now())
+    FROM (SELECT * FROM counted UNION ALL SELECT * FROM watched) AS seen
     """
 )
 _RELEASE = text(
     """
     UPDATE rate_limit_counters SET count = GREATEST(count - 1, 0)
-    WHERE key = :key AND window_started_at > now() - make_interval(secs => :seconds)
+    WHERE key = ANY(CAST(:keys AS text[]))
+      AND window_started_at > now() - make_interval(secs => :seconds)
     """
 )
 
@@ -67,8 +81,21 @@ async def _count(
 ) -> dict[str, tuple[int, int]]:
     """Add one attempt to each key's window, in one statement (keys in a fixed order, so two
     callers cannot deadlock); per key, the count so far and the seconds its window has left."""
+    return await _count_watching(session, keys, (), window)
+
+
+async def _count_watching(
+    session: AsyncSession, keys: Iterable[str], watched: Iterable[str], window: timedelta
+) -> dict[str, tuple[int, int]]:
+    """``_count``, and the failures already counted on ``watched`` keys (not counted here)."""
+    counted = sorted(set(keys))
     rows = await session.execute(
-        _COUNT, {"keys": sorted(set(keys)), "seconds": window.total_seconds()}
+        _COUNT,
+        {
+            "keys": counted,
+            "watched": sorted(set(watched) - set(counted)),
+            "seconds": window.total_seconds(),
+        },
     )
     return {key: (int(count), max(math.ceil(left), 1)) for key, count, left in rows.all()}
 
@@ -99,8 +126,7 @@ class Reservation:
         """The attempt succeeded: take it back off every counter and commit at once, so the
         counter rows are held only for that moment and nothing the request does next (a quote
         refused, a rollback) can turn the success back into a failure."""
-        for key in self.keys:
-            await session.execute(_RELEASE, {"key": key, "seconds": self.window.total_seconds()})
+        await _release(session, self.keys, self.window)
         await commit_lazily(session)
 
 
@@ -148,38 +174,60 @@ async def reserve_all(
     return Reservation(tuple(sorted(limits)), window)
 
 
-async def ensure_below(
+@dataclass(frozen=True)
+class Turn:
+    """An attempt counted in the caller's transaction, its counter rows locked until that
+    transaction ends (see ``take_turn``)."""
+
+    keys: tuple[str, ...]
+    window: timedelta
+
+    async def succeeded(self, session: AsyncSession) -> None:
+        """The attempt succeeded: take it back in the same transaction (one statement). The
+        request then commits a net nothing, or rolls back to nothing if it refuses later (a
+        quote the car fails): either way a success never counts as a failure."""
+        await _release(session, self.keys, self.window)
+
+    async def failed(self, session: AsyncSession, *, also: Iterable[str] = ()) -> None:
+        """The attempt failed: keep it counted, count it against ``also`` too, and commit now
+        (one statement and the commit), before the request refuses and rolls back. Call it
+        before the request has written anything else."""
+        if also:
+            await _count(session, also, self.window)
+        await commit_lazily(session)
+
+
+async def take_turn(
     session: AsyncSession,
-    key: str,
+    limits: Mapping[str, int],
     *,
-    limit: int,
     window: timedelta,
-    variant: str | None = None,
-) -> None:
-    """TooManyRequests when ``key`` already counts ``limit`` failures in its window; a plain
-    read, so concurrent attempts never wait on each other. Failures racing past it are
-    bounded by the requests in flight; pair it with ``reserve`` where that matters."""
-    row = (
-        await session.execute(
-            text(
-                "SELECT count, EXTRACT(EPOCH FROM window_started_at"
-                " + make_interval(secs => :seconds) - now())"
-                " FROM rate_limit_counters WHERE key = :key"
-                " AND window_started_at > now() - make_interval(secs => :seconds)"
-            ),
-            {"key": key, "seconds": window.total_seconds()},
-        )
-    ).first()
-    if row is not None and row[0] >= limit:
-        raise TooManyRequests(variant=variant, retry_after=max(math.ceil(row[1]), 1))
+    variants: Mapping[str, str] | None = None,
+    watched: Mapping[str, int] | None = None,
+) -> Turn:
+    """A strict limit on *failed* attempts within the caller's transaction: one statement
+    counts the attempt on each key of ``limits`` as a failure before it is compared, and
+    reads the failures of ``watched`` keys (counted elsewhere, by ``Turn.failed(also=…)``).
+    TooManyRequests (``variants[key]`` naming which) when a key is past its limit, or a
+    watched key at it — with nothing counted on any (the transaction rolls back).
+
+    The counter rows stay locked until the request ends, so attempts on one key take turns:
+    the next is counted only once this one has committed its failure or its success, and
+    racing guesses can never all be compared. Unlike ``reserve_all`` nothing commits on the
+    way: a success costs one more statement (``Turn.succeeded``), a failure its commit."""
+    watch = dict(watched or {})
+    counts = await _count_watching(session, limits, watch, window)
+    for key in sorted(counts):
+        count, seconds_left = counts[key]
+        if key in limits and count > limits[key] or key in watch and count >= watch[key]:
+            await session.rollback()
+            variant = (variants or {}).get(key)
+            raise TooManyRequests(variant=variant, retry_after=seconds_left)
+    return Turn(tuple(sorted(limits)), window)
 
 
-async def record_failure(session: AsyncSession, key: str, *, window: timedelta) -> None:
-    """Count a failed attempt against ``key`` and commit it at once, so the request's own
-    rollback (it is about to refuse) keeps it."""
-    await session.rollback()
-    await _count(session, [key], window)
-    await commit_lazily(session)
+async def _release(session: AsyncSession, keys: Iterable[str], window: timedelta) -> None:
+    await session.execute(_RELEASE, {"keys": sorted(keys), "seconds": window.total_seconds()})
 
 
 async def purge_expired(session: AsyncSession, *, older_than: datetime) -> int:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -49,22 +49,24 @@ async def least_loaded_advisor(session: AsyncSession) -> uuid.UUID | None:
 
 async def assign(session: AsyncSession, buyer_id: uuid.UUID, advisor_id: uuid.UUID) -> bool:
     """Assign unless the buyer already has an advisor (first assignment wins), counting the
-    buyer on the advisor's load in the same transaction; True if assigned."""
-    result = await session.execute(
+    buyer on the advisor's load in the same statement; True if assigned."""
+    assigned = (
         insert(AdvisorAssignment)
         .values(buyer_id=buyer_id, advisor_id=advisor_id)
         .on_conflict_do_nothing(index_elements=["buyer_id"])
-        .returning(col(AdvisorAssignment.buyer_id))
+        .returning(col(AdvisorAssignment.advisor_id))
+        .cte("assigned")
     )
-    if result.scalar_one_or_none() is None:
-        return False
-    counted = insert(AdvisorLoad).values(advisor_id=advisor_id, buyers=1)
-    await session.execute(
-        counted.on_conflict_do_update(
+    counted = (
+        insert(AdvisorLoad)
+        .from_select(["advisor_id", "buyers"], select(assigned.c.advisor_id, literal(1)))
+        .on_conflict_do_update(
             index_elements=["advisor_id"], set_={"buyers": col(AdvisorLoad.buyers) + 1}
         )
+        .returning(col(AdvisorLoad.advisor_id))
+        .add_cte(assigned)
     )
-    return True
+    return (await session.execute(counted)).scalar_one_or_none() is not None
 
 
 async def unassigned_approved_buyers(session: AsyncSession) -> Sequence[uuid.UUID]:

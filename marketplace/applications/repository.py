@@ -17,6 +17,7 @@ from marketplace.applications.models import (
     Consent,
     ConsentKind,
 )
+from marketplace.preapprovals.models import Preapproval, PreapprovalStatus
 from shared.identity.models import Organization, OrganizationKind, OrganizationStatus
 from shared.pagination import paginate
 
@@ -58,6 +59,50 @@ async def recent_report(
         .limit(1)
     )
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def person_standing(
+    session: AsyncSession, person_hash: str, now: datetime, *, reports_since: datetime
+) -> tuple[bool, uuid.UUID | None]:
+    """For a new application, in one statement: whether the person holds an active approval
+    (theirs past its validity are marked expired on the way, freeing the one-active slot) and
+    their latest bureau report pulled since ``reports_since``, if any."""
+    stale = (
+        update(Preapproval)
+        .where(
+            col(Preapproval.person_hash) == person_hash,
+            col(Preapproval.status) == PreapprovalStatus.active,
+            col(Preapproval.expires_at) <= now,
+        )
+        .values(status=PreapprovalStatus.expired, status_changed_at=now)
+        .returning(col(Preapproval.id))
+        .cte("expired")
+    )
+    active = (
+        select(col(Preapproval.id))
+        .where(
+            col(Preapproval.person_hash) == person_hash,
+            col(Preapproval.status) == PreapprovalStatus.active,
+            col(Preapproval.expires_at) > now,
+        )
+        .exists()
+    )
+    report = (
+        select(col(BureauReport.id))
+        .where(
+            col(BureauReport.person_hash) == person_hash,
+            col(BureauReport.pulled_at) > reports_since,
+        )
+        .order_by(col(BureauReport.pulled_at).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    row = (await session.execute(select(active, report).add_cte(stale))).one()
+    return bool(row[0]), row[1]
+
+
+async def report(session: AsyncSession, report_id: uuid.UUID) -> BureauReport | None:
+    return await session.get(BureauReport, report_id)
 
 
 async def lock_undecided(

@@ -37,7 +37,6 @@ from marketplace.applications.models import (
 )
 from marketplace.applications.national_id import age_on
 from marketplace.applications.schemas import ApplicationCreate
-from marketplace.preapprovals import repository as preapproval_repository
 from marketplace.scorecards.service import ActiveModels
 from pricing import BureauFacts, RiskPolicy
 from shared import audit, pii, ratelimit
@@ -94,9 +93,12 @@ async def submit(
     await holder.ensure_holder(
         session, actor, buyer_id, body.national_id, person_hash, verifier, now
     )
-    await preapproval_repository.expire_stale(session, now, person_hash=person_hash)
-    if await preapproval_repository.active_for_person(session, person_hash, now) is not None:
+    active, report_id = await repository.person_standing(
+        session, person_hash, now, reports_since=now - REPORT_REUSE_WINDOW
+    )
+    if active:
         raise ApplicationRefused()
+    report = None if report_id is None else await repository.report(session, report_id)
 
     application = Application(
         buyer_id=buyer_id,
@@ -137,7 +139,7 @@ async def submit(
         subject_id=application.id,
         after={"channel": channel, "dealer_id": str(dealer_id) if dealer_id else None},
     )
-    return await _decide(session, application, bureau, now, models, policy)
+    return await _decide(session, application, report, bureau, now, models, policy)
 
 
 async def retry(
@@ -156,7 +158,8 @@ async def retry(
         raise ApplicationNotFound()
     if application.status != ApplicationStatus.pending_bureau:
         raise AlreadyDecided()
-    return await _decide(session, application, bureau, now, models, policy)
+    report = await _recent_report(session, application, now)
+    return await _decide(session, application, report, bureau, now, models, policy)
 
 
 async def retry_pending(
@@ -198,14 +201,15 @@ async def get_for_buyer(
 async def _decide(
     session: AsyncSession,
     application: Application,
+    report: BureauReport | None,
     bureau: CreditBureau,
     now: datetime,
     models: ActiveModels,
     policy: RiskPolicy,
 ) -> Application:
-    """Decide with a recent report, or commit, pull outside any transaction, then decide under
-    the application's row lock — unless someone (a concurrent retry, the job) decided it since."""
-    report = await _recent_report(session, application, now)
+    """Decide with ``report`` (a recent one), or commit, pull outside any transaction, then
+    decide under the application's row lock — unless someone (a concurrent retry, the job)
+    decided it since."""
     if report is None:
         # The phase boundary: nothing is held while the bureau answers. The decision's commit
         # follows before anyone is answered, so this one need not wait for the disk.

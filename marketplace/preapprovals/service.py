@@ -35,9 +35,8 @@ from pricing import (
     StructureGrade,
     evaluate_product_for_deal,
     grade_for_structure,
-    match_offers,
 )
-from pricing.matching import rank_offers
+from pricing.matching import best_offers, rank_offers
 from shared import audit, identifiers
 from shared.db import insert_unique
 from shared.identity.principal import Principal
@@ -102,7 +101,9 @@ async def create(
     now: datetime,
     policy: RiskPolicy,
 ) -> Preapproval | None:
-    """A new active pre-approval with the offers of this moment locked to their versions.
+    """A new active pre-approval with the offers of this moment locked to their versions: the
+    cheapest ``policy.offers_kept`` (and as many per vehicle type, ``shortlist``), not every
+    product that matches — a buyer compares a few, and a big catalogue would write thousands.
 
     None when the person already holds an active one (the partial unique index decides, so
     two racing applications cannot both get one).
@@ -128,8 +129,10 @@ async def create(
 
     candidates = await product_service.matchable_products_with_version_ids(session)
     version_ids = {(terms.product_id, terms.version): vid for vid, terms in candidates}
-    result = match_offers([terms for _, terms in candidates], grade, credit_limit, policy)
-    for offer in result.offers:
+    kept = best_offers(
+        [terms for _, terms in candidates], grade, credit_limit, policy, policy.offers_kept
+    )
+    for offer in kept:
         offer_id = uuid.uuid4()
         session.add(
             LockedOffer(
@@ -157,7 +160,7 @@ async def create(
             "status": "active",
             "grade": grade,
             "credit_limit": credit_limit,
-            "offers": len(result.offers),
+            "offers": len(kept),
             "expires_at": preapproval.expires_at.isoformat(),
         },
     )

@@ -19,6 +19,7 @@ from marketplace.preapprovals.service import CODE_ALPHABET
 from pricing import BureauFacts
 from shared.audit import AuditEntry
 from shared.db import utcnow
+from shared.settings import get_settings
 from tests.factories import (
     admin_headers,
     application_body,
@@ -84,6 +85,32 @@ async def test_an_approved_buyer_gets_a_preapproval_with_fair_ranked_offers(
 
     again = await client.get(f"/v1/buyer/preapprovals/{preapproval['id']}", headers=buyer)
     assert again.status_code == 200 and again.json()["offers"] == offers
+
+
+async def test_an_approval_keeps_only_the_cheapest_offers_the_setting_allows(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    bureau: CountingBureau,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A big catalogue must not lock thousands of offers per approval: the cheapest
+    ``AUTOFIN_OFFERS_PER_APPROVAL`` are kept (these products finance any car), ranked 1…N."""
+    monkeypatch.setenv("AUTOFIN_OFFERS_PER_APPROVAL", "2")
+    get_settings.cache_clear()
+    try:
+        for name, fee in (("Dearest", 600_000), ("Cheap", 0), ("Dear", 300_000)):
+            await lender_with_product(client, admin, name=name, upfront_fee=fee)
+        buyer = await buyer_headers(client)
+        response = await client.post(
+            "/v1/buyer/applications", json=application_body(), headers=buyer
+        )
+    finally:
+        monkeypatch.delenv("AUTOFIN_OFFERS_PER_APPROVAL")
+        get_settings.cache_clear()
+    assert response.status_code == 201, response.text
+    offers = response.json()["preapproval"]["offers"]
+    assert [(o["product"], o["rank"]) for o in offers] == [("Cheap", 1), ("Dear", 2)]
+    assert offers[1]["rank_reason"].startswith("ranked 2 of 2")
 
 
 async def test_a_declined_applicant_is_told_why(

@@ -69,11 +69,10 @@ async def charge(
             async def book(tx: AsyncSession) -> RecoveryPoint:
                 if body.refuse:
                     raise Conflict("The loan is already paid off.", code="loan_paid_off")
-                entry = audit.record(
+                audit.record(
                     tx, actor="system", action=BOOKED, subject_type="key", subject_id=scope
                 )
-                await tx.flush()
-                return RecoveryPoint("booked", {"booking_id": entry.id})
+                return RecoveryPoint("booked", {"booking_id": scope})
 
             await run.phase(book)
         if run.response is None and run.recovery_point == "booked":

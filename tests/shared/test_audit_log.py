@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +23,7 @@ async def test_the_database_refuses_to_rewrite_the_audit_log(
     session: AsyncSession, statement: str, replication_role: str
 ) -> None:
     audit.record(session, actor="system", action="test.done", subject_type="test", subject_id="1")
-    await session.flush()
+    await session.commit()  # entries are written as their transaction commits
     superuser = (
         await session.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"))
     ).scalar()
@@ -36,3 +36,41 @@ async def test_the_database_refuses_to_rewrite_the_audit_log(
         await session.execute(text("SELECT count(*) FROM audit_log WHERE action = 'test.done'"))
     ).scalar()
     assert count == 1
+
+
+async def test_a_transactions_entries_are_written_at_its_commit_in_one_insert(
+    session: AsyncSession,
+) -> None:
+    """However many entries a request records, and whatever it flushes on the way, its commit
+    writes them in one statement; a rolled-back transaction writes none, and an entry recorded
+    in a savepoint rolls back with it."""
+    inserts: list[str] = []
+
+    def heard(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO AUDIT_LOG"):
+            inserts.append(statement)
+
+    engine = session.bind.sync_engine  # type: ignore[union-attr]
+    event.listen(engine, "before_cursor_execute", heard)
+    try:
+        for n in range(3):
+            audit.record(session, actor="system", action="test.one", subject_type="t", subject_id=n)
+            await session.flush()
+        assert inserts == []
+        await session.commit()
+        assert len(inserts) == 1
+
+        audit.record(session, actor="system", action="test.gone", subject_type="t", subject_id=9)
+        await session.rollback()
+        async with session.begin_nested() as savepoint:
+            audit.record(
+                session, actor="system", action="test.gone", subject_type="t", subject_id=8
+            )
+            await savepoint.rollback()
+        await session.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", heard)
+    written = await session.execute(
+        text("SELECT action, count(*) FROM audit_log WHERE subject_type = 't' GROUP BY action")
+    )
+    assert dict(written.all()) == {"test.one": 3}
