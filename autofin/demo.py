@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from dealer_portal.funding import repository as funding_repository
 from marketplace.advisors import service as advisor_service
 from marketplace.applications import service as application_service
 from marketplace.applications.bureau import SandboxBureau, sandbox_clean_national_id
@@ -118,6 +119,7 @@ LENDERS = [
             {
                 "name": "审慎车贷 Manual decision",
                 "rate_card": _rate_card("0.01"),
+                "dealer_fee": yuan(2_000),
                 "terms_months": [12, 24, 36, 48],
                 "vehicle_types": ["new"],
                 "auto_fund": False,
@@ -269,6 +271,14 @@ async def load_demo(session: AsyncSession, *, progress: Callable[[str], None]) -
                 session, ACTOR, organization.id, name="demo"
             )
             logins.append(("dealer API key (shown once)", name, key))
+            # Paid through the transfer sandbox (the local Stripe emulator has no Transfers).
+            await funding_repository.set_payout_account(
+                session,
+                dealer_id=organization.id,
+                stripe_account_id=f"acct_demo{uscc17[-4:]}",
+                by=ACTOR,
+                now=utcnow(),
+            )
 
     progress("Advisors")
     for email, full_name in ADVISORS:
@@ -313,7 +323,9 @@ async def load_demo(session: AsyncSession, *, progress: Callable[[str], None]) -
     progress(f"Done. Every password is {DEMO_PASSWORD!r}; log in at /docs with Authorize.")
     progress(
         "  Pages: /buyer, /dealer, and /lender#decisions (the decision queue of the manual-"
-        "decision product 审慎车贷; its buyer signs the contract on /buyer)."
+        "decision product 审慎车贷; its buyer signs the contract on /buyer). Once the dealer has"
+        " recorded the insurance naming the lender first beneficiary on /dealer, the lender"
+        " funds the loan on /lender#funding and the dealer is paid (less the ¥2,000 dealer fee)."
     )
     width = max(len(kind) for kind, _, _ in logins)
     for kind, who, login in logins:

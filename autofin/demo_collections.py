@@ -16,6 +16,7 @@ from sqlmodel import col
 
 from autofin.demo import DEMO_PASSWORD, apply_for
 from autofin.jobs import run_all
+from dealer_portal.vin import numbered
 from marketplace.collections import service as collections_service
 from marketplace.preapprovals.models import LockedOffer, Preapproval
 from marketplace.products.models import ProductVersion
@@ -95,7 +96,13 @@ async def _book(
         platform_guarantee=version.platform_guarantee,
         auto_fund=True,
         loan_date=loan_date,
-        vehicle={"vin": "LGXC16DF5P1054249", "make": "BYD", "model": "Han", "price": yuan(120_000)},
+        # A car backs one live loan: each demo buyer's BYD has its own serial number.
+        vehicle={
+            "vin": numbered(buyer.uid.int),
+            "make": "BYD",
+            "model": "Han",
+            "price": yuan(120_000),
+        },
     )
     await service.activate_at_handover(session, ACTOR, loan.id)
     return loan

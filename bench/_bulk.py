@@ -29,6 +29,7 @@ from typing import Any
 
 import asyncpg
 
+from dealer_portal.vin import numbered
 from marketplace.preapprovals.service import CODE_LENGTH
 from marketplace.servicing.service import bucket_for
 from pricing import DEFAULT_POLICY, SUB_GRADES, benchmark_rate, quote_loan
@@ -605,7 +606,7 @@ class PlannedLoan:
             self.n % 10 == 0,
             True,
             self.loan_date,
-            VEHICLE,
+            json.dumps(VEHICLE | {"vin": numbered(self.n)}),
             self.dpd if active else 0,
             bucket_for(self.dpd) if active else "current",
             self.as_of,
@@ -616,7 +617,7 @@ class PlannedLoan:
         )
 
 
-VEHICLE = json.dumps({"vin": "LSVAM4187C2184847", "make": "BYD", "model": "Han"})
+VEHICLE = {"make": "BYD", "model": "Han"}  # each loan's car has its own VIN
 LOAN_COLUMNS = [
     "id",
     "preapproval_id",

@@ -8,7 +8,9 @@ Import this module before anything of the project: it sets the benchmark environ
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
+import secrets
 import socket
 import sys
 import tempfile
@@ -33,6 +35,7 @@ import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
+from dealer_portal.vin import numbered  # noqa: E402
 from marketplace.applications.bureau import sandbox_clean_national_id  # noqa: E402
 from marketplace.applications.national_id import age_on  # noqa: E402
 from marketplace.preapprovals.models import LockedOffer, Preapproval  # noqa: E402
@@ -53,7 +56,9 @@ from shared.payments.gateway import (  # noqa: E402
     SavedPaymentMethod,
 )
 
-VIN = "LGXC16DF5P1054249"  # BYD Auto (WMI LGX), check digit verified: the deals are for a BYD
+# BYD cars (WMI LGX), each with its own VIN: a car backs one live loan. Offset by the process
+# so that two seeding runs against one database do not collide.
+_CARS = itertools.count(secrets.randbelow(10**9) * 1000)
 Headers = dict[str, str]
 
 
@@ -225,7 +230,7 @@ def deal_body(approval: dict[str, Any], phone: str) -> dict[str, Any]:
         "code": approval["code"],
         "verifier": phone[-4:],
         "vehicle": {
-            "vin": VIN,
+            "vin": numbered(next(_CARS)),
             "make": "BYD",
             "model": "Han",
             "vehicle_type": "new",
@@ -286,7 +291,12 @@ async def book_loans(
                     platform_guarantee=version.platform_guarantee,
                     auto_fund=version.auto_fund,
                     loan_date=date.today(),
-                    vehicle={"vin": VIN, "make": "BYD", "model": "Han", "price": 15_000_000},
+                    vehicle={
+                        "vin": numbered(next(_CARS)),
+                        "make": "BYD",
+                        "model": "Han",
+                        "price": 15_000_000,
+                    },
                 )
                 activated = await servicing.activate_at_handover(session, actor, loan.id)
                 assert activated is not None, "bench products auto-fund"

@@ -84,3 +84,9 @@ def with_check_digit(vin: str) -> str:
         raise ValueError(f"a VIN has {VIN_LENGTH} characters other than I, O and Q")
     remainder = sum(_VALUES[c] * w for c, w in zip(vin, _WEIGHTS, strict=True)) % 11
     return vin[:8] + ("X" if remainder == 10 else str(remainder)) + vin[9:]
+
+
+def numbered(n: int, *, wmi: str = "LGX") -> str:
+    """The ``n``-th of a run of distinct valid VINs of one manufacturer (BYD by default), for
+    demo and benchmark data: a car backs one live loan, so each needs its own VIN."""
+    return with_check_digit(f"{wmi}{(n // 10**6) % 10**5:05d}0P1{n % 10**6:06d}")

@@ -128,19 +128,23 @@ async def pay_pending(
     """``autofin jobs run``'s step: pay every pending disbursement nobody holds; how many were
     paid, failed, or left for the next run. Opens its own short transactions and calls Stripe
     between them, so it must not be called inside one; safe to run concurrently."""
-    now = now or utcnow()
     done = {"paid": 0, "failed": 0, "left": 0}
     async with database.sessionmaker() as session:
-        claimed = await repository.claim_pending(
-            session, now=now, until=now + CLAIM_FOR, limit=limit
-        )
-        await session.commit()
-        for disbursement in claimed:
-            outcome = await pay_claimed(session, transfers, disbursement)
+        for _ in range(limit):
+            # One at a time, so that no claim waits behind others' transfers and runs out.
+            moment = now or utcnow()
+            claimed = await repository.claim_pending(
+                session, now=moment, until=moment + CLAIM_FOR, limit=1
+            )
+            await session.commit()
+            if not claimed:
+                break
+            outcome = await pay_claimed(session, transfers, claimed[0])
             if outcome.status == DisbursementStatus.paid.value:
                 done["paid"] += 1
             elif outcome.status == DisbursementStatus.failed.value:
                 done["failed"] += 1
-            else:
+            else:  # Stripe is unreachable: the next run tries again
                 done["left"] += 1
+                break
     return done

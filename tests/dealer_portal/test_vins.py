@@ -7,6 +7,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dealer_portal.vin import with_check_digit
 from tests.dealer_portal.conftest import approved_buyer, deal_body, new_dealer
 from tests.factories import admin_headers
 
@@ -14,23 +15,6 @@ BYD_VIN = "LGXC16DF5P1054249"  # WMI LGX: BYD Auto; model year code P = 2023
 BMW_BRILLIANCE_VIN = "LBV5S1105MS000001"  # WMI LBV: BMW Brilliance (华晨宝马)
 FAW_VW_VIN = "LFV2A21KX67300218"  # WMI LFV: FAW-Volkswagen
 SAIC_GM_VIN = "LSGGA53E8CH000001"  # WMI LSG: SAIC General Motors builds several brands
-
-
-def with_check_digit(vin: str) -> str:
-    """The VIN with the ISO 3779 check digit its other characters call for."""
-    values = dict(
-        zip(
-            "ABCDEFGHJKLMNPRSTUVWXYZ",
-            (1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 7, 9, 2, 3, 4, 5, 6, 7, 8, 9),
-            strict=True,
-        )
-    )
-    weights = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
-    total = sum(
-        (int(c) if c.isdigit() else values[c]) * w for c, w in zip(vin, weights, strict=True)
-    )
-    digit = "X" if total % 11 == 10 else str(total % 11)
-    return vin[:8] + digit + vin[9:]
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 import httpx
 import pytest
@@ -17,6 +18,7 @@ from dealer_portal.funding import payouts
 from dealer_portal.funding.models import Disbursement
 from pricing import due_dates
 from shared.db import utcnow
+from shared.payments.gateway import PaymentProviderUnavailable, Transfer
 from shared.webhooks.models import WebhookEvent
 from tests.dealer_portal.conftest import confirm
 from tests.dealer_portal.funding.conftest import (
@@ -192,14 +194,22 @@ async def test_an_auto_funded_handover_records_the_disbursement_and_jobs_pay_it(
     assert seen["loan_status"] == "active"
     assert seen["disbursement"]["status"] == "pending"
 
-    transfers = RecordingTransfers()
     database = app.state.database
+    # Stripe unreachable: left pending, unclaimed, for the next run.
+    unreachable = await payouts.pay_pending(database, UnreachableTransfers())
+    assert unreachable == {"paid": 0, "failed": 0, "left": 1}
+    transfers = RecordingTransfers()
     assert await payouts.pay_pending(database, transfers) == {"paid": 1, "failed": 0, "left": 0}
     assert await payouts.pay_pending(database, transfers) == {"paid": 0, "failed": 0, "left": 0}
     assert transfers.calls == 1
     seen = (await client.get(f"/v1/dealer/deals/{deal.deal_id}/funding", headers=s.m.dealer)).json()
     assert seen["disbursement"]["status"] == "paid"
     assert seen["disbursement"]["amount"] == seen["disbursement"]["principal"] - DEALER_FEE
+
+
+class UnreachableTransfers(RecordingTransfers):
+    async def create_transfer(self, **kwargs: Any) -> Transfer:
+        raise PaymentProviderUnavailable()
 
 
 async def test_a_car_backs_one_live_loan(client: httpx.AsyncClient, admin: Headers) -> None:
