@@ -11,7 +11,9 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.collateral.service import release_texts
+from marketplace.servicing import funding as servicing_funding
 from marketplace.servicing import service as servicing_service
+from shared.db import utcnow
 from shared.identity.principal import Principal
 from tests.factories import Headers, create_product, error_fields
 from tests.servicing.conftest import BookLoan, pay, save_card
@@ -82,7 +84,7 @@ async def test_a_loan_the_lender_funds_owes_it_from_the_funding(
     before = await collateral(client, booked.lender, booked.loan_id)
     assert before.status_code == 404 and before.json()["error"]["code"] == "collateral_not_found"
     lender = Principal(role="lender", user_id=uuid.uuid4(), organization_id=booked.lender_id)
-    await servicing_service.fund_loan(session, lender, booked.loan_id)
+    await servicing_funding.mark_funded(session, lender, booked.loan_id, utcnow())
     await session.commit()
     after = await collateral(client, booked.lender, booked.loan_id)
     assert after.status_code == 200 and after.json()["status"] == "awaiting"
