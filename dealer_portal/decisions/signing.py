@@ -22,8 +22,8 @@ from dealer_portal.decisions.exceptions import (
 from dealer_portal.decisions.models import SIGNABLE, ContractSignature
 from dealer_portal.decisions.schemas import SignedContract, SignRequest
 from dealer_portal.models import DealerDeal, DealStatus
+from marketplace.servicing import amounts
 from marketplace.servicing import repository as servicing_repository
-from marketplace.servicing import service as servicing_service
 from pricing import due_dates
 from shared import audit
 from shared.brands import service as brand_service
@@ -83,7 +83,7 @@ async def contract_terms(session: AsyncSession, deal: DealerDeal) -> contract.Co
         platform_guarantee=loan.platform_guarantee,
         late_fee=collection.late_fee,
         grace_days=collection.grace_days,
-        schedule=servicing_service.schedule_of(rows),
+        schedule=amounts.schedule_of(rows),
         due_dates=tuple(due_dates(loan.loan_date, loan.term_months)),
         conditions=tuple(
             f"借款人须提供：{STIPULATION_NAMES.get(s.type, s.type)}" for s in stipulations

@@ -14,7 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.collections import guarantee
 from marketplace.monitoring import service as monitoring_service
 from marketplace.policy import PolicyDep
-from marketplace.servicing import payment_methods, repayments, repository, service
+from marketplace.servicing import (
+    amounts,
+    payment_methods,
+    portfolio,
+    repayments,
+    repository,
+    service,
+    views,
+)
 from marketplace.servicing.exceptions import (
     AmountExceedsPayoff,
     LoanAutoFunded,
@@ -63,7 +71,7 @@ buyer_router = APIRouter(prefix="/v1/buyer", tags=["buyer"])
 lender_router = APIRouter(prefix="/v1/lender", tags=["lender"])
 
 
-async def _views(session: AsyncSession, found: list[service.LoanWithSchedule]) -> list[LoanDetail]:
+async def _views(session: AsyncSession, found: list[views.LoanWithSchedule]) -> list[LoanDetail]:
     loans = [f.loan for f in found]
     names = await repository.organization_names(
         session,
@@ -97,7 +105,7 @@ async def _views(session: AsyncSession, found: list[service.LoanWithSchedule]) -
                 loan_date=loan.loan_date,
                 platform_guarantee=loan.platform_guarantee,
                 auto_fund=loan.auto_fund,
-                outstanding_principal=service.outstanding_principal(rows),
+                outstanding_principal=amounts.outstanding_principal(rows),
                 balance=balances.get(loan.id, 0),
                 next_due_date=unpaid[0].due_date if unpaid else None,
                 funded_at=loan.funded_at,
@@ -115,7 +123,7 @@ async def _views(session: AsyncSession, found: list[service.LoanWithSchedule]) -
                         late_fee=r.late_fee,
                         paid_amount=r.paid_amount,
                         late_fee_paid=r.late_fee_paid,
-                        amount_due=service.installment_owed(r),
+                        amount_due=amounts.installment_owed(r),
                     )
                     for r in rows
                 ],
@@ -136,7 +144,7 @@ async def list_my_loans(
     buyer: BuyerPrincipal, session: SessionDep, page: PageDep
 ) -> Page[LoanSummary]:
     """The buyer's loans, newest first."""
-    found, total = await service.list_buyer_loans(
+    found, total = await views.list_buyer_loans(
         session, buyer, limit=page.limit, offset=page.offset
     )
     items = [_summary(view) for view in await _views(session, found)]
@@ -146,7 +154,7 @@ async def list_my_loans(
 @buyer_router.get("/loans/{loan_id}", responses=error_responses(LoanNotFound))
 async def get_my_loan(loan_id: uuid.UUID, buyer: BuyerPrincipal, session: SessionDep) -> LoanDetail:
     """One of the buyer's loans with its repayment schedule."""
-    found = await service.buyer_loan(session, buyer, loan_id)
+    found = await views.buyer_loan(session, buyer, loan_id)
     return (await _views(session, [found]))[0]
 
 
@@ -160,7 +168,7 @@ async def get_payoff(
     on: Annotated[date | None, Query(description="The payoff date (default today).")] = None,
 ) -> PayoffPublic:
     """What closes the loan on a date: unpaid principal, interest due and accrued, fees."""
-    quote = await service.buyer_payoff(session, buyer, loan_id, on or today())
+    quote = await views.buyer_payoff(session, buyer, loan_id, on or today())
     return PayoffPublic(
         on=quote.on,
         amount=quote.amount,
@@ -279,7 +287,7 @@ async def list_lender_loans(
     lender: LenderPrincipal, session: SessionDep, page: PageDep
 ) -> Page[LoanSummary]:
     """Loans booked on the lender's products, newest first."""
-    found, total = await service.list_lender_loans(
+    found, total = await views.list_lender_loans(
         session, lender, limit=page.limit, offset=page.offset
     )
     items = [_summary(view) for view in await _views(session, found)]
@@ -294,7 +302,7 @@ async def fund_loan(loan_id: uuid.UUID, lender: LenderPrincipal, session: Sessio
     """Fund a pending loan on a product that does not fund automatically at handover."""
     loan = await service.fund_loan(session, lender, loan_id)
     rows = await repository.installments(session, loan.id)
-    return (await _views(session, [service.LoanWithSchedule(loan, rows)]))[0]
+    return (await _views(session, [views.LoanWithSchedule(loan, rows)]))[0]
 
 
 @lender_router.get("/portfolio")
@@ -304,7 +312,7 @@ async def get_portfolio(
     """Repayment performance by grade, with the platform's guaranteed exposure (and the claims
     its guarantee paid, and the reserve behind it), and the default the platform predicted for
     each grade beside the default realised."""
-    grades = await service.portfolio(session, lender)
+    grades = await portfolio.portfolio(session, lender)
     reserve = await guarantee.lender_figures(session, lender)
     today = utcnow().date()
     risk = await monitoring_service.portfolio_risk(
