@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, select, update
+from sqlalchemy import ColumnElement, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -29,6 +29,7 @@ from dealer_portal.models import DealerDeal, DealStatus, DownPaymentStatus
 from marketplace.preapprovals.models import LockedOffer
 from marketplace.products.models import ProductVersion
 from shared.identity.models import Organization, User
+from shared.pagination import paginate
 
 
 async def _deal(
@@ -93,34 +94,23 @@ async def list_for_lender(
     ]
     if status is not None:
         conditions.append(col(DealerDeal.decision_status) == status.value)
-    total = (
-        await session.execute(select(func.count()).select_from(DealerDeal).where(*conditions))
-    ).scalar_one()
-    rows = await session.execute(
+    statement = (
         select(DealerDeal)
         .where(*conditions)
         .order_by(col(DealerDeal.decision_due_at).asc().nulls_last(), col(DealerDeal.id))
-        .limit(limit)
-        .offset(offset)
     )
-    return rows.scalars().all(), int(total)
+    return await paginate(session, statement, limit=limit, offset=offset)
 
 
 async def list_for_buyer(
     session: AsyncSession, buyer_id: uuid.UUID, *, limit: int, offset: int
 ) -> tuple[Sequence[DealerDeal], int]:
-    conditions = [col(DealerDeal.buyer_id) == buyer_id, col(DealerDeal.confirmed_at).is_not(None)]
-    total = (
-        await session.execute(select(func.count()).select_from(DealerDeal).where(*conditions))
-    ).scalar_one()
-    rows = await session.execute(
+    statement = (
         select(DealerDeal)
-        .where(*conditions)
+        .where(col(DealerDeal.buyer_id) == buyer_id, col(DealerDeal.confirmed_at).is_not(None))
         .order_by(col(DealerDeal.created_at).desc(), col(DealerDeal.id))
-        .limit(limit)
-        .offset(offset)
     )
-    return rows.scalars().all(), int(total)
+    return await paginate(session, statement, limit=limit, offset=offset)
 
 
 # -- the decision's transitions: each a conditional UPDATE of the deal row --------------------
@@ -226,6 +216,15 @@ async def decline_by_lender(
     )
 
 
+def _countered_for(buyer_id: uuid.UUID) -> list[ColumnElement[bool]]:
+    """The buyer's confirmed deal with a counter-offer waiting for their answer."""
+    return [
+        col(DealerDeal.buyer_id) == buyer_id,
+        _confirmed(),
+        _decision_is(DecisionStatus.countered),
+    ]
+
+
 async def decline_counter_offer(
     session: AsyncSession,
     deal_id: uuid.UUID,
@@ -238,11 +237,7 @@ async def decline_counter_offer(
     return await _update(
         session,
         deal_id,
-        where=[
-            col(DealerDeal.buyer_id) == buyer_id,
-            _confirmed(),
-            _decision_is(DecisionStatus.countered),
-        ],
+        where=_countered_for(buyer_id),
         values={
             "decision_status": DecisionStatus.declined.value,
             "decided_at": now,
@@ -260,11 +255,7 @@ async def accept_counter_offer(
     return await _update(
         session,
         deal_id,
-        where=[
-            col(DealerDeal.buyer_id) == buyer_id,
-            _confirmed(),
-            _decision_is(DecisionStatus.countered),
-        ],
+        where=_countered_for(buyer_id),
         values={"decision_status": DecisionStatus.approved.value, "decided_at": now},
         now=now,
     )

@@ -25,6 +25,7 @@ from marketplace.servicing.models import (
     LoanStatus,
 )
 from shared.db import utcnow
+from shared.pagination import paginate
 
 
 async def provision_reserve(session: AsyncSession, *, ratio: Decimal, as_of: date) -> int:
@@ -144,11 +145,7 @@ async def guaranteed_exposure(session: AsyncSession) -> tuple[int, int]:
 async def recent_claims(
     session: AsyncSession, *, limit: int, offset: int
 ) -> tuple[list[GuaranteeClaim], int]:
-    rows = await session.execute(
-        select(GuaranteeClaim)
-        .order_by(col(GuaranteeClaim.created_at).desc(), col(GuaranteeClaim.id))
-        .limit(limit)
-        .offset(offset)
+    statement = select(GuaranteeClaim).order_by(
+        col(GuaranteeClaim.created_at).desc(), col(GuaranteeClaim.id)
     )
-    total = (await session.execute(select(func.count()).select_from(GuaranteeClaim))).scalar_one()
-    return list(rows.scalars().all()), int(total)
+    return await paginate(session, statement, limit=limit, offset=offset)

@@ -29,6 +29,7 @@ from marketplace.servicing.models import (
     LoanStatus,
 )
 from shared.identity.models import User
+from shared.pagination import paginate
 
 # Any select: the scope helpers only add WHERE clauses and joins.
 AnySelect = TypeVar("AnySelect", bound="Select[*tuple[Any, ...]]")
@@ -72,19 +73,15 @@ async def queue_page(
         lender_id=lender_id,
         advisor_id=advisor_id,
     )
-    counted = _queue_scope(
-        _past_due(select(func.count()).select_from(Loan)),
-        lender_id=lender_id,
-        advisor_id=advisor_id,
-    )
     if bucket is not None:
         query = query.where(col(Loan.bucket) == bucket)
-        counted = counted.where(col(Loan.bucket) == bucket)
-    rows = await session.execute(
-        query.order_by(col(Loan.days_past_due).desc(), col(Loan.id)).limit(limit).offset(offset)
+    rows, total = await paginate(
+        session,
+        query.order_by(col(Loan.days_past_due).desc(), col(Loan.id)),
+        limit=limit,
+        offset=offset,
     )
-    total = (await session.execute(counted)).scalar_one()
-    return [(loan, str(name), phone) for loan, name, phone in rows.all()], int(total)
+    return [(loan, str(name), phone) for loan, name, phone in rows], total
 
 
 async def queue_buckets(
