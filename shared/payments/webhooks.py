@@ -75,6 +75,13 @@ class StripeEvent:
         return {str(k): str(v) for k, v in metadata.items()}
 
     @property
+    def payment_error(self) -> dict[str, Any]:
+        """The object's ``last_payment_error`` (Stripe's ``code``, ``decline_code`` and safe
+        ``message`` of a failed payment; never card data), or ``{}``."""
+        error = self.data_object.get("last_payment_error")
+        return error if isinstance(error, dict) else {}
+
+    @property
     def purpose(self) -> str | None:
         """``metadata.purpose`` of the object, set by whoever created it (``down_payment``)."""
         return self.metadata.get("purpose")
