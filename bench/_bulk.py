@@ -31,7 +31,7 @@ import asyncpg
 
 from dealer_portal.vin import numbered
 from marketplace.preapprovals.service import CODE_LENGTH
-from marketplace.servicing.service import bucket_for
+from marketplace.servicing.amounts import bucket_for
 from pricing import DEFAULT_POLICY, SUB_GRADES, benchmark_rate, quote_loan
 from pricing.payoff import due_dates
 from shared import pii

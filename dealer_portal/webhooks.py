@@ -128,8 +128,7 @@ async def down_payment_failed(session: AsyncSession, stripe_event: StripeEvent) 
     if deal_id is None or intent_id is None:
         event("deal.down_payment_event_unusable", stripe_event_id=stripe_event.id)
         return
-    error = stripe_event.data_object.get("last_payment_error")
-    error = error if isinstance(error, dict) else {}
+    error = stripe_event.payment_error
     code = error.get("decline_code") or error.get("code")
     message = error.get("message")
     now = utcnow()

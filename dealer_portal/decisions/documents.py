@@ -8,7 +8,7 @@ processes on several machines need shared storage instead: the production adapte
 S3-compatible object store (the same ``put``/``get`` on a bucket, keys ``sha256/ab/cdef…``).
 
 Who may read a document is not the store's business: the rows in ``deal_documents`` and the
-tenant checks in ``service`` decide; the store only holds bytes.
+tenant checks in ``deals`` decide; the store only holds bytes.
 """
 
 from __future__ import annotations

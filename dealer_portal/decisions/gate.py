@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from dealer_portal import events as deal_events
 from dealer_portal.decisions import repository
@@ -48,24 +47,18 @@ async def start_decision(
     ``auto_approve`` rules match, otherwise waiting for the lender with the decision clock
     running (``AUTOFIN_DECISION_SLA_WORKING_HOURS`` working hours)."""
     if auto_approves(auto_approve, deal):
-        values: dict[str, Any] = {
-            "decision_status": DecisionStatus.approved.value,
-            "decided_at": now,
-        }
+        due = None
         action = "deal.auto_approved"
+        after = {"decision_status": DecisionStatus.approved.value, "decided_at": now.isoformat()}
     else:
         due = add_working_hours(now, get_settings().decision_sla_working_hours)
-        values = {"decision_status": DecisionStatus.decision_required.value, "decision_due_at": due}
         action = "deal.decision_required"
-    started = await repository.update_deal(
-        session,
-        deal.id,
-        where=[
-            repository.deal_is(DealStatus.confirmed),
-            col(DealerDeal.decision_status).is_(None),
-        ],
-        values=values,
-        now=now,
+        after = {
+            "decision_status": DecisionStatus.decision_required.value,
+            "decision_due_at": due.isoformat(),
+        }
+    started = await repository.start_decision(
+        session, deal.id, dealer_id=deal.dealer_id, due_at=due, now=now
     )
     assert started is not None  # the same transaction just confirmed it
     audit.record(
@@ -74,7 +67,7 @@ async def start_decision(
         action=action,
         subject_type="deal",
         subject_id=deal.id,
-        after={k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()},
+        after=after,
     )
     event(action, deal_id=str(deal.id))
     if started.decision_status == DecisionStatus.decision_required:

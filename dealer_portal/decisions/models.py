@@ -25,6 +25,10 @@ class DecisionStatus(StrEnum):
     declined = "declined"
 
 
+SIGNABLE = (DecisionStatus.conditions, DecisionStatus.approved)
+"""The decisions under which the contract's terms are final, so the buyer may sign it."""
+
+
 class StipulationType(StrEnum):
     id_card = "id_card"
     driving_licence = "driving_licence"

@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, select, update
+from sqlalchemy import ColumnElement, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from dealer_portal import repository as deal_repository
 from dealer_portal.decisions.models import (
+    SIGNABLE,
     ContractSignature,
     DealDocument,
     DecisionStatus,
@@ -28,6 +29,7 @@ from dealer_portal.models import DealerDeal, DealStatus, DownPaymentStatus
 from marketplace.preapprovals.models import LockedOffer
 from marketplace.products.models import ProductVersion
 from shared.identity.models import Organization, User
+from shared.pagination import paginate
 
 
 async def _deal(
@@ -92,48 +94,232 @@ async def list_for_lender(
     ]
     if status is not None:
         conditions.append(col(DealerDeal.decision_status) == status.value)
-    total = (
-        await session.execute(select(func.count()).select_from(DealerDeal).where(*conditions))
-    ).scalar_one()
-    rows = await session.execute(
+    statement = (
         select(DealerDeal)
         .where(*conditions)
         .order_by(col(DealerDeal.decision_due_at).asc().nulls_last(), col(DealerDeal.id))
-        .limit(limit)
-        .offset(offset)
     )
-    return rows.scalars().all(), int(total)
+    return await paginate(session, statement, limit=limit, offset=offset)
 
 
 async def list_for_buyer(
     session: AsyncSession, buyer_id: uuid.UUID, *, limit: int, offset: int
 ) -> tuple[Sequence[DealerDeal], int]:
-    conditions = [col(DealerDeal.buyer_id) == buyer_id, col(DealerDeal.confirmed_at).is_not(None)]
-    total = (
-        await session.execute(select(func.count()).select_from(DealerDeal).where(*conditions))
-    ).scalar_one()
-    rows = await session.execute(
+    statement = (
         select(DealerDeal)
-        .where(*conditions)
+        .where(col(DealerDeal.buyer_id) == buyer_id, col(DealerDeal.confirmed_at).is_not(None))
         .order_by(col(DealerDeal.created_at).desc(), col(DealerDeal.id))
-        .limit(limit)
-        .offset(offset)
     )
-    return rows.scalars().all(), int(total)
+    return await paginate(session, statement, limit=limit, offset=offset)
 
 
-# -- by deal id alone, after the caller checked the tenant ---------------------------------------
+# -- the decision's transitions: each a conditional UPDATE of the deal row --------------------
 
 
-update_deal = deal_repository.update_where  # one conditional update for every transition
+_update = deal_repository.update_where  # one conditional update for every transition
 
 
-def decision_is(*statuses: DecisionStatus) -> ColumnElement[bool]:
+def _decision_is(*statuses: DecisionStatus) -> ColumnElement[bool]:
     return col(DealerDeal.decision_status).in_([s.value for s in statuses])
 
 
-def deal_is(*statuses: DealStatus) -> ColumnElement[bool]:
-    return col(DealerDeal.status).in_([s.value for s in statuses])
+def _confirmed() -> ColumnElement[bool]:
+    return col(DealerDeal.status) == DealStatus.confirmed.value
+
+
+async def start_decision(
+    session: AsyncSession,
+    deal_id: uuid.UUID,
+    *,
+    dealer_id: uuid.UUID,
+    due_at: datetime | None,
+    now: datetime,
+) -> DealerDeal | None:
+    """A just-confirmed deal enters the decision: waiting for its lender until ``due_at``, or
+    (without one) approved at once by the product's rules. None unless it is confirmed and had
+    no decision yet."""
+    values: dict[str, Any] = (
+        {"decision_status": DecisionStatus.approved.value, "decided_at": now}
+        if due_at is None
+        else {"decision_status": DecisionStatus.decision_required.value, "decision_due_at": due_at}
+    )
+    return await _update(
+        session,
+        deal_id,
+        where=[
+            col(DealerDeal.dealer_id) == dealer_id,
+            _confirmed(),
+            col(DealerDeal.decision_status).is_(None),
+        ],
+        values=values,
+        now=now,
+    )
+
+
+async def record_decision(
+    session: AsyncSession,
+    deal_id: uuid.UUID,
+    *,
+    lender_id: uuid.UUID,
+    decision: DecisionStatus,
+    reasons: list[str] | None,
+    counter_offer: dict[str, Any] | None,
+    now: datetime,
+) -> DealerDeal | None:
+    """``decision_required → approved | conditions | countered`` by the deal's lender; None
+    unless the deal still waits for it (of racing decisions, one wins)."""
+    values: dict[str, Any] = {"decided_at": now, "decision_status": decision.value}
+    if counter_offer is not None:
+        values["counter_offer"] = counter_offer
+    if reasons:
+        values["decision_reasons"] = reasons
+    return await _update(
+        session,
+        deal_id,
+        where=[
+            col(DealerDeal.lender_id) == lender_id,
+            _confirmed(),
+            _decision_is(DecisionStatus.decision_required),
+        ],
+        values=values,
+        now=now,
+    )
+
+
+async def decline_by_lender(
+    session: AsyncSession,
+    deal_id: uuid.UUID,
+    *,
+    lender_id: uuid.UUID,
+    reasons: list[str],
+    now: datetime,
+) -> DealerDeal | None:
+    """``decision_required | conditions | countered → declined`` by the deal's lender."""
+    return await _update(
+        session,
+        deal_id,
+        where=[
+            col(DealerDeal.lender_id) == lender_id,
+            _confirmed(),
+            _decision_is(
+                DecisionStatus.decision_required,
+                DecisionStatus.conditions,
+                DecisionStatus.countered,
+            ),
+        ],
+        values={
+            "decision_status": DecisionStatus.declined.value,
+            "decided_at": now,
+            "decision_reasons": reasons,
+        },
+        now=now,
+    )
+
+
+def _countered_for(buyer_id: uuid.UUID) -> list[ColumnElement[bool]]:
+    """The buyer's confirmed deal with a counter-offer waiting for their answer."""
+    return [
+        col(DealerDeal.buyer_id) == buyer_id,
+        _confirmed(),
+        _decision_is(DecisionStatus.countered),
+    ]
+
+
+async def decline_counter_offer(
+    session: AsyncSession,
+    deal_id: uuid.UUID,
+    *,
+    buyer_id: uuid.UUID,
+    counter_offer: dict[str, Any],
+    now: datetime,
+) -> DealerDeal | None:
+    """``countered → declined`` by the deal's buyer (``counter_offer`` records the answer)."""
+    return await _update(
+        session,
+        deal_id,
+        where=_countered_for(buyer_id),
+        values={
+            "decision_status": DecisionStatus.declined.value,
+            "decided_at": now,
+            "decision_reasons": ["counter_offer_declined"],
+            "counter_offer": counter_offer,
+        },
+        now=now,
+    )
+
+
+async def accept_counter_offer(
+    session: AsyncSession, deal_id: uuid.UUID, *, buyer_id: uuid.UUID, now: datetime
+) -> DealerDeal | None:
+    """``countered → approved`` by the deal's buyer."""
+    return await _update(
+        session,
+        deal_id,
+        where=_countered_for(buyer_id),
+        values={"decision_status": DecisionStatus.approved.value, "decided_at": now},
+        now=now,
+    )
+
+
+async def replace_loan(
+    session: AsyncSession,
+    deal_id: uuid.UUID,
+    *,
+    old_loan_id: uuid.UUID,
+    loan_id: uuid.UUID,
+    loan_terms: dict[str, Any],
+    now: datetime,
+) -> DealerDeal | None:
+    """The deal's loan re-booked (an accepted counter-offer): the new loan and its terms
+    (principal, rate, figures, quote) replace the old one's; None if the loan changed since."""
+    return await _update(
+        session,
+        deal_id,
+        where=[col(DealerDeal.loan_id) == old_loan_id],
+        values={"loan_id": loan_id, **loan_terms},
+        now=now,
+    )
+
+
+async def mark_contract_signed(
+    session: AsyncSession,
+    deal_id: uuid.UUID,
+    *,
+    loan_id: uuid.UUID,
+    sha256: str,
+    now: datetime,
+) -> DealerDeal | None:
+    """The contract of the deal's current loan signed, once, while it is signable."""
+    return await _update(
+        session,
+        deal_id,
+        where=[
+            col(DealerDeal.loan_id) == loan_id,
+            col(DealerDeal.contract_signed_at).is_(None),
+            _confirmed(),
+            _decision_is(*SIGNABLE),
+        ],
+        values={"contract_signed_sha256": sha256, "contract_signed_at": now},
+        now=now,
+    )
+
+
+async def record_insurance(
+    session: AsyncSession,
+    deal_id: uuid.UUID,
+    *,
+    dealer_id: uuid.UUID,
+    insurance: dict[str, Any],
+    now: datetime,
+) -> DealerDeal | None:
+    """Keep the car's insurance policy on the dealer's deal."""
+    return await _update(
+        session,
+        deal_id,
+        where=[col(DealerDeal.dealer_id) == dealer_id],
+        values={"insurance": insurance},
+        now=now,
+    )
 
 
 async def hand_over_when_ready(
@@ -143,12 +329,12 @@ async def hand_over_when_ready(
     the deal's current loan and the down payment is paid; None while any is missing (or when
     someone else already handed it over). Every caller first changed one of these conditions on
     the deal row itself, so racing callers queue on that row and the last one sees them all."""
-    return await update_deal(
+    return await _update(
         session,
         deal_id,
         where=[
-            deal_is(DealStatus.confirmed),
-            decision_is(DecisionStatus.approved),
+            _confirmed(),
+            _decision_is(DecisionStatus.approved),
             col(DealerDeal.contract_signed_at).is_not(None),
             col(DealerDeal.down_payment_status) == DownPaymentStatus.paid.value,
         ],
@@ -187,7 +373,7 @@ async def stipulation(
     return result.scalar_one_or_none()
 
 
-async def update_stipulation(
+async def _update_stipulation(
     session: AsyncSession,
     stipulation_id: uuid.UUID,
     *,
@@ -207,6 +393,52 @@ async def update_stipulation(
     return result.scalar_one_or_none()
 
 
+async def review_stipulation(
+    session: AsyncSession,
+    stipulation_id: uuid.UUID,
+    *,
+    satisfied: bool,
+    reason: str | None,
+    reviewed_by: str,
+    now: datetime,
+) -> Stipulation | None:
+    """The lender's review: only a submitted document can be rejected; a stipulation can be
+    satisfied unless it already is (a pending one seen in person). None otherwise."""
+    status = StipulationStatus.satisfied if satisfied else StipulationStatus.rejected
+    expected = (
+        [StipulationStatus.pending, StipulationStatus.submitted, StipulationStatus.rejected]
+        if satisfied
+        else [StipulationStatus.submitted]
+    )
+    return await _update_stipulation(
+        session,
+        stipulation_id,
+        expected=expected,
+        values={
+            "status": status.value,
+            "reason": reason,
+            "reviewed_by": reviewed_by,
+            "reviewed_at": now,
+        },
+    )
+
+
+async def submit_stipulation(
+    session: AsyncSession, stipulation_id: uuid.UUID, *, document_id: uuid.UUID
+) -> Stipulation | None:
+    """A document uploaded for a stipulation waits for review; None once it is satisfied."""
+    return await _update_stipulation(
+        session,
+        stipulation_id,
+        expected=[
+            StipulationStatus.pending,
+            StipulationStatus.rejected,
+            StipulationStatus.submitted,
+        ],
+        values={"status": StipulationStatus.submitted.value, "document_id": document_id},
+    )
+
+
 async def approve_when_stipulations_satisfied(
     session: AsyncSession, deal_id: uuid.UUID, now: datetime
 ) -> DealerDeal | None:
@@ -215,10 +447,10 @@ async def approve_when_stipulations_satisfied(
         col(Stipulation.deal_id) == deal_id,
         col(Stipulation.status) != StipulationStatus.satisfied.value,
     )
-    return await update_deal(
+    return await _update(
         session,
         deal_id,
-        where=[decision_is(DecisionStatus.conditions), ~open_stipulation],
+        where=[_decision_is(DecisionStatus.conditions), ~open_stipulation],
         values={"decision_status": DecisionStatus.approved.value},
         now=now,
     )

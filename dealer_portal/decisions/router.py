@@ -10,7 +10,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Header, Query, UploadFile, status
 from fastapi.responses import JSONResponse, Response
 
-from dealer_portal.decisions import service
+from dealer_portal.decisions import (
+    counter_offer,
+    deals,
+    decision,
+    insurance,
+    signing,
+    stipulations,
+    uploads,
+)
 from dealer_portal.decisions.documents import DocumentStoreDep
 from dealer_portal.decisions.esignature import ESignatureDep
 from dealer_portal.decisions.exceptions import (
@@ -87,7 +95,7 @@ async def list_decision_deals(
 ) -> Page[DecisionDeal]:
     """Deals on this lender's products that do not auto-fund; `status=decision_required` is
     the decision queue (the clock due soonest first; `decision.overdue` past the SLA)."""
-    items, total = await service.lender_deals(
+    items, total = await deals.lender_deals(
         session, lender, decision_status, policy, limit=page.limit, offset=page.offset
     )
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
@@ -98,7 +106,7 @@ async def get_decision_deal(
     deal_id: uuid.UUID, lender: LenderPrincipal, session: SessionDep, policy: PolicyDep
 ) -> DecisionDeal:
     """One deal with its stipulations and documents."""
-    return await service.lender_deal(session, lender, deal_id, policy)
+    return await deals.lender_deal(session, lender, deal_id, policy)
 
 
 @lender_router.post(
@@ -129,7 +137,7 @@ async def decide(
     to accept or decline; `decline` with `reasons`, which cancels the deal as the dealer's
     `/cancel` does (the down payment refunded, the credit returned). One decision wins (409
     `decision_not_expected` for the others)."""
-    answer, replayed = await service.decide(
+    answer, replayed = await decision.decide(
         session, gateway, lender, deal_id, body, policy, idempotency_key=idempotency_key
     )
     return answer.to_response(replayed=replayed)
@@ -151,7 +159,9 @@ async def review_stipulation(
 ) -> DecisionDeal:
     """Mark a stipulation `satisfied` or `rejected` (with a `reason`; the dealer or buyer
     uploads again). When the last one is satisfied the deal is approved."""
-    return await service.review_stipulation(session, lender, deal_id, stipulation_id, body, policy)
+    return await stipulations.review_stipulation(
+        session, lender, deal_id, stipulation_id, body, policy
+    )
 
 
 @lender_router.get(
@@ -182,7 +192,7 @@ async def _upload(
     stipulation_id: uuid.UUID | None,
 ) -> DocumentPublic:
     data = await file.read(get_settings().max_document_bytes + 1)
-    return await service.upload_document(session, store, uploader, deal_id, data, stipulation_id)
+    return await uploads.upload_document(session, store, uploader, deal_id, data, stipulation_id)
 
 
 async def _document(
@@ -192,7 +202,7 @@ async def _document(
     deal_id: uuid.UUID,
     document_id: uuid.UUID,
 ) -> Response:
-    data, content_type = await service.read_document(session, store, reader, deal_id, document_id)
+    data, content_type = await uploads.read_document(session, store, reader, deal_id, document_id)
     return Response(
         data,
         media_type=content_type,
@@ -243,7 +253,7 @@ async def record_insurance(
     deal_id: uuid.UUID, body: InsuranceRequest, dealer: DealerPrincipal, session: SessionDep
 ) -> DecisionPublic:
     """The car's insurance policy, with its uploaded document (`document_id`)."""
-    return await service.record_insurance(session, dealer, deal_id, body)
+    return await insurance.record_insurance(session, dealer, deal_id, body)
 
 
 @buyer_router.get("/deals")
@@ -252,7 +262,7 @@ async def list_my_deals(
 ) -> Page[DecisionDeal]:
     """The buyer's confirmed deals that wait (or waited) for a lender's decision: the
     counter-offer to answer, the stipulations, the contract to sign."""
-    items, total = await service.buyer_deals(
+    items, total = await deals.buyer_deals(
         session, buyer, policy, limit=page.limit, offset=page.offset
     )
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
@@ -307,7 +317,7 @@ async def answer_counter_offer(
 ) -> JSONResponse:
     """Accept the lender's counter-offer (a new contract on its terms, to sign) or decline it
     (the deal is cancelled: the down payment refunded, the credit returned)."""
-    answer, replayed = await service.answer_counter_offer(
+    answer, replayed = await counter_offer.answer_counter_offer(
         session, gateway, buyer, deal_id, body.accept, policy, idempotency_key=idempotency_key
     )
     return answer.to_response(replayed=replayed)
@@ -323,7 +333,7 @@ async def get_contract(
 ) -> Response:
     """The loan contract as a PDF (Chinese, fonts embedded): the same bytes on every download
     until it is signed, then the signed file. Its SHA-256 is what `…/contract/sign` takes."""
-    pdf = await service.contract_pdf(session, store, buyer, loan_id)
+    pdf = await signing.contract_pdf(session, store, buyer, loan_id)
     return Response(
         pdf,
         media_type="application/pdf",
@@ -350,7 +360,7 @@ async def sign_contract(
 ) -> SignedContract:
     """Sign the contract with a one-time code (`POST /v1/auth/sms-codes` with `purpose:
     "sign"`) and the SHA-256 of the PDF you read; another hash is 409 `contract_changed`."""
-    return await service.sign_contract(session, store, signer, buyer, loan_id, body)
+    return await signing.sign_contract(session, store, signer, buyer, loan_id, body)
 
 
 router = APIRouter()

@@ -20,7 +20,7 @@ from dealer_portal.funding.schemas import (
     PayoutAccountRequest,
 )
 from marketplace.servicing.exceptions import LoanAutoFunded, LoanNotFound, LoanNotPendingFunding
-from marketplace.servicing.router import loan_detail
+from marketplace.servicing.views import loan_detail
 from shared.db import SessionDep
 from shared.errors import error_responses
 from shared.identity.principal import AdminPrincipal, DealerPrincipal, LenderPrincipal

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.collections import repository
 from marketplace.collections.collector import Collector, DebitOrder
 from marketplace.collections.models import DebitAttempt
-from marketplace.servicing import crediting, service
+from marketplace.servicing import amounts, crediting
 from marketplace.servicing import repository as servicing_repository
 from marketplace.servicing.models import InstallmentStatus, LoanPayment, PaymentKind
 from marketplace.servicing.repayments import REPAYMENT_PURPOSE
@@ -145,7 +145,7 @@ async def _plan(
             sum(1 for a in past if a.installment_n == oldest.n),
             as_of,
         )
-        amount = sum(service.installment_owed(r) for r in due)
+        amount = sum(amounts.installment_owed(r) for r in due)
         if attempt is None or amount <= 0:
             continue
         payment = LoanPayment(

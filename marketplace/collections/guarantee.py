@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.collections import repository
 from marketplace.collections.models import GuaranteeClaim, GuaranteeEntry, GuaranteeEntryType
-from marketplace.servicing import ledger, service
+from marketplace.servicing import amounts, ledger
 from marketplace.servicing import repository as servicing_repository
 from marketplace.servicing.models import InstallmentStatus, LedgerEntryType, Loan
 from shared import audit
@@ -45,7 +45,7 @@ async def pay_claim(session: AsyncSession, loan: Loan, as_of: date) -> int:
         if row.status == InstallmentStatus.paid:
             continue
         charged = row.interest_charged or 0
-        principal += row.principal - service.principal_paid(row)
+        principal += row.principal - amounts.principal_paid(row)
         interest += charged - min(row.paid_amount, charged)
     amount = principal + interest
     if amount <= 0:

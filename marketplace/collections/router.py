@@ -40,7 +40,7 @@ from marketplace.servicing.exceptions import (
     NoPaymentMethod,
     PaymentMethodRejected,
 )
-from marketplace.servicing.service import BUCKETS
+from marketplace.servicing.portfolio import BUCKETS
 from shared.db import SessionDep
 from shared.errors import error_responses
 from shared.i18n import current_locale

@@ -14,8 +14,8 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.collateral import service as collateral
+from marketplace.servicing import amounts, ledger, repository
 from marketplace.servicing import events as loan_events
-from marketplace.servicing import ledger, repository, service
 from marketplace.servicing.models import (
     Bucket,
     Installment,
@@ -101,7 +101,7 @@ async def apply_succeeded_payment(
     elif (
         payment.kind == PaymentKind.payoff
         and payment.payoff_on is not None
-        and (payment.amount >= service.payoff_for(loan, rows, payment.payoff_on).amount)
+        and (payment.amount >= amounts.payoff_for(loan, rows, payment.payoff_on).amount)
     ):
         await _settle_payoff(session, loan, rows, payment.payoff_on)
         await _ledger_payment(session, loan, payment, LedgerEntryType.payoff, payment.payoff_on)
@@ -111,10 +111,10 @@ async def apply_succeeded_payment(
         await _ledger_payment(session, loan, payment, LedgerEntryType.payment, on)
         closed = all(r.status == InstallmentStatus.paid for r in rows)
     if loan.status == LoanStatus.active:
-        days = service.days_past_due(rows, on)
-        if service.worse_bucket(days, than=loan.days_past_due):  # its first look after a while
-            await loan_events.loans_delinquent(session, [(loan.id, days, service.bucket_for(days))])
-        loan.days_past_due, loan.bucket = days, service.bucket_for(days).value
+        days = amounts.days_past_due(rows, on)
+        if amounts.worse_bucket(days, than=loan.days_past_due):  # its first look after a while
+            await loan_events.loans_delinquent(session, [(loan.id, days, amounts.bucket_for(days))])
+        loan.days_past_due, loan.bucket = days, amounts.bucket_for(days).value
     await session.flush()
     audit.record(
         session,
@@ -193,25 +193,19 @@ async def charge_interest(
 async def _allocate(
     session: AsyncSession, loan: Loan, rows: list[Installment], amount: int, on: date
 ) -> None:
-    remaining = amount
+    """Credit ``amount`` to the rows as ``amounts.waterfall`` shares it out."""
+    shares, remaining = amounts.waterfall(rows, amount)
+    by_n = {row.n: row for row in rows}
     now = utcnow()
-    for row in rows:
-        if remaining <= 0:
-            break
-        if row.status == InstallmentStatus.paid:
+    for share in shares:
+        row = by_n[share.n]
+        row.late_fee_paid += share.fee
+        if not share.reaches_instalment:
             continue
-        fee = min(service.fee_owed(row), remaining)
-        row.late_fee_paid += fee
-        remaining -= fee
-        if remaining <= 0:
-            break
         # Paying an instalment before it falls due pays its scheduled interest.
         await charge_interest(session, loan, row, row.interest, min(row.due_date, on))
-        assert row.interest_charged is not None
-        part = min(row.principal + row.interest_charged - row.paid_amount, remaining)
-        row.paid_amount += part
-        remaining -= part
-        if service.installment_owed(row) == 0:
+        row.paid_amount += share.paid
+        if amounts.installment_owed(row) == 0:
             row.status = InstallmentStatus.paid
             row.paid_at = now
     if remaining > 0:
@@ -226,7 +220,7 @@ async def _settle_payoff(
         if row.status == InstallmentStatus.paid:
             continue
         if row.interest_charged is None:
-            interest = service.interest_to_payoff(loan, rows, row.n, on)
+            interest = amounts.interest_to_payoff(loan, rows, row.n, on)
             await charge_interest(session, loan, row, interest, min(row.due_date, on))
         assert row.interest_charged is not None
         row.late_fee_paid = row.late_fee

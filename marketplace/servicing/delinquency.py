@@ -23,8 +23,8 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.servicing import amounts, ledger, repository
 from marketplace.servicing import events as loan_events
-from marketplace.servicing import ledger, repository, service
 from marketplace.servicing.models import (
     Installment,
     InstallmentStatus,
@@ -190,9 +190,9 @@ async def _service_batch(
         if loan.delinquency_as_of is None or loan.delinquency_as_of <= as_of:
             overdue_since = oldest_overdue.get(loan.id)
             days = (as_of - overdue_since).days if overdue_since is not None else 0
-            standings.append((loan.id, days, service.bucket_for(days).value))
-            if service.worse_bucket(days, than=loan.days_past_due):
-                worsened.append((loan.id, days, service.bucket_for(days)))
+            standings.append((loan.id, days, amounts.bucket_for(days).value))
+            if amounts.worse_bucket(days, than=loan.days_past_due):
+                worsened.append((loan.id, days, amounts.bucket_for(days)))
         if days >= terms(loan.id).charge_off_days:
             to_charge_off.append(loan.id)
     await repository.set_delinquency(session, standings, as_of)

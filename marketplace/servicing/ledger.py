@@ -23,6 +23,9 @@ recovery           ``recovery:{payment_id}``   + reinstates what a payment on a 
 
 A late fee charged once has the key ``late_fee:{n}``; a daily-rate fee adds one entry a day,
 ``late_fee:{n}:{YYYY-MM-DD}``.
+
+This module is the ledger's repository: appending, balances and entries are its SQL, kept here
+beside the key scheme they enforce rather than in ``servicing/repository.py``.
 """
 
 from __future__ import annotations

@@ -71,7 +71,7 @@ class LedgerEntryType(StrEnum):
 
 
 class Bucket(StrEnum):
-    """How far behind a loan is, by days past due (``service.bucket_for``)."""
+    """How far behind a loan is, by days past due (``amounts.bucket_for``)."""
 
     current = "current"
     dpd_1_30 = "1-30"

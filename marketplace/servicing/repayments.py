@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.servicing import crediting, repository, service
+from marketplace.servicing import amounts, crediting, repository
 from marketplace.servicing.exceptions import (
     AmountExceedsPayoff,
     LoanNotFound,
@@ -58,7 +58,7 @@ class PaymentRequest:
 def _amount_for_installments(rows: list[Installment], count: int, in_flight: int) -> int:
     """The next ``count`` unsettled instalments (fees included), after the amounts of
     payments still in flight, which will settle the oldest first."""
-    owed = [service.installment_owed(r) for r in rows if r.status != InstallmentStatus.paid]
+    owed = [amounts.installment_owed(r) for r in rows if r.status != InstallmentStatus.paid]
     while owed and in_flight > 0:
         taken = min(owed[0], in_flight)
         in_flight -= taken
@@ -90,7 +90,7 @@ async def start_payment(
     rows = await repository.installments(session, loan.id)
     in_flight = sum(p.amount for p in await repository.processing_payments(session, loan.id))
     on = today()
-    payoff = service.payoff_for(loan, rows, max(on, loan.loan_date))
+    payoff = amounts.payoff_for(loan, rows, max(on, loan.loan_date))
     if request.payoff:
         if in_flight:
             raise PaymentInProgress()

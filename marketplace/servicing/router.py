@@ -9,12 +9,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import JSONResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.collections import guarantee
 from marketplace.monitoring import service as monitoring_service
 from marketplace.policy import PolicyDep
-from marketplace.servicing import payment_methods, repayments, repository, service
+from marketplace.servicing import (
+    payment_methods,
+    portfolio,
+    repayments,
+    repository,
+    views,
+)
 from marketplace.servicing.exceptions import (
     AmountExceedsPayoff,
     LoanNotFound,
@@ -25,13 +30,10 @@ from marketplace.servicing.exceptions import (
     PayoffDateInvalid,
     TooManyInstallments,
 )
-from marketplace.servicing.models import InstallmentStatus, Loan
 from marketplace.servicing.schemas import (
     GradePerformance,
-    InstallmentPublic,
     LoanDetail,
     LoanSummary,
-    Party,
     PaymentCreate,
     PaymentMethodCreate,
     PaymentMethodPublic,
@@ -61,77 +63,6 @@ buyer_router = APIRouter(prefix="/v1/buyer", tags=["buyer"])
 lender_router = APIRouter(prefix="/v1/lender", tags=["lender"])
 
 
-async def _views(session: AsyncSession, found: list[service.LoanWithSchedule]) -> list[LoanDetail]:
-    loans = [f.loan for f in found]
-    names = await repository.organization_names(
-        session,
-        [loan.lender_id for loan in loans] + [loan.dealer_id for loan in loans if loan.dealer_id],
-    )
-    balances = await repository.ledger_balances(session, [loan.id for loan in loans])
-    views = []
-    for loan, rows in ((f.loan, f.installments) for f in found):
-        unpaid = [r for r in rows if r.status != InstallmentStatus.paid]
-        views.append(
-            LoanDetail(
-                id=loan.id,
-                status=str(loan.status),
-                principal=loan.principal,
-                annual_rate=loan.annual_rate,
-                apr=loan.apr,
-                term_months=loan.term_months,
-                method=loan.method,
-                upfront_fee=loan.upfront_fee,
-                monthly_payment=loan.monthly_payment,
-                grade=loan.grade,
-                days_past_due=loan.days_past_due,
-                bucket=loan.bucket,
-                lender=Party(id=loan.lender_id, name=names.get(loan.lender_id, "")),
-                dealer=(
-                    Party(id=loan.dealer_id, name=names.get(loan.dealer_id, ""))
-                    if loan.dealer_id
-                    else None
-                ),
-                vehicle=loan.vehicle,
-                loan_date=loan.loan_date,
-                platform_guarantee=loan.platform_guarantee,
-                auto_fund=loan.auto_fund,
-                outstanding_principal=service.outstanding_principal(rows),
-                balance=balances.get(loan.id, 0),
-                next_due_date=unpaid[0].due_date if unpaid else None,
-                funded_at=loan.funded_at,
-                closed_at=loan.closed_at,
-                created_at=loan.created_at,
-                schedule=[
-                    InstallmentPublic(
-                        n=r.n,
-                        due_date=r.due_date,
-                        payment=r.payment,
-                        principal=r.principal,
-                        interest=r.interest,
-                        status=str(r.status),
-                        paid_at=r.paid_at,
-                        late_fee=r.late_fee,
-                        paid_amount=r.paid_amount,
-                        late_fee_paid=r.late_fee_paid,
-                        amount_due=service.installment_owed(r),
-                    )
-                    for r in rows
-                ],
-            )
-        )
-    return views
-
-
-async def loan_detail(session: AsyncSession, loan: Loan) -> LoanDetail:
-    """One loan as its lender and its buyer see it, with its schedule."""
-    rows = await repository.installments(session, loan.id)
-    return (await _views(session, [service.LoanWithSchedule(loan, rows)]))[0]
-
-
-def _summary(detail: LoanDetail) -> LoanSummary:
-    return LoanSummary.model_validate(detail.model_dump(exclude={"schedule"}))
-
-
 # -- buyer -----------------------------------------------------------------------------------
 
 
@@ -140,18 +71,18 @@ async def list_my_loans(
     buyer: BuyerPrincipal, session: SessionDep, page: PageDep
 ) -> Page[LoanSummary]:
     """The buyer's loans, newest first."""
-    found, total = await service.list_buyer_loans(
+    found, total = await views.list_buyer_loans(
         session, buyer, limit=page.limit, offset=page.offset
     )
-    items = [_summary(view) for view in await _views(session, found)]
+    items = [views.summary(view) for view in await views.details(session, found)]
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
 @buyer_router.get("/loans/{loan_id}", responses=error_responses(LoanNotFound))
 async def get_my_loan(loan_id: uuid.UUID, buyer: BuyerPrincipal, session: SessionDep) -> LoanDetail:
     """One of the buyer's loans with its repayment schedule."""
-    found = await service.buyer_loan(session, buyer, loan_id)
-    return (await _views(session, [found]))[0]
+    found = await views.buyer_loan(session, buyer, loan_id)
+    return (await views.details(session, [found]))[0]
 
 
 @buyer_router.get(
@@ -164,7 +95,7 @@ async def get_payoff(
     on: Annotated[date | None, Query(description="The payoff date (default today).")] = None,
 ) -> PayoffPublic:
     """What closes the loan on a date: unpaid principal, interest due and accrued, fees."""
-    quote = await service.buyer_payoff(session, buyer, loan_id, on or today())
+    quote = await views.buyer_payoff(session, buyer, loan_id, on or today())
     return PayoffPublic(
         on=quote.on,
         amount=quote.amount,
@@ -283,10 +214,10 @@ async def list_lender_loans(
     lender: LenderPrincipal, session: SessionDep, page: PageDep
 ) -> Page[LoanSummary]:
     """Loans booked on the lender's products, newest first."""
-    found, total = await service.list_lender_loans(
+    found, total = await views.list_lender_loans(
         session, lender, limit=page.limit, offset=page.offset
     )
-    items = [_summary(view) for view in await _views(session, found)]
+    items = [views.summary(view) for view in await views.details(session, found)]
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
@@ -297,7 +228,7 @@ async def get_portfolio(
     """Repayment performance by grade, with the platform's guaranteed exposure (and the claims
     its guarantee paid, and the reserve behind it), and the default the platform predicted for
     each grade beside the default realised."""
-    grades = await service.portfolio(session, lender)
+    grades = await portfolio.portfolio(session, lender)
     reserve = await guarantee.lender_figures(session, lender)
     today = utcnow().date()
     risk = await monitoring_service.portfolio_risk(

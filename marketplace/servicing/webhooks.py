@@ -55,8 +55,7 @@ async def repayment_failed(session: AsyncSession, stripe_event: StripeEvent) -> 
     payment_id = await _known_payment(session, stripe_event)
     if payment_id is None:
         return
-    error = stripe_event.data_object.get("last_payment_error")
-    code = error.get("code") if isinstance(error, dict) else None
+    code = stripe_event.payment_error.get("code")
     await crediting.mark_payment_failed(
         session, payment_id, failure_code=code if isinstance(code, str) else None
     )

@@ -12,19 +12,14 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from shared.db import SessionDep
 from shared.errors import Forbidden, Unauthorized
+from shared.identity import repository
 from shared.identity.models import (
-    ApiKey,
-    Membership,
-    Organization,
     OrganizationKind,
     OrganizationStatus,
-    User,
     UserKind,
 )
 from shared.identity.security import API_KEY_PREFIX, hash_api_key, read_access_token
@@ -76,18 +71,7 @@ class InvalidCredentials(Unauthorized):
 
 
 async def _principal_for_api_key(session: AsyncSession, key: str) -> Principal:
-    row = (
-        await session.execute(
-            select(
-                col(ApiKey.id),
-                col(Organization.id),
-                col(Organization.kind),
-                col(Organization.status),
-            )
-            .join(Organization, col(Organization.id) == col(ApiKey.organization_id))
-            .where(col(ApiKey.key_hash) == hash_api_key(key), col(ApiKey.revoked_at).is_(None))
-        )
-    ).first()
+    row = await repository.api_key_owner(session, hash_api_key(key))
     if row is None:
         raise InvalidCredentials()
     key_id, org_id, org_kind, org_status = row
@@ -97,20 +81,7 @@ async def _principal_for_api_key(session: AsyncSession, key: str) -> Principal:
 
 
 async def _principal_for_user(session: AsyncSession, user_id: uuid.UUID) -> Principal:
-    row = (
-        await session.execute(
-            select(
-                col(User.kind),
-                col(User.is_active),
-                col(Membership.organization_id),
-                col(Organization.kind),
-                col(Organization.status),
-            )
-            .outerjoin(Membership, col(Membership.user_id) == col(User.id))
-            .outerjoin(Organization, col(Organization.id) == col(Membership.organization_id))
-            .where(col(User.id) == user_id)
-        )
-    ).first()
+    row = await repository.user_standing(session, user_id)
     if row is None or not row[1]:
         raise InvalidCredentials()
     kind, _, org_id, org_kind, org_status = row

@@ -6,15 +6,60 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Row, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from shared import pii
 from shared.db import utcnow
-from shared.identity.models import ApiKey, Membership, Organization, OrganizationKind, User
+from shared.identity.models import (
+    ApiKey,
+    Membership,
+    Organization,
+    OrganizationKind,
+    OrganizationStatus,
+    User,
+    UserKind,
+)
 from shared.pagination import paginate
+
+
+async def api_key_owner(
+    session: AsyncSession, key_hash: str
+) -> Row[uuid.UUID, uuid.UUID, OrganizationKind, OrganizationStatus] | None:
+    """The live API key with this hash: its id and its organisation's id, kind and status."""
+    result = await session.execute(
+        select(
+            col(ApiKey.id),
+            col(Organization.id),
+            col(Organization.kind),
+            col(Organization.status),
+        )
+        .join(Organization, col(Organization.id) == col(ApiKey.organization_id))
+        .where(col(ApiKey.key_hash) == key_hash, col(ApiKey.revoked_at).is_(None))
+    )
+    return result.first()
+
+
+async def user_standing(
+    session: AsyncSession, user_id: uuid.UUID
+) -> Row[UserKind, bool, uuid.UUID, OrganizationKind, OrganizationStatus] | None:
+    """The user's kind and whether it is active, with its organisation's id, kind and status
+    (None for a user of no organisation)."""
+    result = await session.execute(
+        select(
+            col(User.kind),
+            col(User.is_active),
+            col(Membership.organization_id),
+            col(Organization.kind),
+            col(Organization.status),
+        )
+        .outerjoin(Membership, col(Membership.user_id) == col(User.id))
+        .outerjoin(Organization, col(Organization.id) == col(Membership.organization_id))
+        .where(col(User.id) == user_id)
+    )
+    return result.first()
 
 
 async def user_by_email(session: AsyncSession, email: str) -> User | None:

@@ -29,16 +29,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel
-from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
-from shared.db import SessionDep, utcnow
+from shared.db import SessionDep
 from shared.errors import error_responses
 from shared.observability import event as log_event
+from shared.payments import repository
 from shared.payments.gateway import InvalidSignature, PaymentGatewayDep
-from shared.payments.models import StripeEventRecord
 
 
 @dataclass(frozen=True)
@@ -76,6 +73,13 @@ class StripeEvent:
         if not isinstance(metadata, dict):
             return {}
         return {str(k): str(v) for k, v in metadata.items()}
+
+    @property
+    def payment_error(self) -> dict[str, Any]:
+        """The object's ``last_payment_error`` (Stripe's ``code``, ``decline_code`` and safe
+        ``message`` of a failed payment; never card data), or ``{}``."""
+        error = self.data_object.get("last_payment_error")
+        return error if isinstance(error, dict) else {}
 
     @property
     def purpose(self) -> str | None:
@@ -123,13 +127,7 @@ async def record_and_apply(
     """Store a verified event and apply it, in the caller's transaction, unless it was already
     stored; True when this call applied (or, with no handler, first stored) it."""
     stripe_event = StripeEvent.from_payload(payload)
-    inserted = await session.execute(
-        insert(StripeEventRecord)
-        .values(id=stripe_event.id, type=stripe_event.type, payload=payload, received_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["id"])
-        .returning(col(StripeEventRecord.id))
-    )
-    if inserted.scalar_one_or_none() is None:
+    if not await repository.record_event(session, stripe_event.id, stripe_event.type, payload):
         log_event("stripe.event_duplicate", stripe_event_id=stripe_event.id)
         return False
     handler = (handlers or webhook_handlers).handler_for(stripe_event)
@@ -137,11 +135,7 @@ async def record_and_apply(
         log_event("stripe.event_unhandled", stripe_event_id=stripe_event.id, type=stripe_event.type)
         return True
     await handler(session, stripe_event)
-    await session.execute(
-        update(StripeEventRecord)
-        .where(col(StripeEventRecord.id) == stripe_event.id)
-        .values(processed_at=utcnow())
-    )
+    await repository.mark_event_processed(session, stripe_event.id)
     log_event("stripe.event_applied", stripe_event_id=stripe_event.id, type=stripe_event.type)
     return True
 

@@ -18,7 +18,7 @@ from sqlmodel import col
 
 from marketplace.preapprovals.models import LockedOffer, Preapproval
 from marketplace.products.models import ProductVersion
-from marketplace.servicing import service
+from marketplace.servicing import ledger_check, service
 from marketplace.servicing.models import Loan
 from shared.identity.principal import Principal
 from tests.factories import (
@@ -177,7 +177,7 @@ async def all_loans_reconcile(session: AsyncSession) -> int:
     """Every loan's ledger agrees with its schedule rows to the fen; how many were checked."""
     loan_ids = (await session.execute(select(col(Loan.id)))).scalars().all()
     for loan_id in loan_ids:
-        check = await service.reconcile(session, loan_id)
+        check = await ledger_check.reconcile(session, loan_id)
         assert check.differences == [], (loan_id, check.differences)
     return len(loan_ids)
 

@@ -1,0 +1,205 @@
+"""Collections' SQL for notices: recording them once per key, claiming the pending ones for
+sending, and the reminder and failure candidates they are made from."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import Integer, and_, cast, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from marketplace.collections.models import (
+    DebitAttempt,
+    Mandate,
+    Notice,
+    NoticeStatus,
+)
+from marketplace.products.models import ProductVersion
+from marketplace.servicing.models import (
+    Installment,
+    InstallmentStatus,
+    Loan,
+    LoanPayment,
+    LoanStatus,
+    PaymentStatus,
+)
+from pricing.collections import MAX_REMINDER_DAYS_BEFORE, CollectionTerms
+from shared.db import utcnow
+from shared.identity.models import User
+
+
+async def record_notices(session: AsyncSession, notices: Sequence[Notice]) -> int:
+    """Record each notice unless its key is already recorded; how many were new. In key
+    order, so that two runs recording the same notices wait on each other, never deadlock."""
+    if not notices:
+        return 0
+    notices = sorted(notices, key=lambda n: n.notice_key)
+    result = await session.execute(
+        insert(Notice)
+        .values(
+            [
+                {
+                    "id": n.id,
+                    "notice_key": n.notice_key,
+                    "loan_id": n.loan_id,
+                    "buyer_id": n.buyer_id,
+                    "kind": n.kind.value,
+                    "channel": n.channel,
+                    "locale": n.locale,
+                    "body": n.body,
+                    "status": NoticeStatus.pending.value,
+                    "created_at": utcnow(),
+                }
+                for n in notices
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["notice_key"])
+        .returning(col(Notice.id))
+    )
+    return len(result.all())
+
+
+async def claim_pending_notices(session: AsyncSession, *, limit: int) -> list[Notice]:
+    """``pending → sending`` for up to ``limit`` notices, oldest first, skipping those another
+    run holds: each is then sent by exactly one run."""
+    pending = (
+        select(col(Notice.id))
+        .where(col(Notice.status) == NoticeStatus.pending.value)
+        .order_by(col(Notice.created_at))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    result = await session.execute(
+        update(Notice)
+        .where(col(Notice.id).in_(pending), col(Notice.status) == NoticeStatus.pending.value)
+        .values(status=NoticeStatus.sending.value)
+        .returning(Notice)
+        .execution_options(populate_existing=True)
+    )
+    return list(result.scalars().all())
+
+
+async def finish_notice(session: AsyncSession, notice_id: uuid.UUID, *, sent: bool) -> None:
+    await session.execute(
+        update(Notice)
+        .where(col(Notice.id) == notice_id, col(Notice.status) == NoticeStatus.sending.value)
+        .values(
+            status=(NoticeStatus.sent if sent else NoticeStatus.failed).value,
+            sent_at=utcnow() if sent else None,
+        )
+    )
+
+
+async def phones_of(session: AsyncSession, buyer_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The buyers' encrypted phones (``shared.pii``), by buyer."""
+    if not buyer_ids:
+        return {}
+    result = await session.execute(
+        select(col(User.id), col(User.phone_encrypted)).where(
+            col(User.id).in_(set(buyer_ids)), col(User.phone_encrypted).is_not(None)
+        )
+    )
+    return {user_id: str(phone) for user_id, phone in result.all()}
+
+
+async def loan_notices(
+    session: AsyncSession, loan_id: uuid.UUID, *, buyer_id: uuid.UUID | None = None
+) -> list[Notice]:
+    query = select(Notice).where(col(Notice.loan_id) == loan_id)
+    if buyer_id is not None:
+        query = query.where(col(Notice.buyer_id) == buyer_id)
+    result = await session.execute(query.order_by(col(Notice.created_at).desc()))
+    return list(result.scalars().all())
+
+
+@dataclass(frozen=True)
+class DueRow:
+    loan_id: uuid.UUID
+    buyer_id: uuid.UUID
+    product_version_id: uuid.UUID
+    n: int
+    due_date: date
+    owed: int
+    status: str
+    days_past_due: int
+
+
+async def reminder_candidates(session: AsyncSession, as_of: date) -> list[DueRow]:
+    """Unpaid instalments of active loans that a reminder may be due for, with what settles
+    each now: those overdue (a few percent of the book), and those falling due within their
+    product's ``reminder_days_before`` whose reminder is not recorded yet — so a run reads the
+    day's new rows, not the whole month's."""
+    days_before = func.coalesce(
+        cast(col(ProductVersion.collections)["reminder_days_before"].astext, Integer),
+        CollectionTerms().reminder_days_before,
+    )
+    upcoming_key = func.concat("upcoming:", col(Installment.loan_id), ":", col(Installment.n))
+    result = await session.execute(
+        select(
+            col(Installment.loan_id),
+            col(Loan.buyer_id),
+            col(Loan.product_version_id),
+            col(Installment.n),
+            col(Installment.due_date),
+            (
+                col(Installment.principal)
+                + func.coalesce(col(Installment.interest_charged), col(Installment.interest))
+                + col(Installment.late_fee)
+                - col(Installment.paid_amount)
+                - col(Installment.late_fee_paid)
+            ),
+            col(Installment.status),
+            col(Loan.days_past_due),
+        )
+        .join(Loan, col(Loan.id) == col(Installment.loan_id))
+        .join(ProductVersion, col(ProductVersion.id) == col(Loan.product_version_id))
+        .where(
+            col(Installment.status) != InstallmentStatus.paid.value,
+            col(Installment.due_date) <= as_of + timedelta(days=MAX_REMINDER_DAYS_BEFORE),
+            col(Loan.status) == LoanStatus.active.value,
+            or_(
+                col(Installment.due_date) <= as_of,
+                and_(
+                    col(Installment.due_date) - days_before <= as_of,  # date − days: a date
+                    ~select(col(Notice.id)).where(col(Notice.notice_key) == upcoming_key).exists(),
+                ),
+            ),
+        )
+        .order_by(col(Installment.loan_id), col(Installment.n))
+    )
+    return [DueRow(*row) for row in result.all()]
+
+
+async def failed_attempts_without_notice(session: AsyncSession) -> list[tuple[DebitAttempt, Loan]]:
+    """Debit attempts whose payment failed and that no ``debit_failed`` notice names yet."""
+    notice_key = func.concat("debit_failed:", col(DebitAttempt.id))
+    result = await session.execute(
+        select(DebitAttempt, Loan)
+        .join(LoanPayment, col(LoanPayment.id) == col(DebitAttempt.payment_id))
+        .join(Loan, col(Loan.id) == col(DebitAttempt.loan_id))
+        .where(
+            col(LoanPayment.status) == PaymentStatus.failed.value,
+            ~select(col(Notice.id)).where(col(Notice.notice_key) == notice_key).exists(),
+        )
+    )
+    return [(attempt, loan) for attempt, loan in result.all()]
+
+
+async def mandate_locales(
+    session: AsyncSession, loan_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The language each loan's latest mandate was agreed in (reminders use it)."""
+    if not loan_ids:
+        return {}
+    result = await session.execute(
+        select(col(Mandate.loan_id), col(Mandate.locale))
+        .where(col(Mandate.loan_id).in_(set(loan_ids)))
+        .order_by(col(Mandate.loan_id), col(Mandate.agreed_at))
+    )
+    return dict(result.all())
