@@ -293,7 +293,7 @@ def test_a_refused_start_prints_no_secret(tmp_path: Any) -> None:
 # -- 6. webhooks signed outside ±300 s of now ---------------------------------------------------
 
 
-@pytest.mark.parametrize("offset", [3600, 302, -302, -3600])
+@pytest.mark.parametrize("offset", [3600, 330, -330, -3600])
 async def test_a_webhook_signed_outside_five_minutes_either_way_is_refused(
     stripe_settings: LocalStripe, app: FastAPI, client: httpx.AsyncClient, offset: int
 ) -> None:

@@ -5,6 +5,7 @@ APR cap, charge-off paying the platform guarantee, and the collection queue."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -14,10 +15,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from autofin.jobs import run_all
 from autofin.main import create_app
+from marketplace.collections import repository as collections_repository
 from marketplace.collections.models import DebitAttempt, GuaranteeClaim, GuaranteeEntry, Notice
 from marketplace.servicing import ledger
 from marketplace.servicing.models import LedgerEntry, Loan, LoanPayment
@@ -377,3 +380,12 @@ async def test_an_advisor_follows_up_only_their_buyers_guaranteed_loans(
     history = await http.get(f"/v1/advisor/collections/{guaranteed.loan_id}", headers=advisor)
     assert history.status_code == 200 and history.json()["notices"]
     assert (await http.get("/v1/advisor/collections", headers=guaranteed.buyer)).status_code == 403
+
+
+async def test_reminders_over_a_whole_book_name_every_loan_in_one_parameter(
+    session: AsyncSession,
+) -> None:
+    # 200,000 loans once named 60,000 of them as parameters, past asyncpg's 32,767 limit.
+    many = [uuid.uuid4() for _ in range(40_000)]
+    assert await collections_repository.mandate_locales(session, many) == {}
+    assert await collections_repository.phones_of(session, many) == {}

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Integer, and_, cast, func, or_, select, update
+from sqlalchemy import ARRAY, Integer, Uuid, and_, any_, bindparam, cast, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -96,13 +96,19 @@ async def finish_notice(session: AsyncSession, notice_id: uuid.UUID, *, sent: bo
     )
 
 
+def _any_of(name: str, ids: Sequence[uuid.UUID]) -> object:
+    """``= ANY(:name)`` with one array parameter: a reminder run over a whole book names more
+    loans than a statement may have parameters (asyncpg stops at 32,767)."""
+    return any_(bindparam(name, list(set(ids)), ARRAY(Uuid())))
+
+
 async def phones_of(session: AsyncSession, buyer_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
     """The buyers' encrypted phones (``shared.pii``), by buyer."""
     if not buyer_ids:
         return {}
     result = await session.execute(
         select(col(User.id), col(User.phone_encrypted)).where(
-            col(User.id).in_(set(buyer_ids)), col(User.phone_encrypted).is_not(None)
+            col(User.id) == _any_of("buyer_ids", buyer_ids), col(User.phone_encrypted).is_not(None)
         )
     )
     return {user_id: str(phone) for user_id, phone in result.all()}
@@ -199,7 +205,7 @@ async def mandate_locales(
         return {}
     result = await session.execute(
         select(col(Mandate.loan_id), col(Mandate.locale))
-        .where(col(Mandate.loan_id).in_(set(loan_ids)))
+        .where(col(Mandate.loan_id) == _any_of("loan_ids", loan_ids))
         .order_by(col(Mandate.loan_id), col(Mandate.agreed_at))
     )
     return dict(result.all())
