@@ -191,7 +191,9 @@ async def test_payoff_issues_the_release_instructions_and_the_dealer_records_the
     issued = (await client.get(path, headers=approved.dealer)).json()
     assert issued["status"] == "release_issued" and issued["release_issued_at"]
     instructions = issued["release_instructions"]
-    vin = (await client.get(f"/v1/dealer/deals/{deal_id}", headers=approved.dealer)).json()["vin"]
+    vin = (await client.get(f"/v1/dealer/deals/{deal_id}", headers=approved.dealer)).json()[
+        "vehicle"
+    ]["vin"]
     for text in (instructions["zh"], instructions["en"]):
         assert vin in text and "沪A-DY-2026-000123" in text
     assert "解除抵押" in instructions["zh"] and "release" in instructions["en"]

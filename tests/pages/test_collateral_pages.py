@@ -61,7 +61,8 @@ async def test_the_dealer_records_the_registration_of_a_funded_deal_on_the_desk(
     desk = page.locator("#collateral")
     card = desk.locator(f"[data-deal-id='{deal_id}']")
     await expect(card).to_contain_text(t("collateral_status.awaiting"))
-    await expect(card).to_contain_text("LSVAM4187C2184847")
+    deal = await paying_api.get(f"/v1/dealer/deals/{deal_id}", headers=approved.dealer)
+    await expect(card).to_contain_text(deal.json()["vehicle"]["vin"])
     await assert_page_checks(page)
 
     certificate = tmp_path / "certificate.pdf"

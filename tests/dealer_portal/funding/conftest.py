@@ -13,7 +13,7 @@ import httpx
 from shared.payments.gateway import Transfer
 from shared.payments.transfers import SandboxTransfers
 from tests.dealer_portal.conftest import new_dealer
-from tests.dealer_portal.test_decisions import (
+from tests.dealer_portal.decisions.conftest import (
     MANUAL,
     PDF,
     Confirmed,

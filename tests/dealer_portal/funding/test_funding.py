@@ -21,6 +21,13 @@ from shared.db import utcnow
 from shared.payments.gateway import PaymentProviderUnavailable, Transfer
 from shared.webhooks.models import WebhookEvent
 from tests.dealer_portal.conftest import confirm
+from tests.dealer_portal.decisions.conftest import (
+    confirmed_deal,
+    contract,
+    deliver_paid,
+    sha,
+    sign,
+)
 from tests.dealer_portal.funding.conftest import (
     ACCOUNT,
     Lot,
@@ -29,13 +36,6 @@ from tests.dealer_portal.funding.conftest import (
     fund,
     insure,
     lot,
-)
-from tests.dealer_portal.test_decisions import (
-    confirmed_deal,
-    contract,
-    deliver_paid,
-    sha,
-    sign,
 )
 from tests.factories import Headers, admin_headers, lender_with_product, unique_vin
 
