@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -71,6 +72,27 @@ async def browser() -> AsyncIterator[Browser]:
         )
         yield chromium
         await chromium.close()
+
+
+NewTab = Callable[[str, int], Awaitable[Page]]
+
+
+@asynccontextmanager
+async def tabs(browser: Browser, base_url: str) -> AsyncIterator[NewTab]:
+    """Open tabs on ``base_url`` in a given locale and window width, each in a browser context
+    of its own (so sessions never mix); every context is closed at the end."""
+    contexts = []
+
+    async def new_tab(locale: str, width: int) -> Page:
+        context = await browser.new_context(
+            base_url=base_url, locale=locale, viewport={"width": width, "height": 900}
+        )
+        contexts.append(context)
+        return await context.new_page()
+
+    yield new_tab
+    for context in contexts:
+        await context.close()
 
 
 @pytest.fixture

@@ -22,28 +22,23 @@ from shared.db import Database
 from tests.dealer_portal.test_collateral import PDF, handed_over
 from tests.factories import staff_headers
 from tests.pages.a11y import assert_accessible, assert_fits_the_window, assert_page_checks
+from tests.pages.conftest import tabs
 from tests.pages.test_consoles import SETTINGS, say
 
 
 @pytest.fixture
 async def open_page(browser: Browser, paying_server: str) -> AsyncIterator[Callable[..., Any]]:
-    contexts = []
+    async with tabs(browser, paying_server) as new_tab:
 
-    async def opener(locale: str, width: int, path: str, headers: dict[str, str]) -> Page:
-        context = await browser.new_context(
-            base_url=paying_server, locale=locale, viewport={"width": width, "height": 900}
-        )
-        contexts.append(context)
-        page = await context.new_page()
-        await page.goto(path)
-        token = headers["Authorization"].removeprefix("Bearer ")
-        await page.evaluate("(token) => sessionStorage.setItem('autofin.token', token)", token)
-        await page.reload()
-        return page
+        async def opener(locale: str, width: int, path: str, headers: dict[str, str]) -> Page:
+            page = await new_tab(locale, width)
+            await page.goto(path)
+            token = headers["Authorization"].removeprefix("Bearer ")
+            await page.evaluate("(token) => sessionStorage.setItem('autofin.token', token)", token)
+            await page.reload()
+            return page
 
-    yield opener
-    for context in contexts:
-        await context.close()
+        yield opener
 
 
 @pytest.mark.parametrize(("locale", "width"), SETTINGS)

@@ -36,6 +36,7 @@ from tests.factories import (
     unique_vin,
     valid_uscc,
 )
+from tests.pages.conftest import NewTab, tabs
 from tests.scorecard_cards import card
 
 VIN = "LBV5S1106MS000001"  # BMW Brilliance (华晨宝马), check digit verified
@@ -58,19 +59,9 @@ def say(locale: str) -> Say:
 
 
 @pytest.fixture
-async def open_page(browser: Browser, live_server: str) -> AsyncIterator[Callable[..., Any]]:
-    contexts = []
-
-    async def opener(locale: str, width: int) -> Page:
-        context = await browser.new_context(
-            base_url=live_server, locale=locale, viewport={"width": width, "height": 900}
-        )
-        contexts.append(context)
-        return await context.new_page()
-
-    yield opener
-    for context in contexts:
-        await context.close()
+async def open_page(browser: Browser, live_server: str) -> AsyncIterator[NewTab]:
+    async with tabs(browser, live_server) as new_tab:
+        yield new_tab
 
 
 async def check_layout_and_accessibility(page: Page, width: int, name: str) -> None:

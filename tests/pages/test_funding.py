@@ -15,6 +15,7 @@ from shared.db import Database
 from shared.identity.service import create_or_reset_admin
 from tests.dealer_portal.funding.conftest import connect, insure, lot, ready_deal
 from tests.factories import PASSWORD, login, unique_email
+from tests.pages.conftest import NewTab, tabs
 from tests.pages.test_consoles import SETTINGS, check_layout_and_accessibility, log_in, member, say
 from tests.servers import serving
 from tests.stripe_fixtures import LocalStripe
@@ -37,19 +38,9 @@ async def api(funding_server: str) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def open_page(browser: Browser, funding_server: str) -> AsyncIterator[Callable[..., Any]]:
-    contexts = []
-
-    async def opener(locale: str, width: int) -> Any:
-        context = await browser.new_context(
-            base_url=funding_server, locale=locale, viewport={"width": width, "height": 900}
-        )
-        contexts.append(context)
-        return await context.new_page()
-
-    yield opener
-    for context in contexts:
-        await context.close()
+async def open_page(browser: Browser, funding_server: str) -> AsyncIterator[NewTab]:
+    async with tabs(browser, funding_server) as new_tab:
+        yield new_tab
 
 
 @pytest.mark.parametrize(("locale", "width"), SETTINGS)
