@@ -71,6 +71,9 @@ async def test_an_expired_session_is_said_and_the_login_shown_again(
     await page.locator("#login-form [name=password]").fill(PASSWORD)
     await page.locator("#login-form button[type=submit]").click()
     await expect(page.locator("#lookup")).to_be_visible()
+    # The desk's sections load after login; let them finish, or one still starting would send
+    # the expired token and show the login before the click this test makes.
+    await page.wait_for_load_state("networkidle")
     await page.evaluate("sessionStorage.setItem('autofin.token', 'expired')")
     await page.locator("#refresh").click()
     await expect(page.locator("#session-note")).to_have_text("登录已过期，请重新登录。")
