@@ -154,11 +154,18 @@ async def decode_vin(session: AsyncSession, vin: str, now: datetime) -> VinPubli
 async def check_vehicle(session: AsyncSession, vin: str, make: str, now: datetime) -> str:
     """The make's catalogue brand id; 422 when the make is no brand, or when the VIN's
     manufacturer is known to build another brand (``vin_make_mismatch``)."""
-    brand_id = await brand_service.resolve(session, make, field="vehicle.make")
-    decoded = await decode_vin(session, vin, now)
-    if decoded.brand_id is not None and decoded.brand_id != brand_id:
-        brands = await brand_service.by_id(session, [decoded.brand_id, brand_id])
-        vin_brand, deal_brand = brands[decoded.brand_id], brands[brand_id]
+    try:
+        decoded: vin_codec.DecodedVin | None = vin_codec.decode(vin, today=now.date())
+    except ValueError:
+        decoded = None
+    brand_id, vin_brand_id = await brand_service.resolve_and_find(
+        session, make, decoded.manufacturer if decoded else None, field="vehicle.make"
+    )
+    if decoded is None:
+        raise InvalidVin(field="vin")
+    if vin_brand_id is not None and vin_brand_id != brand_id:
+        brands = await brand_service.by_id(session, [vin_brand_id, brand_id])
+        vin_brand, deal_brand = brands[vin_brand_id], brands[brand_id]
         raise VinMakeMismatch(
             field="vehicle.make",
             params={

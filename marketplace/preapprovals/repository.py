@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from marketplace.applications.models import Application, BureauReport
 from marketplace.preapprovals.models import (
     LockedOffer,
     Preapproval,
     PreapprovalLookup,
     PreapprovalStatus,
 )
+from marketplace.scorecards.models import PublishedScorecard
 from shared.pagination import paginate
 
 
@@ -114,6 +117,43 @@ async def offers(session: AsyncSession, preapproval_id: uuid.UUID) -> Sequence[L
         .order_by(col(LockedOffer.rank))
     )
     return rows.scalars().all()
+
+
+@dataclass(frozen=True)
+class Grading:
+    """What grading a car on an approval reads: its application, the bureau report that
+    decided it and the fingerprint of the card that graded it (None where there is none)."""
+
+    application: Application | None
+    report: BureauReport | None
+    scorecard_sha256: str | None
+
+
+async def offer_and_grading(
+    session: AsyncSession, preapproval: Preapproval, offer_id: uuid.UUID
+) -> tuple[LockedOffer, Grading] | None:
+    """The approval's locked offer ``offer_id`` with what grading a car on the approval needs,
+    in one query (a dealer's quote reads nothing else of the approval); None when the approval
+    has no such offer."""
+    row = (
+        await session.execute(
+            select(LockedOffer, Application, BureauReport, col(PublishedScorecard.sha256))
+            .select_from(LockedOffer)
+            .outerjoin(Application, col(Application.id) == preapproval.application_id)
+            .outerjoin(BureauReport, col(BureauReport.id) == col(Application.bureau_report_id))
+            .outerjoin(
+                PublishedScorecard,
+                col(PublishedScorecard.version) == col(Application.scorecard_version),
+            )
+            .where(
+                col(LockedOffer.id) == offer_id,
+                col(LockedOffer.preapproval_id) == preapproval.id,
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    return row[0], Grading(row[1], row[2], row[3])
 
 
 async def offers_for(

@@ -24,6 +24,7 @@ from marketplace.preapprovals.exceptions import (
 )
 from marketplace.preapprovals.models import LockedOffer, Preapproval, PreapprovalStatus
 from marketplace.products import service as product_service
+from marketplace.scorecards import repository as scorecard_repository
 from marketplace.scorecards import service as scorecard_service
 from marketplace.scorecards.exceptions import ScorecardNotFound
 from pricing import (
@@ -196,23 +197,44 @@ async def car_grade(
     application = await application_repository.get(session, preapproval.application_id)
     if application is None or application.pd is None or application.score is None:
         return None
+    report, sha = None, None
+    if application.structure_assumed is not None and application.scorecard_version is not None:
+        if application.bureau_report_id is not None:
+            report = await session.get(BureauReport, application.bureau_report_id)
+        sha = await scorecard_repository.fingerprint(session, application.scorecard_version)
+    grading = repository.Grading(application, report, sha)
+    return await _graded(session, preapproval, grading, deal, policy)
+
+
+async def _graded(
+    session: AsyncSession,
+    preapproval: Preapproval,
+    grading: repository.Grading,
+    deal: Deal,
+    policy: RiskPolicy,
+) -> StructureGrade | None:
+    """``car_grade`` from what ``grading`` read."""
+    application = grading.application
+    if application is None or application.pd is None or application.score is None:
+        return None
     if application.structure_assumed is None:  # the card bins no structure: nothing changes
         return StructureGrade(
             preapproval.grade, application.pd, application.score, preapproval.grade, False
         )
     if application.scorecard_version is None or application.bureau_report_id is None:
         return None
-    report = await session.get(BureauReport, application.bureau_report_id)
     try:
-        card = await scorecard_service.card(session, application.scorecard_version)
+        card = await scorecard_service.card_of(
+            session, application.scorecard_version, grading.scorecard_sha256
+        )
     except ScorecardNotFound:
         return None
-    if report is None:
+    if grading.report is None:
         return None
     return grade_for_structure(
         card,
         applicant_of(application),
-        facts_of(report),
+        facts_of(grading.report),
         LoanStructure.of_deal(deal),
         policy,
         preapproval.grade,
@@ -270,13 +292,12 @@ async def quote_offer(
     status = effective_status(preapproval, now)
     if status != PreapprovalStatus.active:
         raise unavailable(status)
-    locked = next(
-        (o for o in await repository.offers(session, preapproval.id) if o.id == offer_id), None
-    )
-    if locked is None:
+    found = await repository.offer_and_grading(session, preapproval, offer_id)
+    if found is None:
         raise OfferNotFound(field="offer_id")
+    locked, grading = found
     terms = await product_service.product_terms_for_versions(session, [locked.product_version_id])
-    grade = await car_grade(session, preapproval, deal, policy)
+    grade = await _graded(session, preapproval, grading, deal, policy)
     outcome = evaluate_product_for_deal(
         terms[locked.product_version_id],
         preapproval.grade if grade is None else grade.grade,

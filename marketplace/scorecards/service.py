@@ -180,7 +180,12 @@ def _audit_role(
 
 async def card(session: AsyncSession, version: str) -> Scorecard:
     """The card published as ``version`` (or the built-in one), parsed once per process."""
-    sha = await repository.fingerprint(session, version)
+    return await card_of(session, version, await repository.fingerprint(session, version))
+
+
+async def card_of(session: AsyncSession, version: str, sha: str | None) -> Scorecard:
+    """``card`` for a caller that read the card's fingerprint (``scorecards.sha256``, None
+    when no card is published as ``version``) along with something else."""
     if sha is None:
         builtin = default_scorecard()
         if version == builtin.version:

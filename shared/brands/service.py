@@ -51,10 +51,27 @@ async def resolve_many(
         brand_id = found.get(name_key(name))
         if brand_id is None:
             where = f"{field}.{position}" if field and len(names) > 1 else field
-            raise UnknownBrand(name, field=where, suggestion=await _suggestion(session, name))
+            raise await _unknown(session, name, where)
         if brand_id not in ids:
             ids.append(brand_id)
     return ids
+
+
+async def resolve_and_find(
+    session: AsyncSession, name: str, other: str | None, *, field: str | None = None
+) -> tuple[str, str | None]:
+    """``resolve(name)`` and ``find(other)`` in one query: the brand id ``name`` means (422
+    ``unknown_brand`` when none), and the one ``other`` leads to, or None."""
+    keys = {name_key(name)} | ({name_key(other)} if other else set())
+    found = await repository.brand_ids_for_keys(session, keys)
+    brand_id = found.get(name_key(name))
+    if brand_id is None:
+        raise await _unknown(session, name, field)
+    return brand_id, found.get(name_key(other)) if other else None
+
+
+async def _unknown(session: AsyncSession, name: str, field: str | None) -> UnknownBrand:
+    return UnknownBrand(name, field=field, suggestion=await _suggestion(session, name))
 
 
 async def _suggestion(session: AsyncSession, name: str) -> dict[str, str] | None:
