@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, literal, select, text, update
+from sqlalchemy import case, func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -24,27 +24,38 @@ async def advisor_of(session: AsyncSession, buyer_id: uuid.UUID) -> uuid.UUID | 
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def least_loaded_advisor(session: AsyncSession) -> uuid.UUID | None:
-    """The active advisor with the fewest buyers (the earliest created on a tie).
+async def advisor_or_candidate(
+    session: AsyncSession, buyer_id: uuid.UUID
+) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+    """The buyer's advisor, or when there is none the active advisor with the fewest buyers
+    (the earliest created on a tie) to assign — in one statement, which chooses only when the
+    buyer has no advisor (PostgreSQL runs an uncorrelated subquery when its value is first
+    needed).
 
-    Taken with ``FOR UPDATE … SKIP LOCKED``: approvals deciding at the same moment take
+    Chosen with ``FOR UPDATE … SKIP LOCKED``: approvals deciding at the same moment take
     different advisors instead of all counting onto one (and queueing on its load row); when
     every advisor is taken by a concurrent approval, the least loaded by the committed counts
     is chosen unlocked (a burst larger than the team evens out over the next approvals).
     """
+    current = (
+        select(col(AdvisorAssignment.advisor_id))
+        .where(col(AdvisorAssignment.buyer_id) == buyer_id)
+        .scalar_subquery()
+    )
     load = func.coalesce(col(AdvisorLoad.buyers), 0)
-    statement = (
+    least_loaded = (
         select(col(User.id))
         .outerjoin(AdvisorLoad, col(AdvisorLoad.advisor_id) == col(User.id))
         .where(col(User.kind) == UserKind.advisor, col(User.is_active).is_(True))
         .order_by(load, col(User.created_at), col(User.id))
         .limit(1)
     )
-    free = statement.with_for_update(of=User, skip_locked=True)
-    chosen = (await session.execute(free)).scalar_one_or_none()
-    if chosen is None:
-        chosen = (await session.execute(statement)).scalar_one_or_none()
-    return chosen
+    free = least_loaded.with_for_update(of=User, skip_locked=True).scalar_subquery()
+    candidate = case(
+        (current.is_(None), func.coalesce(free, least_loaded.scalar_subquery())), else_=None
+    )
+    row = (await session.execute(select(current, candidate))).one()
+    return row[0], row[1]
 
 
 async def assign(session: AsyncSession, buyer_id: uuid.UUID, advisor_id: uuid.UUID) -> bool:

@@ -38,10 +38,9 @@ async def assign_advisor(session: AsyncSession, buyer_id: uuid.UUID) -> uuid.UUI
 
     None when no advisor exists; the buyer is then assigned as soon as one is created.
     """
-    current = await repository.advisor_of(session, buyer_id)
+    current, advisor_id = await repository.advisor_or_candidate(session, buyer_id)
     if current is not None:
         return current
-    advisor_id = await repository.least_loaded_advisor(session)
     if advisor_id is None:
         return None
     if await repository.assign(session, buyer_id, advisor_id):

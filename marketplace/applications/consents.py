@@ -62,25 +62,27 @@ LENDER_SHARING = ConsentText(
 async def record(
     session: AsyncSession, actor: Principal, application: Application, now: datetime
 ) -> None:
-    """Record both consents of a new application, with the texts and versions shown."""
-    lenders = await repository.active_lender_names(session)
-    for kind, text, recipients in (
-        (ConsentKind.bureau_pull, BUREAU_PULL, []),
-        (ConsentKind.lender_sharing, LENDER_SHARING, lenders),
-    ):
-        session.add(
+    """Record both consents of a new application, with the texts and versions shown; the
+    sharing consent names every lender active now."""
+    await repository.insert_consents(
+        session,
+        [
             Consent(
                 user_id=application.buyer_id,
                 application_id=application.id,
                 kind=kind,
                 version=text.version,
                 text={"zh": text.zh, "en": text.en},
-                recipients=recipients,
                 recorded_by=actor.actor,
                 granted_at=now,
             )
-        )
-    await session.flush()
+            for kind, text in (
+                (ConsentKind.bureau_pull, BUREAU_PULL),
+                (ConsentKind.lender_sharing, LENDER_SHARING),
+            )
+        ],
+        naming_lenders=ConsentKind.lender_sharing,
+    )
 
 
 async def list_for_buyer(

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.applications import repository
 from marketplace.applications.exceptions import ApplicationRefused, IdentityMismatch
 from marketplace.applications.identity_check import IdentityVerifier
 from shared import audit
@@ -29,14 +30,14 @@ async def ensure_holder(
     """The account applies for its own ID only: bound to it already, or bound now after its
     name, this ID and its verified phone are confirmed as one person. The verifier is called
     with the attempt counted and committed, and nothing held while it answers."""
-    buyer = await identity_repository.get_user(session, buyer_id)
+    buyer, bound_elsewhere = await repository.account_and_holder(session, buyer_id, person_hash)
     if buyer is None:
         raise ApplicationRefused()
     if buyer.person_hash is not None:
         if buyer.person_hash != person_hash:
             raise ApplicationRefused()
         return
-    if await identity_repository.user_by_person(session, person_hash) is not None:
+    if bound_elsewhere:
         raise ApplicationRefused()
     phone = identity_service.phone_of(buyer)
     if phone is None:

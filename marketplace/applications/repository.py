@@ -5,9 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ScalarSelect, String, and_, cast, func, insert, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from marketplace.applications.models import (
@@ -18,7 +21,7 @@ from marketplace.applications.models import (
     ConsentKind,
 )
 from marketplace.preapprovals.models import Preapproval, PreapprovalStatus
-from shared.identity.models import Organization, OrganizationKind, OrganizationStatus
+from shared.identity.models import Organization, OrganizationKind, OrganizationStatus, User
 from shared.pagination import paginate
 
 
@@ -36,6 +39,27 @@ async def get(
         statement = statement.with_for_update()
     statement = statement.execution_options(populate_existing=True)
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def account_and_holder(
+    session: AsyncSession, buyer_id: uuid.UUID, person_hash: str
+) -> tuple[User | None, bool]:
+    """The applying account (read afresh), and whether another account is bound to the person
+    ``person_hash`` already, in one query."""
+    other = aliased(User)
+    bound_elsewhere = (
+        select(col(other.id))
+        .where(col(other.person_hash) == person_hash, col(other.id) != buyer_id)
+        .exists()
+    )
+    row = (
+        await session.execute(
+            select(User, bound_elsewhere)
+            .where(col(User.id) == buyer_id)
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    return (None, False) if row is None else (row[0], bool(row[1]))
 
 
 async def list_for_buyer(
@@ -131,17 +155,37 @@ async def lock_undecided(
 # -- consents ------------------------------------------------------------------------------------
 
 
-async def active_lender_names(session: AsyncSession) -> list[dict[str, str]]:
-    """Every active lender, ``{id, name}``: who a decision made now may be shared with."""
-    rows = await session.execute(
-        select(col(Organization.id), col(Organization.name))
+def _active_lenders_json() -> ScalarSelect[Any]:
+    """Every active lender as JSON ``[{id, name}]`` by name: who a decision made now may be
+    shared with."""
+    lender = func.jsonb_build_object(
+        "id", cast(col(Organization.id), String), "name", col(Organization.name)
+    )
+    named = func.jsonb_agg(aggregate_order_by(lender, col(Organization.name), col(Organization.id)))
+    return (
+        select(func.coalesce(named, literal([], JSONB)))
         .where(
             col(Organization.kind) == OrganizationKind.lender,
             col(Organization.status) == OrganizationStatus.active,
         )
-        .order_by(col(Organization.name), col(Organization.id))
+        .scalar_subquery()
     )
-    return [{"id": str(row[0]), "name": row[1]} for row in rows]
+
+
+async def insert_consents(
+    session: AsyncSession, consents: Sequence[Consent], *, naming_lenders: ConsentKind
+) -> None:
+    """Insert ``consents`` in one statement; the one of kind ``naming_lenders`` names every
+    active lender as its recipients, read by the same statement."""
+    rows: list[dict[str, Any]] = [
+        {
+            column.name: getattr(consent, column.name)
+            for column in Consent.__table__.columns  # type: ignore[attr-defined]
+        }
+        | ({"recipients": _active_lenders_json()} if consent.kind == naming_lenders else {})
+        for consent in consents
+    ]
+    await session.execute(insert(Consent).values(rows))
 
 
 async def consents_of(

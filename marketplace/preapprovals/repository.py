@@ -36,12 +36,23 @@ async def by_code(session: AsyncSession, code: str) -> Preapproval | None:
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def by_applications(
+async def with_offers_by_applications(
     session: AsyncSession, application_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Preapproval]:
-    """The pre-approval of each of these applications that has one."""
-    statement = select(Preapproval).where(col(Preapproval.application_id).in_(application_ids))
-    return {p.application_id: p for p in (await session.execute(statement)).scalars()}
+) -> dict[uuid.UUID, tuple[Preapproval, list[LockedOffer]]]:
+    """The pre-approval of each of these applications that has one, with its locked offers
+    by rank, in one query."""
+    rows = await session.execute(
+        select(Preapproval, LockedOffer)
+        .outerjoin(LockedOffer, col(LockedOffer.preapproval_id) == col(Preapproval.id))
+        .where(col(Preapproval.application_id).in_(application_ids))
+        .order_by(col(Preapproval.id), col(LockedOffer.rank))
+    )
+    found: dict[uuid.UUID, tuple[Preapproval, list[LockedOffer]]] = {}
+    for preapproval, offer in rows.all():
+        _, offers = found.setdefault(preapproval.application_id, (preapproval, []))
+        if offer is not None:
+            offers.append(offer)
+    return found
 
 
 async def list_for_buyer(
