@@ -76,19 +76,18 @@ async def start_payment(
     session: AsyncSession, buyer: Principal, loan_id: uuid.UUID, request: PaymentRequest
 ) -> tuple[LoanPayment, PaymentProfile]:
     """Write the ``processing`` payment row for what the buyer asked to pay (phase 1)."""
-    loan = await repository.buyer_loan(session, loan_id, buyer_id=buyer.uid, for_update=True)
-    if loan is None:
+    found = await repository.repayable_loan(session, loan_id, buyer_id=buyer.uid)
+    if found is None:
         raise LoanNotFound()
+    loan, profile = found
     # A charged-off loan still takes instalment payments: they are recoveries.
     if loan.status not in (LoanStatus.active, LoanStatus.charged_off) or (
         request.payoff and loan.status == LoanStatus.charged_off
     ):
         raise LoanNotRepayable()
-    profile = await repository.get_profile(session, buyer.uid)
     if profile is None or profile.payment_method_id is None:
         raise NoPaymentMethod()
-    rows = await repository.installments(session, loan.id)
-    in_flight = sum(p.amount for p in await repository.processing_payments(session, loan.id))
+    rows, in_flight = await repository.installments_and_in_flight(session, loan.id)
     on = today()
     payoff = amounts.payoff_for(loan, rows, max(on, loan.loan_date))
     if request.payoff:

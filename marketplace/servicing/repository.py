@@ -330,8 +330,12 @@ async def store_payment_intent(
     session: AsyncSession, payment_id: uuid.UUID, payment_intent_id: str
 ) -> bool:
     """Remember the PaymentIntent created for a payment still ``processing`` that has none (a
-    retry stores the same one again); False if the payment settled or holds another."""
-    await lock_loan_of_payment(session, payment_id)
+    retry stores the same one again); False if the payment settled or holds another.
+
+    One conditional UPDATE, atomic on the payment's row by itself (a racing settlement waits
+    for it, or it for the settlement, and the condition is checked again). It skips the loan's
+    lock but keeps the order after it: whatever its caller locks next (the request's
+    idempotency key) is locked after the payment by everyone else too."""
     result = await session.execute(
         update(LoanPayment)
         .where(
@@ -348,14 +352,45 @@ async def store_payment_intent(
     return result.scalar_one_or_none() is not None
 
 
-async def processing_payments(session: AsyncSession, loan_id: uuid.UUID) -> list[LoanPayment]:
+async def repayable_loan(
+    session: AsyncSession, loan_id: uuid.UUID, *, buyer_id: uuid.UUID
+) -> tuple[Loan, PaymentProfile | None] | None:
+    """The buyer's own loan, locked (``FOR UPDATE OF loans``), with the buyer's payment
+    profile if any, in one query; None for another buyer's loan."""
     result = await session.execute(
-        select(LoanPayment).where(
+        select(Loan, PaymentProfile)
+        .outerjoin(PaymentProfile, col(PaymentProfile.buyer_id) == col(Loan.buyer_id))
+        .where(col(Loan.id) == loan_id, col(Loan.buyer_id) == buyer_id)
+        .with_for_update(of=Loan)
+        .execution_options(populate_existing=True)
+    )
+    row = result.one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+async def installments_and_in_flight(
+    session: AsyncSession, loan_id: uuid.UUID
+) -> tuple[list[Installment], int]:
+    """The loan's instalments by number, and the sum of its payments still ``processing``, in
+    one query. Read it with the loan locked (after the lock, so the query's snapshot holds
+    every payment committed before it)."""
+    in_flight = (
+        select(func.coalesce(func.sum(col(LoanPayment.amount)), 0))
+        .where(
             col(LoanPayment.loan_id) == loan_id,
             col(LoanPayment.status) == PaymentStatus.processing.value,
         )
+        .scalar_subquery()
     )
-    return list(result.scalars().all())
+    rows = (
+        await session.execute(
+            select(Installment, in_flight)
+            .where(col(Installment.loan_id) == loan_id)
+            .order_by(col(Installment.n))
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+    return [row[0] for row in rows], int(rows[0][1]) if rows else 0
 
 
 async def get_profile(session: AsyncSession, buyer_id: uuid.UUID) -> PaymentProfile | None:

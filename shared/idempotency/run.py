@@ -56,12 +56,12 @@ class IdempotentRun:
         fingerprint: str,
         lock_timeout: timedelta | None = None,
     ) -> AsyncIterator[IdempotentRun]:
-        """Claim ``key`` in a committed transaction of its own, then run the caller's phases.
+        """Claim ``key`` in a committed transaction, then run the caller's phases.
 
-        Every transaction runs on ``session`` (the request's), one after another: whatever the
-        session did before (the caller's authentication) is committed first, so the request
-        holds one connection at a time and none between phases."""
-        await session.commit()
+        Every transaction runs on ``session`` (the request's), one after another, so the
+        request holds one connection at a time and none between phases. The claim commits
+        whatever the session read before it (the caller's authentication) with it: one commit,
+        not two. Call it before the request writes anything else: a refused claim rolls back."""
         try:
             claimed = await repository.claim(
                 session,
