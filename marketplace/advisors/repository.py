@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, literal, select, text, update
+from sqlalchemy import Select, bindparam, case, func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -24,22 +24,10 @@ async def advisor_of(session: AsyncSession, buyer_id: uuid.UUID) -> uuid.UUID | 
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def advisor_or_candidate(
-    session: AsyncSession, buyer_id: uuid.UUID
-) -> tuple[uuid.UUID | None, uuid.UUID | None]:
-    """The buyer's advisor, or when there is none the active advisor with the fewest buyers
-    (the earliest created on a tie) to assign — in one statement, which chooses only when the
-    buyer has no advisor (PostgreSQL runs an uncorrelated subquery when its value is first
-    needed).
-
-    Chosen with ``FOR UPDATE … SKIP LOCKED``: approvals deciding at the same moment take
-    different advisors instead of all counting onto one (and queueing on its load row); when
-    every advisor is taken by a concurrent approval, the least loaded by the committed counts
-    is chosen unlocked (a burst larger than the team evens out over the next approvals).
-    """
+def _advisor_or_candidate() -> Select[uuid.UUID | None, uuid.UUID | None]:
     current = (
         select(col(AdvisorAssignment.advisor_id))
-        .where(col(AdvisorAssignment.buyer_id) == buyer_id)
+        .where(col(AdvisorAssignment.buyer_id) == bindparam("buyer_id"))
         .scalar_subquery()
     )
     load = func.coalesce(col(AdvisorLoad.buyers), 0)
@@ -54,7 +42,26 @@ async def advisor_or_candidate(
     candidate = case(
         (current.is_(None), func.coalesce(free, least_loaded.scalar_subquery())), else_=None
     )
-    row = (await session.execute(select(current, candidate))).one()
+    return select(current, candidate)
+
+
+_ADVISOR_OR_CANDIDATE = _advisor_or_candidate()  # built once, not on every approval
+
+
+async def advisor_or_candidate(
+    session: AsyncSession, buyer_id: uuid.UUID
+) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+    """The buyer's advisor, or when there is none the active advisor with the fewest buyers
+    (the earliest created on a tie) to assign — in one statement, which chooses only when the
+    buyer has no advisor (PostgreSQL runs an uncorrelated subquery when its value is first
+    needed).
+
+    Chosen with ``FOR UPDATE … SKIP LOCKED``: approvals deciding at the same moment take
+    different advisors instead of all counting onto one (and queueing on its load row); when
+    every advisor is taken by a concurrent approval, the least loaded by the committed counts
+    is chosen unlocked (a burst larger than the team evens out over the next approvals).
+    """
+    row = (await session.execute(_ADVISOR_OR_CANDIDATE, {"buyer_id": buyer_id})).one()
     return row[0], row[1]
 
 

@@ -66,22 +66,11 @@ async def record(
     sharing consent names every lender active now."""
     await repository.insert_consents(
         session,
-        [
-            Consent(
-                user_id=application.buyer_id,
-                application_id=application.id,
-                kind=kind,
-                version=text.version,
-                text={"zh": text.zh, "en": text.en},
-                recorded_by=actor.actor,
-                granted_at=now,
-            )
-            for kind, text in (
-                (ConsentKind.bureau_pull, BUREAU_PULL),
-                (ConsentKind.lender_sharing, LENDER_SHARING),
-            )
-        ],
-        naming_lenders=ConsentKind.lender_sharing,
+        application=application,
+        recorded_by=actor.actor,
+        granted_at=now,
+        bureau_pull=(BUREAU_PULL.version, {"zh": BUREAU_PULL.zh, "en": BUREAU_PULL.en}),
+        lender_sharing=(LENDER_SHARING.version, {"zh": LENDER_SHARING.zh, "en": LENDER_SHARING.en}),
     )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -36,16 +36,23 @@ async def by_code(session: AsyncSession, code: str) -> Preapproval | None:
     return (await session.execute(statement)).scalar_one_or_none()
 
 
+# Built once (the statements of a quote and an application's answer): building a joined
+# statement and its cache key again costs ~0.15 ms of CPU per request.
+_WITH_OFFERS_BY_APPLICATIONS = (
+    select(Preapproval, LockedOffer)
+    .outerjoin(LockedOffer, col(LockedOffer.preapproval_id) == col(Preapproval.id))
+    .where(col(Preapproval.application_id).in_(bindparam("application_ids", expanding=True)))
+    .order_by(col(Preapproval.id), col(LockedOffer.rank))
+)
+
+
 async def with_offers_by_applications(
     session: AsyncSession, application_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, tuple[Preapproval, list[LockedOffer]]]:
     """The pre-approval of each of these applications that has one, with its locked offers
     by rank, in one query."""
     rows = await session.execute(
-        select(Preapproval, LockedOffer)
-        .outerjoin(LockedOffer, col(LockedOffer.preapproval_id) == col(Preapproval.id))
-        .where(col(Preapproval.application_id).in_(application_ids))
-        .order_by(col(Preapproval.id), col(LockedOffer.rank))
+        _WITH_OFFERS_BY_APPLICATIONS, {"application_ids": list(application_ids)}
     )
     found: dict[uuid.UUID, tuple[Preapproval, list[LockedOffer]]] = {}
     for preapproval, offer in rows.all():
@@ -140,28 +147,33 @@ class Grading:
     scorecard_sha256: str | None
 
 
+_OFFER_AND_GRADING = (
+    select(LockedOffer, Application, BureauReport, col(PublishedScorecard.sha256))
+    .select_from(LockedOffer)
+    .outerjoin(Application, col(Application.id) == bindparam("application_id"))
+    .outerjoin(BureauReport, col(BureauReport.id) == col(Application.bureau_report_id))
+    .outerjoin(
+        PublishedScorecard, col(PublishedScorecard.version) == col(Application.scorecard_version)
+    )
+    .where(
+        col(LockedOffer.id) == bindparam("offer_id"),
+        col(LockedOffer.preapproval_id) == bindparam("preapproval_id"),
+    )
+)
+
+
 async def offer_and_grading(
     session: AsyncSession, preapproval: Preapproval, offer_id: uuid.UUID
 ) -> tuple[LockedOffer, Grading] | None:
     """The approval's locked offer ``offer_id`` with what grading a car on the approval needs,
     in one query (a dealer's quote reads nothing else of the approval); None when the approval
     has no such offer."""
-    row = (
-        await session.execute(
-            select(LockedOffer, Application, BureauReport, col(PublishedScorecard.sha256))
-            .select_from(LockedOffer)
-            .outerjoin(Application, col(Application.id) == preapproval.application_id)
-            .outerjoin(BureauReport, col(BureauReport.id) == col(Application.bureau_report_id))
-            .outerjoin(
-                PublishedScorecard,
-                col(PublishedScorecard.version) == col(Application.scorecard_version),
-            )
-            .where(
-                col(LockedOffer.id) == offer_id,
-                col(LockedOffer.preapproval_id) == preapproval.id,
-            )
-        )
-    ).first()
+    parameters = {
+        "offer_id": offer_id,
+        "preapproval_id": preapproval.id,
+        "application_id": preapproval.application_id,
+    }
+    row = (await session.execute(_OFFER_AND_GRADING, parameters)).first()
     if row is None:
         return None
     return row[0], Grading(row[1], row[2], row[3])

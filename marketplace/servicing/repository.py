@@ -352,19 +352,37 @@ async def store_payment_intent(
     return result.scalar_one_or_none() is not None
 
 
+# Built once (a repayment's first phase), not on every request.
+_REPAYABLE_LOAN = (
+    select(Loan, PaymentProfile)
+    .outerjoin(PaymentProfile, col(PaymentProfile.buyer_id) == col(Loan.buyer_id))
+    .where(col(Loan.id) == bindparam("loan_id"), col(Loan.buyer_id) == bindparam("buyer_id"))
+    .with_for_update(of=Loan)
+    .execution_options(populate_existing=True)
+)
+_INSTALLMENTS_AND_IN_FLIGHT = (
+    select(
+        Installment,
+        select(func.coalesce(func.sum(col(LoanPayment.amount)), 0))
+        .where(
+            col(LoanPayment.loan_id) == bindparam("loan_id"),
+            col(LoanPayment.status) == PaymentStatus.processing.value,
+        )
+        .scalar_subquery(),
+    )
+    .where(col(Installment.loan_id) == bindparam("loan_id"))
+    .order_by(col(Installment.n))
+    .execution_options(populate_existing=True)
+)
+
+
 async def repayable_loan(
     session: AsyncSession, loan_id: uuid.UUID, *, buyer_id: uuid.UUID
 ) -> tuple[Loan, PaymentProfile | None] | None:
     """The buyer's own loan, locked (``FOR UPDATE OF loans``), with the buyer's payment
     profile if any, in one query; None for another buyer's loan."""
-    result = await session.execute(
-        select(Loan, PaymentProfile)
-        .outerjoin(PaymentProfile, col(PaymentProfile.buyer_id) == col(Loan.buyer_id))
-        .where(col(Loan.id) == loan_id, col(Loan.buyer_id) == buyer_id)
-        .with_for_update(of=Loan)
-        .execution_options(populate_existing=True)
-    )
-    row = result.one_or_none()
+    parameters = {"loan_id": loan_id, "buyer_id": buyer_id}
+    row = (await session.execute(_REPAYABLE_LOAN, parameters)).one_or_none()
     return None if row is None else (row[0], row[1])
 
 
@@ -374,22 +392,7 @@ async def installments_and_in_flight(
     """The loan's instalments by number, and the sum of its payments still ``processing``, in
     one query. Read it with the loan locked (after the lock, so the query's snapshot holds
     every payment committed before it)."""
-    in_flight = (
-        select(func.coalesce(func.sum(col(LoanPayment.amount)), 0))
-        .where(
-            col(LoanPayment.loan_id) == loan_id,
-            col(LoanPayment.status) == PaymentStatus.processing.value,
-        )
-        .scalar_subquery()
-    )
-    rows = (
-        await session.execute(
-            select(Installment, in_flight)
-            .where(col(Installment.loan_id) == loan_id)
-            .order_by(col(Installment.n))
-            .execution_options(populate_existing=True)
-        )
-    ).all()
+    rows = (await session.execute(_INSTALLMENTS_AND_IN_FLIGHT, {"loan_id": loan_id})).all()
     return [row[0] for row in rows], int(rows[0][1]) if rows else 0
 
 
