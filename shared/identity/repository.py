@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, or_, select, update
+from sqlalchemy import Row, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -24,21 +24,37 @@ from shared.identity.models import (
 )
 from shared.pagination import paginate
 
+# Every request authenticates with one of these two statements: built once, so a request only
+# binds its value (no statement construction or cache-key walk per request).
+_API_KEY_OWNER = (
+    select(
+        col(ApiKey.id),
+        col(Organization.id),
+        col(Organization.kind),
+        col(Organization.status),
+    )
+    .join(Organization, col(Organization.id) == col(ApiKey.organization_id))
+    .where(col(ApiKey.key_hash) == bindparam("key_hash"), col(ApiKey.revoked_at).is_(None))
+)
+_USER_STANDING = (
+    select(
+        col(User.kind),
+        col(User.is_active),
+        col(Membership.organization_id),
+        col(Organization.kind),
+        col(Organization.status),
+    )
+    .outerjoin(Membership, col(Membership.user_id) == col(User.id))
+    .outerjoin(Organization, col(Organization.id) == col(Membership.organization_id))
+    .where(col(User.id) == bindparam("user_id"))
+)
+
 
 async def api_key_owner(
     session: AsyncSession, key_hash: str
 ) -> Row[uuid.UUID, uuid.UUID, OrganizationKind, OrganizationStatus] | None:
     """The live API key with this hash: its id and its organisation's id, kind and status."""
-    result = await session.execute(
-        select(
-            col(ApiKey.id),
-            col(Organization.id),
-            col(Organization.kind),
-            col(Organization.status),
-        )
-        .join(Organization, col(Organization.id) == col(ApiKey.organization_id))
-        .where(col(ApiKey.key_hash) == key_hash, col(ApiKey.revoked_at).is_(None))
-    )
+    result = await session.execute(_API_KEY_OWNER, {"key_hash": key_hash})
     return result.first()
 
 
@@ -47,18 +63,7 @@ async def user_standing(
 ) -> Row[UserKind, bool, uuid.UUID, OrganizationKind, OrganizationStatus] | None:
     """The user's kind and whether it is active, with its organisation's id, kind and status
     (None for a user of no organisation)."""
-    result = await session.execute(
-        select(
-            col(User.kind),
-            col(User.is_active),
-            col(Membership.organization_id),
-            col(Organization.kind),
-            col(Organization.status),
-        )
-        .outerjoin(Membership, col(Membership.user_id) == col(User.id))
-        .outerjoin(Organization, col(Organization.id) == col(Membership.organization_id))
-        .where(col(User.id) == user_id)
-    )
+    result = await session.execute(_USER_STANDING, {"user_id": user_id})
     return result.first()
 
 
