@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlmodel import col
 
@@ -68,6 +69,56 @@ async def buyer_loan(
 ) -> Loan | None:
     """The buyer's own loan (another buyer's is None), locked with ``for_update``."""
     return await _loan(session, loan_id, col(Loan.buyer_id) == buyer_id, for_update=for_update)
+
+
+@dataclass(frozen=True)
+class LoanShown:
+    """A loan with everything its detail shows, read in one statement (one snapshot)."""
+
+    loan: Loan
+    installments: list[Installment]
+    lender_name: str
+    dealer_name: str
+    balance: int
+
+
+_LENDER = aliased(Organization)
+_DEALER = aliased(Organization)
+# The loan's balance from its own ledger lines, once per loan (not per instalment row).
+_BALANCE = (
+    select(func.coalesce(func.sum(col(LedgerEntry.amount)), 0).label("balance"))
+    .where(col(LedgerEntry.loan_id) == col(Loan.id))
+    .lateral()
+)
+_BUYER_LOAN_SHOWN = (
+    select(Loan, Installment, col(_LENDER.name), col(_DEALER.name), _BALANCE.c.balance)
+    .outerjoin(_LENDER, col(_LENDER.id) == col(Loan.lender_id))
+    .outerjoin(_DEALER, col(_DEALER.id) == col(Loan.dealer_id))
+    .join(_BALANCE, true())
+    .outerjoin(Installment, col(Installment.loan_id) == col(Loan.id))
+    .where(col(Loan.id) == bindparam("loan_id"), col(Loan.buyer_id) == bindparam("buyer_id"))
+    .order_by(col(Installment.n))
+)
+
+
+async def buyer_loan_shown(
+    session: AsyncSession, loan_id: uuid.UUID, *, buyer_id: uuid.UUID
+) -> LoanShown | None:
+    """The buyer's own loan (another buyer's is None) with its schedule, its parties' names and
+    its ledger balance, all from one statement: the loan's columns come once per instalment."""
+    rows = (
+        await session.execute(_BUYER_LOAN_SHOWN, {"loan_id": loan_id, "buyer_id": buyer_id})
+    ).all()
+    if not rows:
+        return None
+    loan, _, lender_name, dealer_name, balance = rows[0]
+    return LoanShown(
+        loan=loan,
+        installments=[row[1] for row in rows if row[1] is not None],
+        lender_name=lender_name or "",
+        dealer_name=dealer_name or "",
+        balance=int(balance),
+    )
 
 
 async def lender_loan(

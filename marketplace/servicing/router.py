@@ -41,7 +41,7 @@ from marketplace.servicing.schemas import (
     PayoffPublic,
     Portfolio,
 )
-from shared.db import SessionDep, today, utcnow
+from shared.db import ReadSessionDep, SessionDep, today, utcnow
 from shared.errors import error_responses
 from shared.idempotency import (
     IdempotencyKeyDep,
@@ -49,7 +49,7 @@ from shared.idempotency import (
     IdempotencyKeyRequired,
     IdempotencyKeyReused,
 )
-from shared.identity.principal import BuyerPrincipal, LenderPrincipal
+from shared.identity.principal import BuyerPrincipal, LenderPrincipal, ReadOnlyBuyerPrincipal
 from shared.pagination import Page, PageDep
 from shared.payments.browser import CardSetup, card_setup
 from shared.payments.gateway import (
@@ -79,10 +79,11 @@ async def list_my_loans(
 
 
 @buyer_router.get("/loans/{loan_id}", responses=error_responses(LoanNotFound))
-async def get_my_loan(loan_id: uuid.UUID, buyer: BuyerPrincipal, session: SessionDep) -> LoanDetail:
+async def get_my_loan(
+    loan_id: uuid.UUID, buyer: ReadOnlyBuyerPrincipal, session: ReadSessionDep
+) -> LoanDetail:
     """One of the buyer's loans with its repayment schedule."""
-    found = await views.buyer_loan(session, buyer, loan_id)
-    return (await views.details(session, [found]))[0]
+    return await views.buyer_loan_detail(session, buyer, loan_id)
 
 
 @buyer_router.get(
