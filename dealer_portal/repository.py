@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from dealer_portal.models import DealerDeal, DealStatus, DownPaymentStatus, WalkInClaim
-from marketplace.preapprovals.models import Preapproval
+from marketplace.preapprovals.models import LockedOffer, Preapproval
 from shared import pii
 from shared.identity.models import Organization, User, UserKind
 from shared.pagination import paginate
@@ -369,16 +370,42 @@ async def organization_name(session: AsyncSession, organization_id: uuid.UUID) -
     return result.scalar_one_or_none() or ""
 
 
-async def approval_and_buyer(session: AsyncSession, code: str) -> tuple[Preapproval, User] | None:
-    """The pre-approval with this code and its buyer, in one query (a look-up's one read)."""
-    row = (
-        await session.execute(
-            select(Preapproval, User)
-            .join(User, col(User.id) == col(Preapproval.buyer_id))
-            .where(col(Preapproval.code) == code)
+@dataclass(frozen=True)
+class ApprovalFound:
+    preapproval: Preapproval
+    buyer: User
+    offers: list[dict[str, Any]] | None  # each locked offer's details, best first (if asked)
+
+
+_APPROVAL_AND_BUYER = (
+    select(Preapproval, User)
+    .join(User, col(User.id) == col(Preapproval.buyer_id))
+    .where(col(Preapproval.code) == bindparam("code"))
+)
+_OFFERS_DETAILS = (
+    select(
+        func.coalesce(
+            func.jsonb_agg(aggregate_order_by(col(LockedOffer.details), col(LockedOffer.rank))),
+            text("'[]'::jsonb"),
+            type_=JSONB,
         )
-    ).first()
-    return None if row is None else (row[0], row[1])
+    )
+    .where(col(LockedOffer.preapproval_id) == col(Preapproval.id))
+    .scalar_subquery()
+)
+_APPROVAL_BUYER_AND_OFFERS = _APPROVAL_AND_BUYER.add_columns(_OFFERS_DETAILS)
+
+
+async def approval_and_buyer(
+    session: AsyncSession, code: str, *, with_offers: bool = False
+) -> ApprovalFound | None:
+    """The pre-approval with this code and its buyer (and, ``with_offers``, its locked offers'
+    details), in one query: a look-up's one read."""
+    statement = _APPROVAL_BUYER_AND_OFFERS if with_offers else _APPROVAL_AND_BUYER
+    row = (await session.execute(statement, {"code": code})).first()
+    if row is None:
+        return None
+    return ApprovalFound(row[0], row[1], list(row[2]) if with_offers else None)
 
 
 async def buyer_names(

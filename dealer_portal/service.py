@@ -33,7 +33,6 @@ from dealer_portal.schemas import (
     deal_public,
 )
 from marketplace import refusals
-from marketplace.preapprovals import repository as preapproval_repository
 from marketplace.preapprovals import service as preapproval_service
 from marketplace.preapprovals.exceptions import OfferNotFound, unavailable
 from marketplace.preapprovals.models import Preapproval, PreapprovalStatus
@@ -85,6 +84,13 @@ async def verified_preapproval(
     are counted as they happen and only read otherwise, so a busy dealer's successful look-ups
     never wait for each other.
     """
+    found = await _verified(session, dealer, code, verifier, with_offers=False)
+    return found.preapproval, found.buyer
+
+
+async def _verified(
+    session: AsyncSession, dealer: Principal, code: str, verifier: str, *, with_offers: bool
+) -> repository.ApprovalFound:
     normalized = preapproval_service.normalize_code(code)
     dealer_key = f"dealer_lookup:dealer:{dealer.org_id}"
     code_key = f"dealer_lookup:code:{normalized}"
@@ -96,18 +102,23 @@ async def verified_preapproval(
         variants={dealer_code_key: "lookup", code_key: "lookup_code", dealer_key: "lookup"},
         watched={dealer_key: LOOKUP_FAILURES_PER_DEALER},
     )
-    found = await repository.approval_and_buyer(session, normalized) if normalized else None
-    preapproval, buyer = found if found is not None else (None, None)
-    phone = (identity_service.phone_of(buyer) if buyer is not None else None) or ""
+    found = (
+        await repository.approval_and_buyer(session, normalized, with_offers=with_offers)
+        if normalized
+        else None
+    )
+    phone = (identity_service.phone_of(found.buyer) if found is not None else None) or ""
     expected = phone[-4:] if len(phone) >= 4 else _NO_PHONE
     matches = hmac.compare_digest(expected.encode(), verifier.encode())
-    if preapproval is None or buyer is None or not matches:
+    if found is None or not matches:
         await turn.failed(session, also=[dealer_key])
         event("dealer.lookup_failed", dealer_id=str(dealer.org_id))
         raise ApprovalNotFound()  # the code's counted failure stays counted
-    await turn.succeeded(session)
-    await preapproval_service.record_lookup(session, dealer, preapproval)
-    return preapproval, buyer
+    # The count taken back, the look-up noted and audited: one statement.
+    await turn.succeeded(
+        session, along=preapproval_service.lookup_writes(dealer, found.preapproval)
+    )
+    return found
 
 
 async def lookup(
@@ -119,17 +130,17 @@ async def lookup(
     now: datetime,
 ) -> LookupPublic:
     """What dealer staff may see of the approval: masked name, line, expiry, grade, offers."""
-    preapproval, buyer = await verified_preapproval(session, dealer, code, verifier)
-    offers = await preapproval_repository.offers(session, preapproval.id)
+    found = await _verified(session, dealer, code, verifier, with_offers=True)
+    preapproval = found.preapproval
     event("dealer.lookup", dealer_id=str(dealer.org_id), preapproval_id=str(preapproval.id))
     return LookupPublic(
         preapproval_id=preapproval.id,
-        buyer_name_masked=mask_name(buyer.full_name),
+        buyer_name_masked=mask_name(found.buyer.full_name),
         credit_limit=preapproval.credit_limit,
         expires_at=preapproval.expires_at,
         grade=preapproval.grade,
         status=preapproval_service.effective_status(preapproval, now),
-        offers=[OfferPublic.model_validate(offer.details) for offer in offers],
+        offers=[OfferPublic.model_validate(details) for details in found.offers or []],
     )
 
 

@@ -11,13 +11,14 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, String, event, select
+from sqlalchemy import BigInteger, Column, Insert, String, event, select
+from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import Field, SQLModel, col
 
-from shared.db import created_now
+from shared.db import created_now, table_of
 from shared.identity.principal import Principal
 from shared.observability import current_request_id
 from shared.pagination import paginate
@@ -73,6 +74,29 @@ def record(
     if not session.in_transaction():
         session.sync_session.begin()  # no I/O: what the next statement would begin anyway
     session.sync_session.info.setdefault(_PENDING, []).append(entry)
+
+
+def insert(
+    *,
+    actor: Principal | str,
+    action: str,
+    subject_type: str,
+    subject_id: uuid.UUID | str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> Insert:
+    """One audit entry as an INSERT for the caller to send within a statement of its own (with
+    the write it records: ``ratelimit.Turn.succeeded(along=…)``), where ``record`` would cost
+    an INSERT at the commit. The same facts as ``record``, in the caller's transaction."""
+    return sa_insert(table_of(AuditEntry)).values(
+        actor=actor if isinstance(actor, str) else actor.actor,
+        action=action,
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        before=before,
+        after=after,
+        request_id=current_request_id(),
+    )
 
 
 _PENDING = "audit_entries_pending"

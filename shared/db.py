@@ -22,7 +22,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import Depends, Request
-from sqlalchemy import Column, DateTime, MetaData, event, func, inspect, text
+from sqlalchemy import Column, DateTime, MetaData, Table, event, func, inspect, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
@@ -227,6 +227,14 @@ async def insert_unique(session: AsyncSession, row: SQLModel) -> bool:
     make_transient_to_detached(row)
     session.add(row)
     return True
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A table model's Core table, for statements that need no ORM (composed into another as a
+    CTE, or too hot for the unit of work)."""
+    table = inspect(model).local_table
+    assert isinstance(table, Table)
+    return table
 
 
 def timestamp_column(*, nullable: bool = False) -> Column[datetime]:

@@ -21,15 +21,29 @@ moment's attempts, which costs a throttle nothing that matters.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Column, DateTime, Integer, String, delete, text
+from sqlalchemy import (
+    ARRAY,
+    Column,
+    DateTime,
+    Insert,
+    Integer,
+    Interval,
+    String,
+    any_,
+    bindparam,
+    delete,
+    func,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
-from shared.db import commit_lazily
+from shared.db import commit_lazily, table_of
 from shared.errors import TooManyRequests
 
 
@@ -67,12 +81,15 @@ _COUNT = text(
     FROM (SELECT * FROM counted UNION ALL SELECT * FROM watched) AS seen
     """
 )
-_RELEASE = text(
-    """
-    UPDATE rate_limit_counters SET count = GREATEST(count - 1, 0)
-    WHERE key = ANY(CAST(:keys AS text[]))
-      AND window_started_at > now() - make_interval(secs => :seconds)
-    """
+_COUNTERS = table_of(RateLimitCounter)
+# Takes one attempt back off each key of ``:keys`` whose window is still open.
+_RELEASE = (
+    update(_COUNTERS)
+    .where(
+        _COUNTERS.c.key == any_(bindparam("keys", type_=ARRAY(String))),
+        _COUNTERS.c.window_started_at > func.now() - bindparam("window", type_=Interval()),
+    )
+    .values(count=func.greatest(_COUNTERS.c.count - 1, 0))
 )
 
 
@@ -182,11 +199,15 @@ class Turn:
     keys: tuple[str, ...]
     window: timedelta
 
-    async def succeeded(self, session: AsyncSession) -> None:
+    async def succeeded(self, session: AsyncSession, *, along: Sequence[Insert] = ()) -> None:
         """The attempt succeeded: take it back in the same transaction (one statement). The
         request then commits a net nothing, or rolls back to nothing if it refuses later (a
-        quote the car fails): either way a success never counts as a failure."""
-        await _release(session, self.keys, self.window)
+        quote the car fails): either way a success never counts as a failure.
+
+        ``along``: INSERTs that record the success (a log row, an audit entry), sent in the
+        same statement, so a success costs one round trip whatever it records."""
+        statement = _RELEASE.add_cte(*(write.cte() for write in along)) if along else _RELEASE
+        await session.execute(statement, {"keys": list(self.keys), "window": self.window})
 
     async def failed(self, session: AsyncSession, *, also: Iterable[str] = ()) -> None:
         """The attempt failed: keep it counted, count it against ``also`` too, and commit now
@@ -227,7 +248,7 @@ async def take_turn(
 
 
 async def _release(session: AsyncSession, keys: Iterable[str], window: timedelta) -> None:
-    await session.execute(_RELEASE, {"keys": sorted(keys), "seconds": window.total_seconds()})
+    await session.execute(_RELEASE, {"keys": sorted(keys), "window": window})
 
 
 async def purge_expired(session: AsyncSession, *, older_than: datetime) -> int:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Insert, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -16,6 +16,7 @@ from marketplace.preapprovals.models import (
     PreapprovalLookup,
     PreapprovalStatus,
 )
+from shared.db import table_of
 from shared.pagination import paginate
 
 
@@ -130,8 +131,8 @@ async def offers_for(
     return grouped
 
 
-async def add_lookup(
-    session: AsyncSession, preapproval_id: uuid.UUID, dealer_id: uuid.UUID
-) -> None:
-    session.add(PreapprovalLookup(preapproval_id=preapproval_id, dealer_id=dealer_id))
-    await session.flush()
+def lookup_insert(preapproval_id: uuid.UUID, dealer_id: uuid.UUID) -> Insert:
+    """The row noting a dealer's look-up, as an INSERT for the caller to send (with others)."""
+    return insert(table_of(PreapprovalLookup)).values(
+        id=uuid.uuid4(), preapproval_id=preapproval_id, dealer_id=dealer_id
+    )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.applications import repository as application_repository
@@ -369,17 +370,19 @@ def _audit_transition(
     )
 
 
-async def record_lookup(session: AsyncSession, actor: Principal, preapproval: Preapproval) -> None:
-    """Note that a dealer looked this approval up (the advisor sees it; 飞单 watch)."""
-    await repository.add_lookup(session, preapproval.id, actor.org_id)
-    audit.record(
-        session,
-        actor=actor,
-        action="preapproval.looked_up",
-        subject_type="preapproval",
-        subject_id=preapproval.id,
-        after={"dealer_id": str(actor.org_id)},
-    )
+def lookup_writes(actor: Principal, preapproval: Preapproval) -> list[Insert]:
+    """What notes that a dealer looked this approval up (the advisor sees it; 飞单 watch) and
+    its audit entry, as INSERTs for the caller to send in its own statement."""
+    return [
+        repository.lookup_insert(preapproval.id, actor.org_id),
+        audit.insert(
+            actor=actor,
+            action="preapproval.looked_up",
+            subject_type="preapproval",
+            subject_id=preapproval.id,
+            after={"dealer_id": str(actor.org_id)},
+        ),
+    ]
 
 
 async def expire_stale(session: AsyncSession, now: datetime) -> int:
