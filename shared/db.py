@@ -1,7 +1,9 @@
 """The database: one async engine per process, one session per request.
 
 The request's session commits once, when the request succeeds, and rolls back on any error;
-services only ``flush``. Flows that call something outside the database (Stripe, the credit
+services only ``flush``. A request that only reads takes ``ReadSessionDep`` instead (and its
+principal from ``require_role(…, read_only=True)``): autocommit, so no BEGIN and no COMMIT
+round trip, and no writes. Flows that call something outside the database (Stripe, the credit
 bureau) commit in explicit phases on that same session instead (``shared.idempotency``), so a
 request holds **at most one pooled connection at a time** and none while it waits on the
 outside: a pool of N connections then serves any number of requests in turn, never deadlocked
@@ -158,7 +160,7 @@ def _the_request_session(request: Request) -> Iterator[None]:
     docstring): a route and its dependencies must all take ``SessionDep`` or all
     ``ReadSessionDep``."""
     if getattr(request.state, "database_session", False):
-        raise RuntimeError("one request opened two sessions: mix no SessionDep and ReadSessionDep")
+        raise RuntimeError("one request opened two sessions: take SessionDep or ReadSessionDep")
     request.state.database_session = True
     try:
         yield
