@@ -200,11 +200,7 @@ async def mark_handed_over(
         values={
             "status": DealStatus.handed_over,
             "handed_over_at": now,
-            "down_payment_status": DownPaymentStatus.paid,
-            "down_payment_paid_at": now,
-            "payment_intent_id": payment_intent_id,
-            "down_payment_failure_code": None,
-            "down_payment_failure_message": None,
+            **_paid_by(payment_intent_id, now),
         },
         now=now,
     )
@@ -223,13 +219,7 @@ async def mark_down_payment_paid(
             col(DealerDeal.decision_status).is_not(None),
             *_unpaid_by(payment_intent_id, amount),
         ],
-        values={
-            "down_payment_status": DownPaymentStatus.paid,
-            "down_payment_paid_at": now,
-            "payment_intent_id": payment_intent_id,
-            "down_payment_failure_code": None,
-            "down_payment_failure_message": None,
-        },
+        values=_paid_by(payment_intent_id, now),
         now=now,
     )
 
@@ -315,6 +305,17 @@ def _unpaid_by(payment_intent_id: str, amount: int) -> list[ColumnElement[bool]]
         col(DealerDeal.down_payment_amount) == amount,
         _same_intent(payment_intent_id),
     ]
+
+
+def _paid_by(payment_intent_id: str, now: datetime) -> dict[str, Any]:
+    """The down payment paid by this intent, any earlier failure of it cleared."""
+    return {
+        "down_payment_status": DownPaymentStatus.paid,
+        "down_payment_paid_at": now,
+        "payment_intent_id": payment_intent_id,
+        "down_payment_failure_code": None,
+        "down_payment_failure_message": None,
+    }
 
 
 async def deals_awaiting_down_payment(
