@@ -21,7 +21,7 @@ from dealer_portal.exceptions import (
 )
 from dealer_portal.handover.down_payment import cancel_key, refund_key
 from dealer_portal.models import DealerDeal, DealStatus
-from dealer_portal.service import get_deal
+from dealer_portal.views import get_deal
 from marketplace.preapprovals import service as preapproval_service
 from marketplace.servicing import service as servicing_service
 from shared import audit

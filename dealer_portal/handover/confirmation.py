@@ -41,8 +41,8 @@ from dealer_portal.schemas import (
     ConfirmedDeal,
     ConfirmRequest,
     DownPaymentRequested,
-    deal_public,
 )
+from dealer_portal.views import deal_public
 from marketplace.preapprovals import service as preapproval_service
 from marketplace.servicing import repository as servicing_repository
 from marketplace.servicing.exceptions import LoanAlreadyBooked
