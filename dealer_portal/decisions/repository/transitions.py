@@ -62,6 +62,11 @@ async def start_decision(
     )
 
 
+def _lenders_deal_in(lender_id: uuid.UUID, *statuses: DecisionStatus) -> list[ColumnElement[bool]]:
+    """The lender's confirmed deal whose decision is one of ``statuses``."""
+    return [col(DealerDeal.lender_id) == lender_id, _confirmed(), _decision_is(*statuses)]
+
+
 async def record_decision(
     session: AsyncSession,
     deal_id: uuid.UUID,
@@ -82,11 +87,7 @@ async def record_decision(
     return await _update(
         session,
         deal_id,
-        where=[
-            col(DealerDeal.lender_id) == lender_id,
-            _confirmed(),
-            _decision_is(DecisionStatus.decision_required),
-        ],
+        where=_lenders_deal_in(lender_id, DecisionStatus.decision_required),
         values=values,
         now=now,
     )
@@ -104,15 +105,12 @@ async def decline_by_lender(
     return await _update(
         session,
         deal_id,
-        where=[
-            col(DealerDeal.lender_id) == lender_id,
-            _confirmed(),
-            _decision_is(
-                DecisionStatus.decision_required,
-                DecisionStatus.conditions,
-                DecisionStatus.countered,
-            ),
-        ],
+        where=_lenders_deal_in(
+            lender_id,
+            DecisionStatus.decision_required,
+            DecisionStatus.conditions,
+            DecisionStatus.countered,
+        ),
         values={
             "decision_status": DecisionStatus.declined.value,
             "decided_at": now,
