@@ -52,7 +52,7 @@ async def contract_terms(session: AsyncSession, deal: DealerDeal) -> contract.Co
     buyer = await repository.user(session, deal.buyer_id)
     assert buyer is not None
     phone = identity_service.phone_of(buyer)
-    orgs = await repository.organization_names(session, [deal.lender_id, deal.dealer_id])
+    orgs = await servicing_repository.organization_names(session, [deal.lender_id, deal.dealer_id])
     brands = await brand_service.by_id(session, [deal.make])
     brand = brands.get(deal.make)
     stipulations = (await repository.stipulations_of(session, [deal.id]))[deal.id]

@@ -2,8 +2,8 @@
 starts from, each scoped by its tenant as a required argument, and the lender's and buyer's
 lists), ``transitions`` (the decision's changes of state, each one conditional UPDATE …
 RETURNING: of racing callers exactly one gets the row), ``stipulations``, ``documents`` (and
-the contract's signature) and ``related`` (the product version, locked offer, names and users
-they read). The names are re-exported here so callers say ``repository.<intent>``."""
+the contract's signature) and ``related`` (the product version, locked offer and users they
+read). The names are re-exported here so callers say ``repository.<intent>``."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from dealer_portal.decisions.repository.deals import (
 from dealer_portal.decisions.repository.documents import document, documents_of, signature_of
 from dealer_portal.decisions.repository.related import (
     locked_offer,
-    organization_names,
     product_version,
     user,
 )
@@ -57,7 +56,6 @@ __all__ = [
     "list_for_lender",
     "locked_offer",
     "mark_contract_signed",
-    "organization_names",
     "product_version",
     "record_decision",
     "record_insurance",
