@@ -173,7 +173,7 @@ async def _queue(
 ) -> CollectionQueue:
     entries, total, buckets = await service.queue(
         session,
-        service.Scope.of(principal),
+        service.queue_scope(principal),
         bucket=bucket,
         limit=page.limit,
         offset=page.offset,
@@ -228,7 +228,7 @@ async def advisor_collections(
 
 
 async def _history(principal: Principal, session: SessionDep, loan_id: uuid.UUID) -> ContactHistory:
-    found = await service.history(session, service.Scope.of(principal), loan_id)
+    found = await service.history(session, service.queue_scope(principal), loan_id)
     return ContactHistory(
         loan_id=found.loan.id,
         notices=[NoticePublic.model_validate(n, from_attributes=True) for n in found.notices],
@@ -262,7 +262,7 @@ async def add_note(
     loan_id: uuid.UUID, body: NoteCreate, lender: LenderPrincipal, session: SessionDep
 ) -> NotePublic:
     """Record a note on a loan (a call made, what was said)."""
-    scope = service.Scope.of(lender)
+    scope = service.queue_scope(lender)
     return _note(await service.add_note(session, lender, scope, loan_id, text=body.text))
 
 
@@ -278,7 +278,7 @@ async def add_promise(
     note = await service.add_note(
         session,
         lender,
-        service.Scope.of(lender),
+        service.queue_scope(lender),
         loan_id,
         text=body.text or "",
         promised_amount=body.amount,

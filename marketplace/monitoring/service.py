@@ -99,7 +99,9 @@ async def portfolio_risk(
 ) -> dict[str, PortfolioRisk]:
     """Predicted and realised default by sub-grade of one lender's loans."""
     figures = {}
-    for row in await repository.performance_by_grade(session, as_of=as_of, lender_id=lender_id):
+    for row in await repository.lender_performance_by_grade(
+        session, as_of=as_of, lender_id=lender_id
+    ):
         predicted = row.booked_pd_sum + (row.booked - row.booked_pd_count) * representative_pd(
             row.grade, policy
         )
@@ -120,7 +122,8 @@ def month_of(as_of: date) -> tuple[datetime, datetime]:
 async def build(session: AsyncSession, *, as_of: date, policy: RiskPolicy) -> MonitorReportPublic:
     """The monitoring figures as of the end of ``as_of`` (nothing is stored)."""
     champion = (await scorecard_service.active_models(session)).champion
-    outcomes = grade_outcomes(await repository.performance_by_grade(session, as_of=as_of), policy)
+    performance = await repository.performance_by_grade_for_platform(session, as_of=as_of)
+    outcomes = grade_outcomes(performance, policy)
     since, until = month_of(as_of)
     scores = await repository.decided_scores(
         session, version=champion.version, since=since, until=until

@@ -193,7 +193,7 @@ async def car_grade(
     """The grade and PD this car's structure earns with the card that graded the pre-approval
     (never worse than the pre-approval's); the pre-approval's own when the card does not price
     the structure; None for an approval without a recorded score."""
-    application = await application_repository.get(session, preapproval.application_id)
+    application = await application_repository.get_for_platform(session, preapproval.application_id)
     if application is None or application.pd is None or application.score is None:
         return None
     if application.structure_assumed is None:  # the card bins no structure: nothing changes
@@ -319,7 +319,7 @@ async def consume(
         require_unexpired=True,
     )
     if consumed is None:
-        current = await repository.get(session, preapproval_id)
+        current = await repository.get_for_platform(session, preapproval_id)
         if current is None:
             raise PreapprovalNotFound()
         raise unavailable(effective_status(current, now))
