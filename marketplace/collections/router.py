@@ -56,7 +56,6 @@ from shared.payments.gateway import (
     PaymentDeclined,
     PaymentGatewayDep,
     PaymentProviderUnavailable,
-    PaymentRequestRejected,
 )
 
 buyer_router = APIRouter(prefix="/v1/buyer", tags=["buyer"])
@@ -129,17 +128,14 @@ async def authorise_mandate(
 ) -> MandatePublic:
     """Authorise automatic collection on due dates from the saved card (``{}``) or from
     ``payment_method`` (saved first); replaces a live mandate. The text agreed is kept."""
-    try:
-        mandate = await service.authorise(
-            session,
-            gateway,
-            buyer,
-            loan_id,
-            payment_method=body.payment_method,
-            locale=current_locale.get(),
-        )
-    except PaymentRequestRejected:
-        raise PaymentMethodRejected(field="payment_method") from None
+    mandate = await service.authorise(
+        session,
+        gateway,
+        buyer,
+        loan_id,
+        payment_method=body.payment_method,
+        locale=current_locale.get(),
+    )
     return _mandate(mandate)
 
 

@@ -353,6 +353,14 @@ async def test_the_lender_works_its_collection_queue_with_notes_and_promises(
         f"/v1/buyer/loans/{late.loan_id}/mandate", json={"card": "x"}, headers=late.buyer
     )
     assert unknown.status_code == 422
+    refused = await http.post(
+        f"/v1/buyer/loans/{late.loan_id}/mandate",
+        json={"payment_method": "pm_never_issued"},
+        headers=late.buyer,
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["code"] == "payment_method_rejected"
+    assert refused.json()["error"]["field"] == "payment_method"
 
 
 async def test_an_advisor_follows_up_only_their_buyers_guaranteed_loans(
