@@ -4,7 +4,7 @@ queue with notes and promises, and the platform's guarantee."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
@@ -30,6 +30,7 @@ from marketplace.collections.schemas import (
     NoteCreate,
     NotePublic,
     NoticePublic,
+    PastDueBucket,
     PromiseCreate,
     QueueItem,
     ReservePublic,
@@ -62,8 +63,6 @@ buyer_router = APIRouter(prefix="/v1/buyer", tags=["buyer"])
 lender_router = APIRouter(prefix="/v1/lender", tags=["lender"])
 advisor_router = APIRouter(prefix="/v1/advisor", tags=["advisor"])
 admin_router = APIRouter(prefix="/v1/admin", tags=["admin"])
-
-PastDueBucket = Literal["1-30", "31-60", "61-90", "90+"]
 
 
 def _mandate(mandate: Mandate) -> MandatePublic:
