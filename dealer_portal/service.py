@@ -33,8 +33,8 @@ from dealer_portal.views import deal_public
 from marketplace import refusals
 from marketplace.preapprovals import repository as preapproval_repository
 from marketplace.preapprovals import service as preapproval_service
-from marketplace.preapprovals.exceptions import OfferNotFound, unavailable
-from marketplace.preapprovals.models import Preapproval, PreapprovalStatus
+from marketplace.preapprovals.exceptions import OfferNotFound
+from marketplace.preapprovals.models import Preapproval
 from marketplace.preapprovals.schemas import OfferPublic, car_grade_public
 from pricing import (
     Deal,
@@ -208,9 +208,7 @@ async def create_deal(
     """
     make = await check_vehicle(session, body.vehicle.vin, body.vehicle.make, now)
     preapproval, buyer = await verified_preapproval(session, dealer, body.code, body.verifier)
-    status = preapproval_service.effective_status(preapproval, now)
-    if status != PreapprovalStatus.active:
-        raise unavailable(status)
+    preapproval_service.ensure_active(preapproval, now)
     try:
         car = Deal(
             car_price=body.vehicle.price,

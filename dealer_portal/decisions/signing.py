@@ -46,7 +46,7 @@ STIPULATION_NAMES = {
 async def contract_terms(session: AsyncSession, deal: DealerDeal) -> contract.ContractTerms:
     """Everything the contract states, read from the deal, its loan and the parties."""
     assert deal.loan_id is not None
-    loan = await servicing_repository.loan_by_id(session, deal.loan_id)
+    loan = await servicing_repository.loan_for_platform(session, deal.loan_id)
     assert loan is not None
     rows = await servicing_repository.installments(session, loan.id)
     buyer = await repository.user(session, deal.buyer_id)

@@ -228,7 +228,7 @@ async def quote_car(
     """
     preapproval = await preapproval_service.get_for_buyer(session, buyer.uid, preapproval_id)
     brand = await brand_service.resolve(session, body.brand, field="brand") if body.brand else None
-    deal = Deal(  # a PricingInputError answers 422 naming the field (autofin.main maps it)
+    deal = Deal(  # a PricingInputError: 422 naming the field (refusals.invalid_input)
         car_price=body.car_price,
         down_payment=body.down_payment,
         term_months=body.term_months,

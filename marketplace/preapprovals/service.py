@@ -63,6 +63,14 @@ def effective_status(preapproval: Preapproval, now: datetime) -> PreapprovalStat
     return preapproval.status
 
 
+def ensure_active(preapproval: Preapproval, now: datetime) -> None:
+    """Refuse an approval that is not active now, with the code that says why (expired,
+    consumed, cancelled)."""
+    status = effective_status(preapproval, now)
+    if status != PreapprovalStatus.active:
+        raise unavailable(status)
+
+
 def offer_details(offer_id: uuid.UUID, offer: Offer) -> dict[str, Any]:
     """An offer as the API shows it (JSON-ready; rates as decimal strings)."""
     return {
@@ -193,7 +201,7 @@ async def car_grade(
     """The grade and PD this car's structure earns with the card that graded the pre-approval
     (never worse than the pre-approval's); the pre-approval's own when the card does not price
     the structure; None for an approval without a recorded score."""
-    application = await application_repository.get(session, preapproval.application_id)
+    application = await application_repository.get_for_platform(session, preapproval.application_id)
     if application is None or application.pd is None or application.score is None:
         return None
     if application.structure_assumed is None:  # the card bins no structure: nothing changes
@@ -224,9 +232,7 @@ async def quote(
 ) -> Quote:
     """Quote a car on the approval's locked offers (their versions' rates hold until expiry),
     each priced at the grade the car earns when that is cheaper than the pre-approval's."""
-    status = effective_status(preapproval, now)
-    if status != PreapprovalStatus.active:
-        raise unavailable(status)
+    ensure_active(preapproval, now)
     locked = await repository.offers(session, preapproval.id)
     terms = await product_service.product_terms_for_versions(
         session, [offer.product_version_id for offer in locked]
@@ -267,9 +273,7 @@ async def quote_offer(
 ) -> tuple[LockedOffer, Offer | Rejection, StructureGrade | None]:
     """Quote one locked offer for a car: the offer (priced at the car's grade when that is
     cheaper, never above the locked offer), or the rule the deal fails; and the car's grade."""
-    status = effective_status(preapproval, now)
-    if status != PreapprovalStatus.active:
-        raise unavailable(status)
+    ensure_active(preapproval, now)
     locked = next(
         (o for o in await repository.offers(session, preapproval.id) if o.id == offer_id), None
     )
@@ -319,7 +323,7 @@ async def consume(
         require_unexpired=True,
     )
     if consumed is None:
-        current = await repository.get(session, preapproval_id)
+        current = await repository.get_for_platform(session, preapproval_id)
         if current is None:
             raise PreapprovalNotFound()
         raise unavailable(effective_status(current, now))

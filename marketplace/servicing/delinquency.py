@@ -198,7 +198,7 @@ async def _service_batch(
     await repository.set_delinquency(session, standings, as_of)
     await loan_events.loans_delinquent(session, worsened)
     for loan_id in to_charge_off:
-        held = await repository.loan_by_id(session, loan_id)  # locked by this batch already
+        held = await repository.loan_for_platform(session, loan_id)  # locked by this batch already
         if held is not None and await _charge_off(session, held, as_of, on_charge_off):
             done.charged_off += 1
 

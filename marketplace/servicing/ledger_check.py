@@ -25,7 +25,7 @@ class Reconciliation:
 
 async def reconcile(session: AsyncSession, loan_id: uuid.UUID) -> Reconciliation:
     """Check, to the fen, that the ledger and the instalment rows tell the same story."""
-    loan = await repository.loan_by_id(session, loan_id)
+    loan = await repository.loan_for_platform(session, loan_id)
     if loan is None:
         raise LoanNotFound()
     rows = await repository.installments(session, loan_id)

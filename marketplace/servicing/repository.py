@@ -77,7 +77,7 @@ async def lender_loan(
     return await _loan(session, loan_id, col(Loan.lender_id) == lender_id)
 
 
-async def loan_by_id(session: AsyncSession, loan_id: uuid.UUID) -> Loan | None:
+async def loan_for_platform(session: AsyncSession, loan_id: uuid.UUID) -> Loan | None:
     """Any loan: for the platform's own checks (the ledger reconciliation), never a caller's."""
     return await _loan(session, loan_id)
 

@@ -56,7 +56,6 @@ from shared.payments.gateway import (
     PaymentDeclined,
     PaymentGatewayDep,
     PaymentProviderUnavailable,
-    PaymentRequestRejected,
 )
 
 buyer_router = APIRouter(prefix="/v1/buyer", tags=["buyer"])
@@ -154,12 +153,7 @@ async def save_payment_method(
     gateway: PaymentGatewayDep,
 ) -> PaymentMethodPublic:
     """Save a card as the buyer's default for repayments (only its brand and last 4 are kept)."""
-    try:
-        saved = await payment_methods.save_payment_method(
-            session, gateway, buyer, body.payment_method
-        )
-    except PaymentRequestRejected:
-        raise PaymentMethodRejected(field="payment_method") from None
+    saved = await payment_methods.save_payment_method(session, gateway, buyer, body.payment_method)
     return PaymentMethodPublic(
         payment_method_id=saved.id, card_brand=saved.card_brand, card_last4=saved.card_last4
     )

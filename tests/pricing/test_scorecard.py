@@ -13,7 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pricing import decision
 from pricing.applicant import (
+    UNKNOWN_STRUCTURE,
     Applicant,
     BureauFacts,
     EmploymentType,
@@ -21,12 +23,13 @@ from pricing.applicant import (
     LoanStructure,
     MaritalStatus,
 )
-from pricing.decision import decide, hard_rule_reasons
+from pricing.decision import Decision, hard_rule_reasons
 from pricing.grades import SUB_GRADES, grade_for_pd, grade_rank
 from pricing.policy import DEFAULT_POLICY
 from pricing.products import VehicleType
 from pricing.scorecard import (
     PdModel,
+    Scorecard,
     ScorecardError,
     default_scorecard,
     load_scorecard,
@@ -39,6 +42,18 @@ from shared.money import yuan
 CARD_FILE = Path(__file__).parent / "cards" / "expert-v1.json"
 BUILT_IN_FILE = Path(__file__).parents[2] / "pricing" / "scorecards" / "german-credit-v2.json"
 EXPERT = load_scorecard(CARD_FILE)
+BUILT_IN = default_scorecard()
+
+
+def decide(
+    applicant: Applicant,
+    bureau: BureauFacts,
+    *,
+    scorecard: Scorecard = BUILT_IN,
+    structure: LoanStructure = UNKNOWN_STRUCTURE,
+) -> Decision:
+    """The decision under the default policy, with the built-in card unless told another."""
+    return decision.decide(applicant, bureau, DEFAULT_POLICY, scorecard, structure)
 
 
 def salaried(income_yuan: int = 10_000, housing: Housing = Housing.RENT) -> Applicant:

@@ -178,6 +178,12 @@ async def test_refused_repayments(
         "/v1/buyer/payment-methods", json={"payment_method": "card_123"}, headers=buyer
     )
     assert bad_card.status_code == 422
+    refused_card = await client.post(
+        "/v1/buyer/payment-methods", json={"payment_method": "pm_never_issued"}, headers=buyer
+    )
+    assert refused_card.status_code == 422, refused_card.text
+    assert refused_card.json()["error"]["code"] == "payment_method_rejected"
+    assert refused_card.json()["error"]["field"] == "payment_method"
     entries = await session.execute(
         select(func.count()).select_from(LedgerEntry).where(col(LedgerEntry.loan_id) == loan_id)
     )

@@ -185,3 +185,25 @@ async def test_an_unknown_route_and_malformed_json_answer_in_the_readers_languag
         "code": "malformed_json",
         "message": "The request body is not valid JSON.",
     }
+
+
+async def test_an_input_pricing_refuses_answers_in_the_readers_language(
+    client: httpx.AsyncClient,
+) -> None:
+    """The calculator's fee no smaller than the principal reaches pricing, whose refusal is
+    mapped once (``marketplace.refusals.invalid_input``) for every route that calls pricing."""
+    body = {"principal": 1_000_000, "annual_rate": "0.05", "term_months": 12}
+    body["upfront_fee"] = 1_000_000
+    chinese = await client.post("/v1/calculator", json=body)
+    assert chinese.status_code == 422
+    assert chinese.json()["error"] == {
+        "code": "invalid_input",
+        "message": "前置费用必须是不小于 0 且小于本金的整数（单位：分）。",
+        "field": "upfront_fee",
+    }
+    english = await client.post("/v1/calculator", json=body, headers={"Accept-Language": "en"})
+    assert english.json()["error"] == {
+        "code": "invalid_input",
+        "message": "upfront_fee must be whole fen, at least 0 and less than the principal",
+        "field": "upfront_fee",
+    }
