@@ -18,14 +18,8 @@ from pricing.errors import PricingInputError
 from pricing.fair_price import assess_rate, benchmark_ladder, benchmark_rate
 from pricing.grades import SUB_GRADES, grade_for_pd
 from pricing.loan_math import LoanQuote, RepaymentMethod, ScheduleRow, quote_loan
-from pricing.matching import (
-    MatchResult,
-    Offer,
-    Rejection,
-    evaluate_product,
-    evaluate_product_for_deal,
-    match_offers,
-)
+from pricing.matching import evaluate_product, evaluate_product_for_deal, match_offers
+from pricing.offers import MatchResult, Offer, Rejection
 from pricing.payoff import PayoffQuote, due_dates, payoff_quote
 from pricing.policy import DEFAULT_POLICY, RiskPolicy
 from pricing.products import Deal, ProductTerms, Subsidy, VehicleType

@@ -36,7 +36,8 @@ from pricing import (
     evaluate_product_for_deal,
     grade_for_structure,
 )
-from pricing.matching import best_offers, rank_offers
+from pricing.ranking import rank_offers
+from pricing.shortlist import best_offers
 from shared import audit, identifiers
 from shared.db import insert_unique
 from shared.identity.principal import Principal
