@@ -24,13 +24,8 @@ from pricing.payoff import PayoffQuote, due_dates, payoff_quote
 from pricing.policy import DEFAULT_POLICY, RiskPolicy
 from pricing.products import Deal, ProductTerms, Subsidy, VehicleType
 from pricing.reasons import Reason
-from pricing.scorecard import (
-    Scorecard,
-    default_scorecard,
-    load_scorecard,
-    parse_scorecard,
-    score_values,
-)
+from pricing.scorecard import Scorecard, score_values
+from pricing.scorecard_file import default_scorecard, load_scorecard, parse_scorecard
 from pricing.stability import population_stability_index, stability_verdict
 from pricing.structure import (
     StructureGrade,

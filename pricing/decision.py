@@ -11,7 +11,8 @@ from pricing.credit_line import credit_line
 from pricing.grades import grade_for_pd
 from pricing.policy import DEFAULT_POLICY, RiskPolicy
 from pricing.reasons import Reason
-from pricing.scorecard import MAX_REASONS, Scorecard, default_scorecard, score_applicant
+from pricing.scorecard import MAX_REASONS, Scorecard, score_applicant
+from pricing.scorecard_file import default_scorecard
 from shared.money import format_cny
 
 

@@ -30,7 +30,7 @@ from marketplace.scorecards.exceptions import (
 )
 from marketplace.scorecards.models import PublishedScorecard, ScorecardRole
 from pricing import Scorecard, default_scorecard, parse_scorecard
-from pricing.scorecard import ScorecardError
+from pricing.scorecard_file import ScorecardError
 from shared import audit
 from shared.identity.principal import Principal
 from shared.observability import event
