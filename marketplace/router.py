@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from marketplace.advisors.router import admin_router as advisor_admin_router
+from marketplace.advisors.router import buyer_router as advisor_buyer_router
 from marketplace.advisors.router import router as advisor_router
 from marketplace.applications.router import router as buyer_router
 from marketplace.calculator.router import router as calculator_router
@@ -17,6 +18,7 @@ from marketplace.collections.router import lender_router as collections_lender_r
 from marketplace.monitoring.router import admin_router as risk_admin_router
 from marketplace.monitoring.router import lender_router as risk_lender_router
 from marketplace.pages.router import router as pages_router
+from marketplace.preapprovals.router import buyer_router as preapproval_buyer_router
 from marketplace.products.router import router as products_router
 from marketplace.scorecards.router import admin_router as scorecard_admin_router
 from marketplace.servicing.router import buyer_router as servicing_buyer_router
@@ -27,6 +29,8 @@ router.include_router(pages_router)
 router.include_router(calculator_router)
 router.include_router(products_router)
 router.include_router(buyer_router)
+router.include_router(preapproval_buyer_router)
+router.include_router(advisor_buyer_router)
 router.include_router(advisor_router)
 router.include_router(advisor_admin_router)
 router.include_router(scorecard_admin_router)

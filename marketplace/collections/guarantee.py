@@ -60,7 +60,7 @@ async def pay_claim(session: AsyncSession, loan: Loan, as_of: date) -> int:
     )
     if not await insert_unique(session, claim):
         return 0
-    await ledger.append(
+    await servicing_repository.append_ledger_entry(
         session,
         loan_id=loan.id,
         entry_type=LedgerEntryType.guarantee_claim,

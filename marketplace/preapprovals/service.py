@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.applications import repository as application_repository
-from marketplace.applications.models import BureauReport
 from marketplace.applications.profile import applicant_of, facts_of
 from marketplace.preapprovals import repository
 from marketplace.preapprovals.exceptions import (
@@ -36,7 +35,8 @@ from pricing import (
     evaluate_product_for_deal,
     grade_for_structure,
 )
-from pricing.matching import best_offers, rank_offers
+from pricing.ranking import rank_offers
+from pricing.shortlist import best_offers
 from shared import audit, identifiers
 from shared.db import insert_unique
 from shared.identity.principal import Principal
@@ -210,7 +210,7 @@ async def car_grade(
         )
     if application.scorecard_version is None or application.bureau_report_id is None:
         return None
-    report = await session.get(BureauReport, application.bureau_report_id)
+    report = await application_repository.report(session, application.bureau_report_id)
     try:
         card = await scorecard_service.card(session, application.scorecard_version)
     except ScorecardNotFound:

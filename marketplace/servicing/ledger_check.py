@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.servicing import ledger, repository
+from marketplace.servicing import repository
 from marketplace.servicing.exceptions import LoanNotFound
 from marketplace.servicing.models import Installment, LedgerEntry, LedgerEntryType, Loan
 
@@ -29,7 +29,7 @@ async def reconcile(session: AsyncSession, loan_id: uuid.UUID) -> Reconciliation
     if loan is None:
         raise LoanNotFound()
     rows = await repository.installments(session, loan_id)
-    return check(loan, rows, await ledger.entries(session, loan_id))
+    return check(loan, rows, await repository.ledger_entries(session, loan_id))
 
 
 def check(

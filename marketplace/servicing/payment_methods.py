@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.servicing import repository
@@ -59,3 +61,16 @@ async def _save(
     )
     event("payment_method.saved", buyer_id=str(buyer_id))
     return saved
+
+
+async def default_card(session: AsyncSession, buyer_id: uuid.UUID) -> SavedPaymentMethod | None:
+    """The buyer's default card for repayments, if they saved one."""
+    profile = await repository.get_profile(session, buyer_id)
+    if profile is None or profile.payment_method_id is None:
+        return None
+    return SavedPaymentMethod(
+        id=profile.payment_method_id,
+        customer_id=profile.stripe_customer_id,
+        card_brand=profile.card_brand,
+        card_last4=profile.card_last4,
+    )

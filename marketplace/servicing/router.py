@@ -17,7 +17,6 @@ from marketplace.servicing import (
     payment_methods,
     portfolio,
     repayments,
-    repository,
     views,
 )
 from marketplace.servicing.exceptions import (
@@ -109,14 +108,12 @@ async def list_payment_methods(
     buyer: BuyerPrincipal, session: SessionDep, page: PageDep
 ) -> Page[PaymentMethodPublic]:
     """The buyer's saved card for repayments (none, or the default one)."""
-    profile = await repository.get_profile(session, buyer.uid)
+    card = await payment_methods.default_card(session, buyer.uid)
     saved = []
-    if profile is not None and profile.payment_method_id is not None:
+    if card is not None:
         saved.append(
             PaymentMethodPublic(
-                payment_method_id=profile.payment_method_id,
-                card_brand=profile.card_brand,
-                card_last4=profile.card_last4,
+                payment_method_id=card.id, card_brand=card.card_brand, card_last4=card.card_last4
             )
         )
     items = saved[page.offset : page.offset + page.limit]

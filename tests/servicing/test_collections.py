@@ -23,7 +23,7 @@ from autofin.main import create_app
 from marketplace.collections import repository as collections_repository
 from marketplace.collections.models import DebitAttempt, GuaranteeClaim, GuaranteeEntry, Notice
 from marketplace.collections.schemas import PastDueBucket
-from marketplace.servicing import ledger
+from marketplace.servicing import repository
 from marketplace.servicing.models import Bucket, LedgerEntry, Loan, LoanPayment
 from pricing.irr import annualise, solve_monthly_irr
 from shared import pii
@@ -274,7 +274,9 @@ async def test_a_guaranteed_loan_charged_off_pays_one_claim_with_both_ledgers_ba
         claims = (await session.execute(select(GuaranteeClaim))).scalars().all()
         assert len(claims) == 1
         claim = claims[0]
-        entries = {e.entry_key: e.amount for e in await ledger.entries(session, booked.loan_id)}
+        entries = {
+            e.entry_key: e.amount for e in await repository.ledger_entries(session, booked.loan_id)
+        }
         platform = {
             e.entry_key: e.amount
             for e in (await session.execute(select(GuaranteeEntry))).scalars().all()
@@ -302,7 +304,7 @@ async def test_a_guaranteed_loan_charged_off_pays_one_claim_with_both_ledgers_ba
     await jobs()
     await jobs()
     async with committed_database.sessionmaker() as session:
-        assert await ledger.balance(session, booked.loan_id) == 0
+        assert await repository.ledger_balance(session, booked.loan_id) == 0
         assert await all_loans_reconcile(session) == 1
     view = (await http.get("/v1/admin/guarantee", headers=admin)).json()
     assert view["reserve"]["recovered"] == paid.json()["amount"]
