@@ -11,8 +11,10 @@ reading the same row by primary key and answering it as JSON:
   this is its own work: validation, auth, its statements and round trips, pricing, audit.
 
 ``bench/http.py`` runs it as ``uvicorn bench.floor:create_app --factory`` from the repository
-root, with ``BENCH_FLOOR_DATABASE_URL`` (libpq form), ``BENCH_FLOOR_POOL_MIN`` and
-``BENCH_FLOOR_POOL_MAX``;
+root, with ``BENCH_FLOOR_DATABASE_URL`` (libpq form), ``BENCH_FLOOR_POOL_MIN``,
+``BENCH_FLOOR_POOL_MAX`` and ``BENCH_FLOOR_READER`` (``asyncpg``: the bare floor's route and pool;
+``session``: the stack floor's), one reader at a time, so that the two pools never hold their
+connections at once (PostgreSQL's 100 are shared with Autofin and whatever else runs);
 ``ensure_table`` creates and fills the table it reads.
 """
 
@@ -75,14 +77,25 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
 
 
+#: ``BENCH_FLOOR_READER`` → the path its route answers (``/<path>/{id}``).
+READERS = {"asyncpg": "floor", "session": "stack"}
+
+
 def create_app() -> FastAPI:
     url = os.environ["BENCH_FLOOR_DATABASE_URL"]
     pool_min = int(os.environ.get("BENCH_FLOOR_POOL_MIN", "10"))
     pool_max = int(os.environ.get("BENCH_FLOOR_POOL_MAX", "30"))
+    reader = os.environ.get("BENCH_FLOOR_READER", "asyncpg")
+    if reader not in READERS:
+        raise ValueError(f"BENCH_FLOOR_READER must be one of {', '.join(READERS)}")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.pool = await asyncpg.create_pool(url, min_size=pool_min, max_size=pool_max)
+        if reader == "asyncpg":
+            app.state.pool = await asyncpg.create_pool(url, min_size=pool_min, max_size=pool_max)
+            yield
+            await app.state.pool.close()
+            return
         engine = create_async_engine(
             url.replace("postgresql://", "postgresql+asyncpg://", 1),
             pool_size=pool_min,
@@ -91,11 +104,9 @@ def create_app() -> FastAPI:
         app.state.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
         yield
         await engine.dispose()
-        await app.state.pool.close()
 
     app = FastAPI(title="bench floor", lifespan=lifespan)
 
-    @app.get("/floor/{row_id}")
     async def read_row(row_id: int, request: Request) -> dict[str, Any]:
         pool: asyncpg.Pool = request.app.state.pool
         row = await pool.fetchrow(
@@ -106,7 +117,6 @@ def create_app() -> FastAPI:
             raise HTTPException(status_code=404)
         return dict(row)
 
-    @app.get("/stack/{row_id}")
     async def read_row_through_the_stack(row_id: int, session: SessionDep) -> dict[str, Any]:
         row = (
             await session.execute(select(FloorRow).where(FloorRow.id == row_id))
@@ -114,6 +124,11 @@ def create_app() -> FastAPI:
         if row is None:
             raise HTTPException(status_code=404)
         return {"id": row.id, "name": row.name, "amount": row.amount, "created_at": row.created_at}
+
+    if reader == "asyncpg":
+        app.get("/floor/{row_id}")(read_row)
+    else:
+        app.get("/stack/{row_id}")(read_row_through_the_stack)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

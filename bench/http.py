@@ -63,6 +63,7 @@ import httpx  # noqa: E402
 from autofin import stripe_emulator  # noqa: E402
 from autofin.main import create_app  # noqa: E402
 from bench import _seed  # noqa: E402  (sets the benchmark environment; nothing reads it on import)
+from bench.floor import READERS as floor_readers  # noqa: E402
 from bench.floor import ensure_table  # noqa: E402
 from shared.db import Database, plain_url  # noqa: E402
 from shared.settings import get_settings  # noqa: E402
@@ -71,7 +72,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 WRK_SCRIPTS = BENCH / "wrk"
 
-FLOORS = ("floor", "stack")
+FLOORS = tuple(floor_readers.values())
 PATHS = ("calculator", "lookup", "quote", "loan", "application", "repayment", "confirm")
 CONSUMING = frozenset({"application", "confirm", "repayment"})
 LABELS = {
@@ -169,6 +170,45 @@ def autofin_command() -> list[str]:
     if script.exists():
         return [str(script)]
     return [sys.executable, "-m", "autofin.cli"]
+
+
+def floor_server(
+    reader: str, env: dict[str, str], url: str, pool_size: int, pool_max: int, workdir: Path
+) -> Server:
+    """``bench/floor.py`` with one reader (``asyncpg``: the bare floor; ``session``: the stack
+    floor) and Autofin's pool size, on a free port."""
+    port = free_port()
+    return Server(
+        f"floor ({reader})",
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.floor:create_app",
+            "--factory",
+            "--app-dir",
+            str(ROOT),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env
+        | {
+            "BENCH_FLOOR_DATABASE_URL": url,
+            "BENCH_FLOOR_POOL_MIN": str(pool_size),
+            "BENCH_FLOOR_POOL_MAX": str(pool_max),
+            "BENCH_FLOOR_READER": reader,
+        },
+        port,
+        workdir / f"floor-{reader}.log",
+        "/healthz",
+    )
 
 
 def autofin_pool() -> tuple[int, int]:
@@ -733,37 +773,11 @@ def _measure(
     pool_size, pool_max = autofin_pool()
     stripe_process, stripe_base = stripe_emulator.start()
     python_env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOFIN_")}
-    floor = Server(
-        "floor",
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bench.floor:create_app",
-            "--factory",
-            "--app-dir",
-            str(ROOT),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(free_port()),
-            "--workers",
-            "1",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        python_env
-        | {
-            "BENCH_FLOOR_DATABASE_URL": plain_url(url),
-            "BENCH_FLOOR_POOL_MIN": str(pool_size),
-            "BENCH_FLOOR_POOL_MAX": str(pool_max),
-        },
-        0,
-        workdir / "floor.log",
-        "/healthz",
-    )
-    floor.port = int(floor.command[floor.command.index("--port") + 1])
+    # One floor server per reader, run one after the other: never both pools at once.
+    floors = {
+        path: floor_server(reader, python_env, plain_url(url), pool_size, pool_max, workdir)
+        for reader, path in floor_readers.items()
+    }
     port = free_port()
     autofin = Server(
         "autofin serve",
@@ -799,7 +813,6 @@ def _measure(
         f"- {os.cpu_count()} CPU cores shared by wrk, both servers, localstripe and PostgreSQL",
     ]
     try:
-        floor.start()
         autofin.start()
         stripe_emulator.register_webhook(
             stripe_base,
@@ -817,7 +830,14 @@ def _measure(
         ]
         print("\nMeasuring:", flush=True)
         for path, connections in plan:
-            target = floor if path in FLOORS else autofin
+            if path in FLOORS and floors[path].process is None:
+                for other in floors.values():
+                    other.stop()
+                floors[path].start()
+            elif path not in FLOORS:
+                for other in floors.values():
+                    other.stop()  # their pools hold connections Autofin's runs may need
+            target = floors[path] if path in FLOORS else autofin
             lines = request_lines(fixtures, path, connections, floor_rows)
             limit = (
                 consuming_limit(path, len(lines), args.duration)
@@ -873,7 +893,8 @@ def _measure(
                     )
     finally:
         autofin.stop()
-        floor.stop()
+        for floor in floors.values():
+            floor.stop()
         stripe_emulator.stop(stripe_process)
     return results, notes, meta
 
