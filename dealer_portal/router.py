@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from dealer_portal import handover, payment_link, service, views, walk_ins
 from dealer_portal.collateral.router import router as collateral_router
-from dealer_portal.decisions.router import router as decisions_router
+from dealer_portal.decisions.router import routers as decisions_routers
 from dealer_portal.exceptions import (
     ApprovalNotFound,
     ClaimInvalid,
@@ -24,7 +24,7 @@ from dealer_portal.exceptions import (
     VinMakeMismatch,
 )
 from dealer_portal.funding.exceptions import VinAlreadyFinanced
-from dealer_portal.funding.router import router as funding_router
+from dealer_portal.funding.router import routers as funding_routers
 from dealer_portal.models import DealStatus
 from dealer_portal.pages.router import router as pages_router
 from dealer_portal.schemas import (
@@ -266,12 +266,14 @@ async def lender_pipeline(
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
-router = APIRouter()
-router.include_router(pages_router)
-router.include_router(dealer_router)
-router.include_router(claim_router)
-router.include_router(payment_link.router)
-router.include_router(lender_router)
-router.include_router(decisions_router)
-router.include_router(funding_router)
-router.include_router(collateral_router)
+# Included into the app one by one (see marketplace.router); the pages last.
+routers: tuple[APIRouter, ...] = (
+    dealer_router,
+    claim_router,
+    payment_link.router,
+    lender_router,
+    *decisions_routers,
+    *funding_routers,
+    collateral_router,
+    pages_router,
+)
