@@ -1,6 +1,7 @@
 """Dealer staff look an approval up (code + the buyer's phone digits, throttled) and quote a real
 car on one of its locked offers; a refusal names the rule that failed. Confirming and cancelling
-live in ``dealer_portal.handover``."""
+live in ``dealer_portal.handover``, the deals as dealers and lenders see them in
+``dealer_portal.views``."""
 
 from __future__ import annotations
 
@@ -14,10 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealer_portal import repository
 from dealer_portal import vin as vin_codec
-from dealer_portal.decisions import views as decision_views
 from dealer_portal.exceptions import (
     ApprovalNotFound,
-    DealNotFound,
     DealRefused,
     InvalidVin,
     OfferNotOnApproval,
@@ -27,17 +26,15 @@ from dealer_portal.models import DealerDeal, DealStatus
 from dealer_portal.schemas import (
     DealCreate,
     DealPublic,
-    LenderDealPublic,
     LookupPublic,
     VinPublic,
-    deal_public,
 )
+from dealer_portal.views import deal_public
 from marketplace import refusals
 from marketplace.preapprovals import service as preapproval_service
-from marketplace.preapprovals.exceptions import OfferNotFound, unavailable
-from marketplace.preapprovals.models import Preapproval, PreapprovalStatus
+from marketplace.preapprovals.exceptions import OfferNotFound
+from marketplace.preapprovals.models import Preapproval
 from marketplace.preapprovals.schemas import OfferPublic, car_grade_public
-from marketplace.servicing import repository as servicing_repository
 from pricing import (
     Deal,
     Offer,
@@ -50,7 +47,6 @@ from pricing import (
 )
 from shared import audit, ratelimit
 from shared.brands import service as brand_service
-from shared.db import utcnow
 from shared.identity import service as identity_service
 from shared.identity.models import User
 from shared.identity.principal import Principal
@@ -223,9 +219,7 @@ async def create_deal(
     """
     make = await check_vehicle(session, body.vehicle.vin, body.vehicle.make, now)
     preapproval, buyer = await verified_preapproval(session, dealer, body.code, body.verifier)
-    status = preapproval_service.effective_status(preapproval, now)
-    if status != PreapprovalStatus.active:
-        raise unavailable(status)
+    preapproval_service.ensure_active(preapproval, now)
     try:
         car = Deal(
             car_price=body.vehicle.price,
@@ -301,58 +295,3 @@ async def create_deal(
     )
     event("deal.quoted", deal_id=str(deal.id), dealer_id=str(dealer.org_id))
     return deal_public(deal, buyer.full_name)
-
-
-# -- reading -------------------------------------------------------------------------------------
-
-
-async def get_deal(session: AsyncSession, dealer: Principal, deal_id: uuid.UUID) -> DealPublic:
-    """One of this dealer's deals; another dealer's deal does not exist for it (404)."""
-    deal = await repository.get_deal(session, deal_id, dealer_id=dealer.org_id)
-    if deal is None:
-        raise DealNotFound()
-    names = await repository.buyer_names(session, [deal.buyer_id])
-    decisions = await decision_views.decisions_of(session, [deal], utcnow())
-    return deal_public(deal, names.get(deal.buyer_id, ""), decisions[deal.id])
-
-
-async def list_deals(
-    session: AsyncSession,
-    dealer: Principal,
-    *,
-    status: DealStatus | None,
-    limit: int,
-    offset: int,
-) -> tuple[list[DealPublic], int]:
-    rows, total = await repository.list_deals(
-        session, dealer.org_id, status=status, limit=limit, offset=offset
-    )
-    names = await repository.buyer_names(session, list({row.buyer_id for row in rows}))
-    decisions = await decision_views.decisions_of(session, rows, utcnow())
-    return [deal_public(row, names.get(row.buyer_id, ""), decisions[row.id]) for row in rows], total
-
-
-async def list_lender_deals(
-    session: AsyncSession,
-    lender: Principal,
-    *,
-    status: DealStatus | None,
-    limit: int,
-    offset: int,
-) -> tuple[list[LenderDealPublic], int]:
-    """The lender's pipeline: deals structured on its products, with the dealer's name."""
-    rows, total = await repository.list_lender_deals(
-        session, lender.org_id, status=status, limit=limit, offset=offset
-    )
-    names = await repository.buyer_names(session, list({row.buyer_id for row in rows}))
-    dealers = await servicing_repository.organization_names(
-        session, list({row.dealer_id for row in rows})
-    )
-    items = [
-        LenderDealPublic(
-            **dict(deal_public(row, names.get(row.buyer_id, ""))),
-            dealer_name=dealers.get(row.dealer_id, ""),
-        )
-        for row in rows
-    ]
-    return items, total

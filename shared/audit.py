@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import Field, SQLModel, col
 
 from shared.db import created_now, table_of
+from shared.identity import repository as identity_repository
 from shared.identity.principal import Principal
 from shared.observability import current_request_id
 from shared.pagination import paginate
@@ -125,7 +126,10 @@ async def search(
     offset: int,
 ) -> tuple[list[AuditEntry], int]:
     """A page of the log, newest first, narrowed by subject and actor when given (the admin's
-    search)."""
+    search); an actor given as an email is the login holding it (none → an empty page)."""
+    if actor is not None and "@" in actor:
+        user = await identity_repository.user_by_email(session, actor)
+        actor = f"user:{user.id}" if user is not None else "user:none"
     statement = select(AuditEntry)
     if subject_id is not None:
         statement = statement.where(col(AuditEntry.subject_id) == subject_id)

@@ -21,11 +21,19 @@ from shared.pagination import paginate
 
 
 async def get(
-    session: AsyncSession, preapproval_id: uuid.UUID, *, buyer_id: uuid.UUID | None = None
+    session: AsyncSession, preapproval_id: uuid.UUID, *, buyer_id: uuid.UUID
 ) -> Preapproval | None:
+    """The buyer's own pre-approval (another buyer's is None)."""
+    statement = select(Preapproval).where(
+        col(Preapproval.id) == preapproval_id, col(Preapproval.buyer_id) == buyer_id
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def get_for_platform(session: AsyncSession, preapproval_id: uuid.UUID) -> Preapproval | None:
+    """Any pre-approval, for the platform's own steps (why a consume of one the dealer's deal
+    names failed), never a caller's read."""
     statement = select(Preapproval).where(col(Preapproval.id) == preapproval_id)
-    if buyer_id is not None:
-        statement = statement.where(col(Preapproval.buyer_id) == buyer_id)
     return (await session.execute(statement)).scalar_one_or_none()
 
 

@@ -15,7 +15,6 @@ from sqlalchemy import Insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.applications import repository as application_repository
-from marketplace.applications.models import BureauReport
 from marketplace.applications.profile import applicant_of, facts_of
 from marketplace.preapprovals import repository
 from marketplace.preapprovals.exceptions import (
@@ -37,7 +36,8 @@ from pricing import (
     evaluate_product_for_deal,
     grade_for_structure,
 )
-from pricing.matching import best_offers, rank_offers
+from pricing.ranking import rank_offers
+from pricing.shortlist import best_offers
 from shared import audit, identifiers
 from shared.db import insert_unique
 from shared.identity.principal import Principal
@@ -62,6 +62,14 @@ def effective_status(preapproval: Preapproval, now: datetime) -> PreapprovalStat
     if preapproval.status == PreapprovalStatus.active and preapproval.expires_at <= now:
         return PreapprovalStatus.expired
     return preapproval.status
+
+
+def ensure_active(preapproval: Preapproval, now: datetime) -> None:
+    """Refuse an approval that is not active now, with the code that says why (expired,
+    consumed, cancelled)."""
+    status = effective_status(preapproval, now)
+    if status != PreapprovalStatus.active:
+        raise unavailable(status)
 
 
 def offer_details(offer_id: uuid.UUID, offer: Offer) -> dict[str, Any]:
@@ -194,7 +202,7 @@ async def car_grade(
     """The grade and PD this car's structure earns with the card that graded the pre-approval
     (never worse than the pre-approval's); the pre-approval's own when the card does not price
     the structure; None for an approval without a recorded score."""
-    application = await application_repository.get(session, preapproval.application_id)
+    application = await application_repository.get_for_platform(session, preapproval.application_id)
     if application is None or application.pd is None or application.score is None:
         return None
     if application.structure_assumed is None:  # the card bins no structure: nothing changes
@@ -203,7 +211,7 @@ async def car_grade(
         )
     if application.scorecard_version is None or application.bureau_report_id is None:
         return None
-    report = await session.get(BureauReport, application.bureau_report_id)
+    report = await application_repository.report(session, application.bureau_report_id)
     try:
         card = await scorecard_service.card(session, application.scorecard_version)
     except ScorecardNotFound:
@@ -225,9 +233,7 @@ async def quote(
 ) -> Quote:
     """Quote a car on the approval's locked offers (their versions' rates hold until expiry),
     each priced at the grade the car earns when that is cheaper than the pre-approval's."""
-    status = effective_status(preapproval, now)
-    if status != PreapprovalStatus.active:
-        raise unavailable(status)
+    ensure_active(preapproval, now)
     locked = await repository.offers(session, preapproval.id)
     terms = await product_service.product_terms_for_versions(
         session, [offer.product_version_id for offer in locked]
@@ -268,9 +274,7 @@ async def quote_offer(
 ) -> tuple[LockedOffer, Offer | Rejection, StructureGrade | None]:
     """Quote one locked offer for a car: the offer (priced at the car's grade when that is
     cheaper, never above the locked offer), or the rule the deal fails; and the car's grade."""
-    status = effective_status(preapproval, now)
-    if status != PreapprovalStatus.active:
-        raise unavailable(status)
+    ensure_active(preapproval, now)
     locked = next(
         (o for o in await repository.offers(session, preapproval.id) if o.id == offer_id), None
     )
@@ -320,7 +324,7 @@ async def consume(
         require_unexpired=True,
     )
     if consumed is None:
-        current = await repository.get(session, preapproval_id)
+        current = await repository.get_for_platform(session, preapproval_id)
         if current is None:
             raise PreapprovalNotFound()
         raise unavailable(effective_status(current, now))

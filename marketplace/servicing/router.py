@@ -17,7 +17,6 @@ from marketplace.servicing import (
     payment_methods,
     portfolio,
     repayments,
-    repository,
     views,
 )
 from marketplace.servicing.exceptions import (
@@ -56,7 +55,6 @@ from shared.payments.gateway import (
     PaymentDeclined,
     PaymentGatewayDep,
     PaymentProviderUnavailable,
-    PaymentRequestRejected,
 )
 
 buyer_router = APIRouter(prefix="/v1/buyer", tags=["buyer"])
@@ -111,14 +109,12 @@ async def list_payment_methods(
     buyer: BuyerPrincipal, session: SessionDep, page: PageDep
 ) -> Page[PaymentMethodPublic]:
     """The buyer's saved card for repayments (none, or the default one)."""
-    profile = await repository.get_profile(session, buyer.uid)
+    card = await payment_methods.default_card(session, buyer.uid)
     saved = []
-    if profile is not None and profile.payment_method_id is not None:
+    if card is not None:
         saved.append(
             PaymentMethodPublic(
-                payment_method_id=profile.payment_method_id,
-                card_brand=profile.card_brand,
-                card_last4=profile.card_last4,
+                payment_method_id=card.id, card_brand=card.card_brand, card_last4=card.card_last4
             )
         )
     items = saved[page.offset : page.offset + page.limit]
@@ -155,12 +151,7 @@ async def save_payment_method(
     gateway: PaymentGatewayDep,
 ) -> PaymentMethodPublic:
     """Save a card as the buyer's default for repayments (only its brand and last 4 are kept)."""
-    try:
-        saved = await payment_methods.save_payment_method(
-            session, gateway, buyer, body.payment_method
-        )
-    except PaymentRequestRejected:
-        raise PaymentMethodRejected(field="payment_method") from None
+    saved = await payment_methods.save_payment_method(session, gateway, buyer, body.payment_method)
     return PaymentMethodPublic(
         payment_method_id=saved.id, card_brand=saved.card_brand, card_last4=saved.card_last4
     )

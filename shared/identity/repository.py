@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, bindparam, or_, select, update
+from sqlalchemy import Row, bindparam, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -19,6 +19,8 @@ from shared.identity.models import (
     Organization,
     OrganizationKind,
     OrganizationStatus,
+    SmsCode,
+    SmsPurpose,
     User,
     UserKind,
 )
@@ -180,3 +182,49 @@ async def revoke_api_key(
         .returning(ApiKey)
     )
     return result.scalar_one_or_none()
+
+
+# -- one-time SMS codes (``codes``) ----------------------------------------------------------
+
+
+async def retire_live_codes(
+    session: AsyncSession, phone_hash: str, purpose: SmsPurpose, now: datetime
+) -> None:
+    """Mark every unused code for this phone and purpose used, so only a newer one works."""
+    await session.execute(
+        update(SmsCode)
+        .where(
+            col(SmsCode.phone_hash) == phone_hash,
+            col(SmsCode.purpose) == purpose,
+            col(SmsCode.used_at).is_(None),
+        )
+        .values(used_at=now)
+    )
+
+
+async def use_live_code(
+    session: AsyncSession, phone_hash: str, purpose: SmsPurpose, code_hash: str, now: datetime
+) -> bool:
+    """Use the unexpired, unused code with this hash for this phone and purpose, once; False
+    when there is none."""
+    used = await session.execute(
+        update(SmsCode)
+        .where(
+            col(SmsCode.phone_hash) == phone_hash,
+            col(SmsCode.purpose) == purpose,
+            col(SmsCode.code_hash) == code_hash,
+            col(SmsCode.used_at).is_(None),
+            col(SmsCode.expires_at) > now,
+        )
+        .values(used_at=now)
+        .returning(col(SmsCode.id))
+    )
+    return used.scalar_one_or_none() is not None
+
+
+async def purge_expired_codes(session: AsyncSession, *, older_than: datetime) -> int:
+    """Delete codes that expired before ``older_than``; how many."""
+    result = await session.execute(
+        delete(SmsCode).where(col(SmsCode.expires_at) < older_than).returning(col(SmsCode.id))
+    )
+    return len(result.all())

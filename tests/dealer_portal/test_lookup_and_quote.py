@@ -27,12 +27,6 @@ from tests.dealer_portal.conftest import (
     new_dealer,
     quoted_deal,
 )
-from tests.factories import admin_headers
-
-
-@pytest.fixture
-async def admin(client: httpx.AsyncClient, session: AsyncSession) -> dict[str, str]:
-    return await admin_headers(client, session)
 
 
 async def test_a_lookup_shows_the_masked_name_and_offers_and_alerts_the_advisor(
