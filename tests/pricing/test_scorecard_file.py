@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pricing.decision import decide
+from pricing.policy import DEFAULT_POLICY
 from pricing.scorecard import score_applicant
 from pricing.scorecard_file import (
     ScorecardError,
@@ -30,7 +31,8 @@ def test_a_new_scorecard_version_can_be_loaded_from_json(tmp_path: Path) -> None
     before = score_applicant(default_scorecard(), salaried(), CLEAN)
     after = score_applicant(card, salaried(), CLEAN)
     assert after.score == before.score + 20 and after.pd < before.pd
-    assert decide(salaried(), CLEAN, scorecard=card).scorecard_version == "german-credit-v3"
+    decision = decide(salaried(), CLEAN, DEFAULT_POLICY, card)
+    assert decision.scorecard_version == "german-credit-v3"
 
 
 @pytest.mark.parametrize(
