@@ -68,12 +68,9 @@ async def run_daily_jobs(
     done["preapprovals_expired"] = await preapproval_service.expire_stale(session, moment)
     progress(f"  expired {done['preapprovals_expired']} pre-approvals")
     policy = current_policy()
+    models = await scorecard_service.active_models(session)
     done["applications_decided"] = await application_service.retry_pending(
-        session,
-        bureau,
-        moment,
-        models=await scorecard_service.active_models(session),
-        policy=policy,
+        session, bureau, moment, models=models, policy=policy
     )
     progress(f"  decided {done['applications_decided']} applications waiting for the bureau")
     done["advisors_assigned"] = await advisor_service.assign_waiting_buyers(session)
@@ -106,7 +103,9 @@ async def run_daily_jobs(
     )
     done["reminders_recorded"] = await notices.record_due_notices(session, as_of)
     progress(f"  recorded {done['reminders_recorded']} reminders")
-    report = await monitoring_service.run(session, as_of=as_of, policy=policy)
+    report = await monitoring_service.run(
+        session, as_of=as_of, policy=policy, champion=models.champion
+    )
     done["risk_monitor_loans"] = report.loans_observed
     progress(
         f"  risk monitor: {report.loans_observed} loans a year on book, score PSI "

@@ -5,20 +5,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
 from autofin import migrate
 from dealer_portal import webhooks as dealer_webhooks
-from dealer_portal.router import router as dealer_portal_router
-from marketplace.router import router as marketplace_router
+from dealer_portal.router import routers as dealer_portal_routers
+from marketplace import refusals
+from marketplace.router import routers as marketplace_routers
 from marketplace.servicing import webhooks as servicing_webhooks
 from pricing import PricingInputError
 from shared.audit_router import admin_router as audit_admin_router
 from shared.brands.router import admin_router as brand_admin_router
 from shared.brands.router import router as brand_router
 from shared.db import Database, DatabaseDep
-from shared.errors import Unprocessable, install_error_handlers
+from shared.errors import answer_as, install_error_handlers
 from shared.identity.router import admin_router, auth_router, dev_router
 from shared.observability import RequestIdMiddleware, configure_logging
 from shared.payments.gateway import PaymentGateway
@@ -56,14 +57,6 @@ async def readyz(database: DatabaseDep) -> JSONResponse:
         body = {"status": "unavailable", "database": "migrations pending"}
         return JSONResponse(body, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok", "migrations": sorted(current)})
-
-
-async def _pricing_input_refused(_: Request, error: Exception) -> JSONResponse:
-    """An input pricing cannot take (a rate above the cap, a term it does not know): 422 in the
-    error shape, naming the field, wherever the request reached pricing from."""
-    assert isinstance(error, PricingInputError)
-    refusal = Unprocessable(error.message, code=error.code, field=error.field)
-    return JSONResponse(refusal.body(), status_code=refusal.status_code)
 
 
 def create_app(
@@ -130,9 +123,13 @@ def create_app(
     app.add_middleware(LocaleMiddleware)
     app.mount("/static", static_files(), name="static")
     install_error_handlers(app)
-    app.add_exception_handler(PricingInputError, _pricing_input_refused)
+    # An input pricing cannot take, wherever the request reached pricing from: 422 naming the
+    # field, in the reader's language.
+    app.add_exception_handler(PricingInputError, answer_as(refusals.invalid_input))
     dealer_webhooks.register(webhook_handlers)
     servicing_webhooks.register(webhook_handlers)
+    # Every router is included directly: FastAPI walks an included router's whole tree to match
+    # each request, once per level, so a router of routers costs every request more.
     for router in (
         health_router,
         auth_router,
@@ -141,8 +138,8 @@ def create_app(
         dev_router,
         brand_router,
         brand_admin_router,
-        marketplace_router,
-        dealer_portal_router,
+        *marketplace_routers,
+        *dealer_portal_routers,
         stripe_webhook_router,
         webhooks.lender_router,
         webhooks.dealer_router,

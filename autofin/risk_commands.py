@@ -107,9 +107,13 @@ def _monitor(args: argparse.Namespace) -> Callable[[Any], Awaitable[None]]:
     async def work(session: Any) -> None:
         from marketplace.monitoring import service
         from marketplace.policy import current_policy
+        from marketplace.scorecards import service as scorecards
 
         report = await service.run(
-            session, as_of=args.as_of or date.today(), policy=current_policy()
+            session,
+            as_of=args.as_of or date.today(),
+            policy=current_policy(),
+            champion=(await scorecards.active_models(session)).champion,
         )
         if args.json:
             print(report.model_dump_json(indent=2))

@@ -37,7 +37,7 @@ from bench import _seed  # noqa: E402  (sets the benchmark environment; nothing 
 from marketplace.applications.bureau import sandbox_facts  # noqa: E402
 from marketplace.policy import current_policy  # noqa: E402
 from marketplace.products import service as product_service  # noqa: E402
-from pricing import Applicant, Housing, decide, match_offers  # noqa: E402
+from pricing import Applicant, Housing, decide, default_scorecard, match_offers  # noqa: E402
 from shared.db import Database  # noqa: E402
 from shared.settings import get_settings  # noqa: E402
 
@@ -100,7 +100,7 @@ async def run(database: Database) -> None:
         # Baseline: the pure decision and matching each application wraps.
         async with database.sessionmaker() as session:
             products = await product_service.matchable_products(session)
-        policy = current_policy()
+        policy, card = current_policy(), default_scorecard()
 
         applicant = Applicant(
             age=35,
@@ -111,7 +111,8 @@ async def run(database: Database) -> None:
         )
 
         def pure(index: int) -> None:
-            decision = decide(applicant, sandbox_facts(people[index % len(people)]), policy)
+            facts = sandbox_facts(people[index % len(people)])
+            decision = decide(applicant, facts, policy, card)
             if decision.grade:
                 match_offers(products, decision.grade, decision.credit_limit, policy)
 

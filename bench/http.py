@@ -1,18 +1,22 @@
-"""Autofin over real HTTP under load, beside a bare floor app measured in the same run.
+"""Autofin over real HTTP under load, beside two floors measured in the same run.
 
 Run ``python bench/http.py`` (about three minutes; needs ``wrk``). One run:
 
 * creates a scratch database (``AUTOFIN_BENCH_DATABASE_URL``, else
   ``postgresql://postgres@127.0.0.1:5432/postgres``, else an embedded PostgreSQL), migrates it,
   and drops it at the end;
-* starts the **floor** (``bench/floor.py``: FastAPI + asyncpg, one row read by primary key, a
-  pool as large as Autofin's), the local Stripe emulator (``localstripe``, as development runs
-  it) and ``autofin serve --workers 1``, each a child process on a free loopback port;
+* starts the **floors** (``bench/floor.py``: one FastAPI app reading one row by primary key,
+  with a pool as large as Autofin's: the **bare floor** straight from asyncpg, the **stack
+  floor** through SQLAlchemy's ``AsyncSession`` as Autofin reads), the local Stripe emulator
+  (``localstripe``, as development runs it) and ``autofin serve --workers 1``, each a child
+  process on a free loopback port;
 * seeds what each path needs (a lender with five products, a dealer with an API key, buyers
   with pre-approvals, quoted deals, active loans with saved cards, fresh applicants);
 * drives each path with ``wrk`` (``bench/wrk/<path>.lua`` reads pre-generated request lines)
   at each connection count and prints requests/s, p50, p99, non-2xx answers, errors and
-  timeouts, and the ratio to the floor at the same connection count.
+  timeouts, and the ratios to the bare floor and to the stack floor at the same connection
+  count: the first says how far a path is from the least any API can do, the second how much
+  of that gap is Autofin's own work rather than the stack it chose.
 
 Paths that consume a fixture (application, confirm, repayment) send each fixture exactly
 once and are timed over exactly those requests; the others cycle through their lines for
@@ -59,6 +63,7 @@ import httpx  # noqa: E402
 from autofin import stripe_emulator  # noqa: E402
 from autofin.main import create_app  # noqa: E402
 from bench import _seed  # noqa: E402  (sets the benchmark environment; nothing reads it on import)
+from bench.floor import READERS as floor_readers  # noqa: E402
 from bench.floor import ensure_table  # noqa: E402
 from shared.db import Database, plain_url  # noqa: E402
 from shared.settings import get_settings  # noqa: E402
@@ -67,10 +72,12 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 WRK_SCRIPTS = BENCH / "wrk"
 
+FLOORS = tuple(floor_readers.values())
 PATHS = ("calculator", "lookup", "quote", "loan", "application", "repayment", "confirm")
 CONSUMING = frozenset({"application", "confirm", "repayment"})
 LABELS = {
     "floor": "floor: GET one row by primary key",
+    "stack": "stack floor: the same row through AsyncSession",
     "calculator": "POST /v1/calculator",
     "lookup": "POST /v1/dealer/lookups",
     "quote": "POST /v1/dealer/deals (quote)",
@@ -163,6 +170,45 @@ def autofin_command() -> list[str]:
     if script.exists():
         return [str(script)]
     return [sys.executable, "-m", "autofin.cli"]
+
+
+def floor_server(
+    reader: str, env: dict[str, str], url: str, pool_size: int, pool_max: int, workdir: Path
+) -> Server:
+    """``bench/floor.py`` with one reader (``asyncpg``: the bare floor; ``session``: the stack
+    floor) and Autofin's pool size, on a free port."""
+    port = free_port()
+    return Server(
+        f"floor ({reader})",
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.floor:create_app",
+            "--factory",
+            "--app-dir",
+            str(ROOT),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env
+        | {
+            "BENCH_FLOOR_DATABASE_URL": url,
+            "BENCH_FLOOR_POOL_MIN": str(pool_size),
+            "BENCH_FLOOR_POOL_MAX": str(pool_max),
+            "BENCH_FLOOR_READER": reader,
+        },
+        port,
+        workdir / f"floor-{reader}.log",
+        "/healthz",
+    )
 
 
 def autofin_pool() -> tuple[int, int]:
@@ -345,8 +391,8 @@ def calculator_bodies(count: int) -> list[dict[str, Any]]:
 
 
 def request_lines(fixtures: Fixtures, path: str, connections: int, floor_rows: int) -> list[str]:
-    if path == "floor":
-        return [request_line("GET", f"/floor/{n}", {}) for n in range(1, floor_rows + 1)]
+    if path in FLOORS:
+        return [request_line("GET", f"/{path}/{n}", {}) for n in range(1, floor_rows + 1)]
     if path == "calculator":
         return [request_line("POST", "/v1/calculator", {}, b) for b in calculator_bodies(500)]
     if path == "lookup":
@@ -418,6 +464,7 @@ class Result:
     latency_samples: int = 0
     stalled: bool = False
     ratio: float | None = None
+    stack_ratio: float | None = None
 
     @property
     def ok_rps(self) -> float:
@@ -583,11 +630,18 @@ def drained(server: Server, url: str, limit_s: float) -> float | None:
 def table(results: list[Result]) -> str:
     rows = [
         "| path | connections | 2xx/s | all answers/s | p50 | p99 | non-2xx | errors/timeouts "
-        "| ratio to floor (2xx/s) | requests |",
-        "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+        "| ratio to floor (2xx/s) | ratio to stack floor (2xx/s) | requests |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
     ]
     for r in results:
         ratio = "1" if r.path == "floor" else (f"{r.ratio:.3f}" if r.ratio is not None else "—")
+        stack_ratio = (
+            "—"
+            if r.path == "floor"
+            else "1"
+            if r.path == "stack"
+            else (f"{r.stack_ratio:.3f}" if r.stack_ratio is not None else "—")
+        )
         non_2xx = str(r.non_2xx)
         if r.non_2xx:
             codes = ", ".join(f"{n}×{c}" for c, n in r.statuses.items() if not c.startswith("2"))
@@ -595,9 +649,19 @@ def table(results: list[Result]) -> str:
         rows.append(
             f"| {LABELS[r.path]} | {r.connections} | {r.ok_rps:,.1f} | {r.rps:,.1f} "
             f"| {r.latency(r.p50_ms)} "
-            f"| {r.latency(r.p99_ms)} | {non_2xx} | {r.problems} | {ratio} | {r.requests:,} |"
+            f"| {r.latency(r.p99_ms)} | {non_2xx} | {r.problems} | {ratio} | {stack_ratio} "
+            f"| {r.requests:,} |"
         )
     return "\n".join(rows)
+
+
+def ratio_to(floor_path: str, result: Result, results: list[Result]) -> float | None:
+    """``result``'s successful answers per second over the floor's at its connection count."""
+    floor = next(
+        (f for f in results if f.path == floor_path and f.connections == result.connections),
+        None,
+    )
+    return result.ok_rps / floor.ok_rps if floor is not None and floor.ok_rps else None
 
 
 def git_commit() -> str:
@@ -661,11 +725,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"(work files and server logs: {workdir})\n", flush=True)
     results, notes, meta = asyncio.run(_with_scratch_database(args, workdir))
     for r in results:
-        floor = next(
-            (f for f in results if f.path == "floor" and f.connections == r.connections), None
-        )
-        if floor is not None and floor.ok_rps:
-            r.ratio = r.ok_rps / floor.ok_rps
+        r.ratio = ratio_to("floor", r, results)
+        r.stack_ratio = ratio_to("stack", r, results)
     elapsed = time.monotonic() - began
     print()
     for line in meta:
@@ -712,37 +773,11 @@ def _measure(
     pool_size, pool_max = autofin_pool()
     stripe_process, stripe_base = stripe_emulator.start()
     python_env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOFIN_")}
-    floor = Server(
-        "floor",
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bench.floor:create_app",
-            "--factory",
-            "--app-dir",
-            str(ROOT),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(free_port()),
-            "--workers",
-            "1",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        python_env
-        | {
-            "BENCH_FLOOR_DATABASE_URL": plain_url(url),
-            "BENCH_FLOOR_POOL_MIN": str(pool_size),
-            "BENCH_FLOOR_POOL_MAX": str(pool_max),
-        },
-        0,
-        workdir / "floor.log",
-        "/healthz",
-    )
-    floor.port = int(floor.command[floor.command.index("--port") + 1])
+    # One floor server per reader, run one after the other: never both pools at once.
+    floors = {
+        path: floor_server(reader, python_env, plain_url(url), pool_size, pool_max, workdir)
+        for reader, path in floor_readers.items()
+    }
     port = free_port()
     autofin = Server(
         "autofin serve",
@@ -766,6 +801,8 @@ def _measure(
     meta = [
         f"- floor: FastAPI + asyncpg on uvicorn, 1 worker, pool {pool_size}–{pool_max} "
         f"(Autofin's engine: pool_size {pool_size} + max_overflow {pool_max - pool_size}); "
+        "stack floor: the same app and row through SQLAlchemy's AsyncSession (a session per "
+        "request from a dependency, one ORM select, commit) on an engine with that pool; "
         f"`autofin serve --workers 1`; PostgreSQL {plain_url(url).rsplit('@', 1)[-1]}",
         "- Stripe: the localstripe emulator on 127.0.0.1 (what development runs), delivering "
         "webhooks to Autofin: confirm and repayment include its answer time, and repayment "
@@ -776,7 +813,6 @@ def _measure(
         f"- {os.cpu_count()} CPU cores shared by wrk, both servers, localstripe and PostgreSQL",
     ]
     try:
-        floor.start()
         autofin.start()
         stripe_emulator.register_webhook(
             stripe_base,
@@ -789,12 +825,19 @@ def _measure(
         fixtures = asyncio.run(
             seed(autofin.base_url, url, args.path_list, args.levels, args.duration)
         )
-        plan = [("floor", c) for c in args.levels] + [
+        plan = [(f, c) for f in FLOORS for c in args.levels] + [
             (p, c) for p in PATHS if p in args.path_list for c in args.levels
         ]
         print("\nMeasuring:", flush=True)
         for path, connections in plan:
-            target = floor if path == "floor" else autofin
+            if path in FLOORS and floors[path].process is None:
+                for other in floors.values():
+                    other.stop()
+                floors[path].start()
+            elif path not in FLOORS:
+                for other in floors.values():
+                    other.stop()  # their pools hold connections Autofin's runs may need
+            target = floors[path] if path in FLOORS else autofin
             lines = request_lines(fixtures, path, connections, floor_rows)
             limit = (
                 consuming_limit(path, len(lines), args.duration)
@@ -850,7 +893,8 @@ def _measure(
                     )
     finally:
         autofin.stop()
-        floor.stop()
+        for floor in floors.values():
+            floor.stop()
         stripe_emulator.stop(stripe_process)
     return results, notes, meta
 

@@ -13,7 +13,7 @@ transaction, and Stripe is never called inside one. The cancel flow's own Stripe
 only if that phase runs after the payment; when it ran before (it voided nothing, or Stripe was
 unreachable and nobody retried) the money would stay with us. This step, run with the daily jobs,
 refunds each one through the cancel flow's code path (``settle_down_payment_after_cancel`` then
-``store_refund``), as atomic phases:
+``store_refund``), as atomic phases (explained once in ``shared.idempotency``):
 
 1. claim — the deal's reconciliation key (``shared.idempotency``, a system scope) is inserted or
    locked in a committed transaction of its own: of two concurrent runs one holds it and the

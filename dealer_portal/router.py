@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, status
 from fastapi.responses import JSONResponse
 
-from dealer_portal import handover, payment_link, service, walk_ins
+from dealer_portal import handover, payment_link, service, views, walk_ins
 from dealer_portal.collateral.router import router as collateral_router
-from dealer_portal.decisions.router import router as decisions_router
+from dealer_portal.decisions.router import routers as decisions_routers
 from dealer_portal.exceptions import (
     ApprovalNotFound,
     ClaimInvalid,
@@ -24,7 +24,7 @@ from dealer_portal.exceptions import (
     VinMakeMismatch,
 )
 from dealer_portal.funding.exceptions import VinAlreadyFinanced
-from dealer_portal.funding.router import router as funding_router
+from dealer_portal.funding.router import routers as funding_routers
 from dealer_portal.models import DealStatus
 from dealer_portal.pages.router import router as pages_router
 from dealer_portal.schemas import (
@@ -129,7 +129,7 @@ async def list_deals(
     deal_status: Annotated[DealStatus | None, Query(alias="status")] = None,
 ) -> Page[DealPublic]:
     """The dealer's pipeline, newest first, optionally of one status."""
-    items, total = await service.list_deals(
+    items, total = await views.list_deals(
         session, dealer, status=deal_status, limit=page.limit, offset=page.offset
     )
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
@@ -138,7 +138,7 @@ async def list_deals(
 @dealer_router.get("/deals/{deal_id}", responses=error_responses(DealNotFound))
 async def get_deal(deal_id: uuid.UUID, dealer: DealerPrincipal, session: SessionDep) -> DealPublic:
     """One deal with its status and, if the buyer's payment failed, why."""
-    return await service.get_deal(session, dealer, deal_id)
+    return await views.get_deal(session, dealer, deal_id)
 
 
 @dealer_router.post(
@@ -260,18 +260,20 @@ async def lender_pipeline(
 ) -> Page[LenderDealPublic]:
     """Deals structured on the lender's products at any dealer, newest first, optionally of one
     status; each names its product version and, once confirmed, its loan."""
-    items, total = await service.list_lender_deals(
+    items, total = await views.list_lender_deals(
         session, lender, status=deal_status, limit=page.limit, offset=page.offset
     )
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
-router = APIRouter()
-router.include_router(pages_router)
-router.include_router(dealer_router)
-router.include_router(claim_router)
-router.include_router(payment_link.router)
-router.include_router(lender_router)
-router.include_router(decisions_router)
-router.include_router(funding_router)
-router.include_router(collateral_router)
+# Included into the app one by one (see marketplace.router); the pages last.
+routers: tuple[APIRouter, ...] = (
+    dealer_router,
+    claim_router,
+    payment_link.router,
+    lender_router,
+    *decisions_routers,
+    *funding_routers,
+    collateral_router,
+    pages_router,
+)

@@ -10,7 +10,6 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, StringConstraints
 
 from dealer_portal.decisions.schemas import DecisionPublic
-from dealer_portal.models import DealerDeal
 from dealer_portal.vin import normalize_vin
 from marketplace.applications.schemas import ApplicationCreate, ReasonPublic
 from marketplace.preapprovals.schemas import CarGrade, OfferPublic, OfferTerms, PreapprovalPublic
@@ -22,7 +21,6 @@ from shared.schemas import (
     Password,
     RequestModel,
     ResponseModel,
-    mask_name,
 )
 
 ApprovalCode = Annotated[str, StringConstraints(min_length=1, max_length=32)]
@@ -153,48 +151,6 @@ class LenderDealPublic(DealPublic):
     """A deal on one of the lender's products, as the lender's pipeline shows it."""
 
     dealer_name: str
-
-
-def deal_public(
-    deal: DealerDeal, buyer_full_name: str, decision: DecisionPublic | None = None
-) -> DealPublic:
-    failure = None
-    if deal.down_payment_failure_code or deal.down_payment_failure_message:
-        failure = DownPaymentFailure(
-            code=deal.down_payment_failure_code, message=deal.down_payment_failure_message
-        )
-    return DealPublic(
-        id=deal.id,
-        status=deal.status,
-        dealer_id=deal.dealer_id,
-        preapproval_id=deal.preapproval_id,
-        offer_id=deal.offer_id,
-        product_version_id=deal.product_version_id,
-        lender_id=deal.lender_id,
-        loan_id=deal.loan_id,
-        buyer_name_masked=mask_name(buyer_full_name),
-        vehicle=VehiclePublic(
-            vin=deal.vin,
-            make=deal.make,
-            model=deal.model,
-            vehicle_type=deal.vehicle_type,
-            price=deal.car_price,
-        ),
-        down_payment=deal.down_payment_amount,
-        down_payment_status=deal.down_payment_status,
-        down_payment_failure=failure,
-        payment_intent_id=deal.payment_intent_id,
-        refund_id=deal.refund_id,
-        term_months=deal.term_months,
-        quote=DealQuote.model_validate(deal.quote),
-        created_by=deal.created_by,
-        created_at=deal.created_at,
-        confirmed_at=deal.confirmed_at,
-        down_payment_paid_at=deal.down_payment_paid_at,
-        handed_over_at=deal.handed_over_at,
-        cancelled_at=deal.cancelled_at,
-        decision=decision,
-    )
 
 
 class DownPaymentRequested(ResponseModel):

@@ -1,6 +1,7 @@
 """Dealer staff look an approval up (code + the buyer's phone digits, throttled) and quote a real
 car on one of its locked offers; a refusal names the rule that failed. Confirming and cancelling
-live in ``dealer_portal.handover``."""
+live in ``dealer_portal.handover``, the deals as dealers and lenders see them in
+``dealer_portal.views``."""
 
 from __future__ import annotations
 
@@ -14,10 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealer_portal import repository
 from dealer_portal import vin as vin_codec
-from dealer_portal.decisions import views as decision_views
 from dealer_portal.exceptions import (
     ApprovalNotFound,
-    DealNotFound,
     DealRefused,
     InvalidVin,
     OfferNotOnApproval,
@@ -27,18 +26,15 @@ from dealer_portal.models import DealerDeal, DealStatus
 from dealer_portal.schemas import (
     DealCreate,
     DealPublic,
-    LenderDealPublic,
     LookupPublic,
     VinPublic,
-    deal_public,
 )
+from dealer_portal.views import deal_public
 from marketplace import refusals
-from marketplace.preapprovals import repository as preapproval_repository
 from marketplace.preapprovals import service as preapproval_service
-from marketplace.preapprovals.exceptions import OfferNotFound, unavailable
-from marketplace.preapprovals.models import Preapproval, PreapprovalStatus
+from marketplace.preapprovals.exceptions import OfferNotFound
+from marketplace.preapprovals.models import Preapproval
 from marketplace.preapprovals.schemas import OfferPublic, car_grade_public
-from marketplace.servicing import repository as servicing_repository
 from pricing import (
     Deal,
     Offer,
@@ -51,7 +47,6 @@ from pricing import (
 )
 from shared import audit, ratelimit
 from shared.brands import service as brand_service
-from shared.db import utcnow
 from shared.identity import service as identity_service
 from shared.identity.models import User
 from shared.identity.principal import Principal
@@ -85,6 +80,13 @@ async def verified_preapproval(
     are counted as they happen and only read otherwise, so a busy dealer's successful look-ups
     never wait for each other.
     """
+    found = await _verified(session, dealer, code, verifier, with_offers=False)
+    return found.preapproval, found.buyer
+
+
+async def _verified(
+    session: AsyncSession, dealer: Principal, code: str, verifier: str, *, with_offers: bool
+) -> repository.ApprovalFound:
     normalized = preapproval_service.normalize_code(code)
     dealer_key = f"dealer_lookup:dealer:{dealer.org_id}"
     code_key = f"dealer_lookup:code:{normalized}"
@@ -96,18 +98,23 @@ async def verified_preapproval(
         variants={dealer_code_key: "lookup", code_key: "lookup_code", dealer_key: "lookup"},
         watched={dealer_key: LOOKUP_FAILURES_PER_DEALER},
     )
-    found = await repository.approval_and_buyer(session, normalized) if normalized else None
-    preapproval, buyer = found if found is not None else (None, None)
-    phone = (identity_service.phone_of(buyer) if buyer is not None else None) or ""
+    found = (
+        await repository.approval_and_buyer(session, normalized, with_offers=with_offers)
+        if normalized
+        else None
+    )
+    phone = (identity_service.phone_of(found.buyer) if found is not None else None) or ""
     expected = phone[-4:] if len(phone) >= 4 else _NO_PHONE
     matches = hmac.compare_digest(expected.encode(), verifier.encode())
-    if preapproval is None or buyer is None or not matches:
+    if found is None or not matches:
         await turn.failed(session, also=[dealer_key])
         event("dealer.lookup_failed", dealer_id=str(dealer.org_id))
         raise ApprovalNotFound()  # the code's counted failure stays counted
-    await turn.succeeded(session)
-    await preapproval_service.record_lookup(session, dealer, preapproval)
-    return preapproval, buyer
+    # The count taken back, the look-up noted and audited: one statement.
+    await turn.succeeded(
+        session, along=preapproval_service.lookup_writes(dealer, found.preapproval)
+    )
+    return found
 
 
 async def lookup(
@@ -119,17 +126,17 @@ async def lookup(
     now: datetime,
 ) -> LookupPublic:
     """What dealer staff may see of the approval: masked name, line, expiry, grade, offers."""
-    preapproval, buyer = await verified_preapproval(session, dealer, code, verifier)
-    offers = await preapproval_repository.offers(session, preapproval.id)
+    found = await _verified(session, dealer, code, verifier, with_offers=True)
+    preapproval = found.preapproval
     event("dealer.lookup", dealer_id=str(dealer.org_id), preapproval_id=str(preapproval.id))
     return LookupPublic(
         preapproval_id=preapproval.id,
-        buyer_name_masked=mask_name(buyer.full_name),
+        buyer_name_masked=mask_name(found.buyer.full_name),
         credit_limit=preapproval.credit_limit,
         expires_at=preapproval.expires_at,
         grade=preapproval.grade,
         status=preapproval_service.effective_status(preapproval, now),
-        offers=[OfferPublic.model_validate(offer.details) for offer in offers],
+        offers=[OfferPublic.model_validate(details) for details in found.offers or []],
     )
 
 
@@ -219,9 +226,7 @@ async def create_deal(
     """
     make = await check_vehicle(session, body.vehicle.vin, body.vehicle.make, now)
     preapproval, buyer = await verified_preapproval(session, dealer, body.code, body.verifier)
-    status = preapproval_service.effective_status(preapproval, now)
-    if status != PreapprovalStatus.active:
-        raise unavailable(status)
+    preapproval_service.ensure_active(preapproval, now)
     try:
         car = Deal(
             car_price=body.vehicle.price,
@@ -297,58 +302,3 @@ async def create_deal(
     )
     event("deal.quoted", deal_id=str(deal.id), dealer_id=str(dealer.org_id))
     return deal_public(deal, buyer.full_name)
-
-
-# -- reading -------------------------------------------------------------------------------------
-
-
-async def get_deal(session: AsyncSession, dealer: Principal, deal_id: uuid.UUID) -> DealPublic:
-    """One of this dealer's deals; another dealer's deal does not exist for it (404)."""
-    deal = await repository.get_deal(session, deal_id, dealer_id=dealer.org_id)
-    if deal is None:
-        raise DealNotFound()
-    names = await repository.buyer_names(session, [deal.buyer_id])
-    decisions = await decision_views.decisions_of(session, [deal], utcnow())
-    return deal_public(deal, names.get(deal.buyer_id, ""), decisions[deal.id])
-
-
-async def list_deals(
-    session: AsyncSession,
-    dealer: Principal,
-    *,
-    status: DealStatus | None,
-    limit: int,
-    offset: int,
-) -> tuple[list[DealPublic], int]:
-    rows, total = await repository.list_deals(
-        session, dealer.org_id, status=status, limit=limit, offset=offset
-    )
-    names = await repository.buyer_names(session, list({row.buyer_id for row in rows}))
-    decisions = await decision_views.decisions_of(session, rows, utcnow())
-    return [deal_public(row, names.get(row.buyer_id, ""), decisions[row.id]) for row in rows], total
-
-
-async def list_lender_deals(
-    session: AsyncSession,
-    lender: Principal,
-    *,
-    status: DealStatus | None,
-    limit: int,
-    offset: int,
-) -> tuple[list[LenderDealPublic], int]:
-    """The lender's pipeline: deals structured on its products, with the dealer's name."""
-    rows, total = await repository.list_lender_deals(
-        session, lender.org_id, status=status, limit=limit, offset=offset
-    )
-    names = await repository.buyer_names(session, list({row.buyer_id for row in rows}))
-    dealers = await servicing_repository.organization_names(
-        session, list({row.dealer_id for row in rows})
-    )
-    items = [
-        LenderDealPublic(
-            **dict(deal_public(row, names.get(row.buyer_id, ""))),
-            dealer_name=dealers.get(row.dealer_id, ""),
-        )
-        for row in rows
-    ]
-    return items, total

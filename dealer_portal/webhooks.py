@@ -13,12 +13,10 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealer_portal import events as deal_events
 from dealer_portal import repository
 from dealer_portal.decisions import gate
 from dealer_portal.funding import service as funding_service
 from dealer_portal.handover import DOWN_PAYMENT_PURPOSE
-from dealer_portal.models import DealStatus
 from marketplace.servicing import service as servicing_service
 from shared import audit
 from shared.db import utcnow
@@ -68,21 +66,15 @@ async def record_down_payment_paid(
                 await funding_service.record_disbursement(
                     session, audit.SYSTEM_ACTOR, loan, now, claim=False
                 )
-        audit.record(
+        await gate.record_handed_over(
             session,
-            actor=audit.SYSTEM_ACTOR,
-            action="deal.handed_over",
-            subject_type="deal",
-            subject_id=deal_id,
-            before={"status": DealStatus.confirmed.value},
-            after={
-                "status": DealStatus.handed_over.value,
+            handed_over,
+            {
                 "payment_intent_id": intent_id,
                 "down_payment": amount,
                 "loan_activated": loan is not None,
             },
         )
-        await deal_events.deal_handed_over(session, handed_over)
         return "handed_over"
 
     # A product that does not auto-fund: the car waits for the lender's approval and the signed

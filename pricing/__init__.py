@@ -18,25 +18,14 @@ from pricing.errors import PricingInputError
 from pricing.fair_price import assess_rate, benchmark_ladder, benchmark_rate
 from pricing.grades import SUB_GRADES, grade_for_pd
 from pricing.loan_math import LoanQuote, RepaymentMethod, ScheduleRow, quote_loan
-from pricing.matching import (
-    MatchResult,
-    Offer,
-    Rejection,
-    evaluate_product,
-    evaluate_product_for_deal,
-    match_offers,
-)
+from pricing.matching import evaluate_product, evaluate_product_for_deal, match_offers
+from pricing.offers import MatchResult, Offer, Rejection
 from pricing.payoff import PayoffQuote, due_dates, payoff_quote
 from pricing.policy import DEFAULT_POLICY, RiskPolicy
 from pricing.products import Deal, ProductTerms, Subsidy, VehicleType
 from pricing.reasons import Reason
-from pricing.scorecard import (
-    Scorecard,
-    default_scorecard,
-    load_scorecard,
-    parse_scorecard,
-    score_values,
-)
+from pricing.scorecard import Scorecard, score_values
+from pricing.scorecard_file import default_scorecard, load_scorecard, parse_scorecard
 from pricing.stability import population_stability_index, stability_verdict
 from pricing.structure import (
     StructureGrade,

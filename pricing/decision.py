@@ -9,9 +9,9 @@ from pricing import reasons as catalogue
 from pricing.applicant import UNKNOWN_STRUCTURE, Applicant, BureauFacts, LoanStructure
 from pricing.credit_line import credit_line
 from pricing.grades import grade_for_pd
-from pricing.policy import DEFAULT_POLICY, RiskPolicy
+from pricing.policy import RiskPolicy
 from pricing.reasons import Reason
-from pricing.scorecard import MAX_REASONS, Scorecard, default_scorecard, score_applicant
+from pricing.scorecard import MAX_REASONS, Scorecard, score_applicant
 from shared.money import format_cny
 
 
@@ -65,22 +65,22 @@ def hard_decline_reasons(
 def decide(
     applicant: Applicant,
     bureau: BureauFacts,
-    policy: RiskPolicy = DEFAULT_POLICY,
-    scorecard: Scorecard | None = None,
+    policy: RiskPolicy,
+    scorecard: Scorecard,
     structure: LoanStructure = UNKNOWN_STRUCTURE,
 ) -> Decision:
     """Return an approval with grade and credit limit, or a decline with up to four reasons,
-    scored with ``scorecard`` (the built-in card when None); the decision always names the
-    scorecard version it used. The loan's structure is missing unless given (pre-approval)."""
-    card = scorecard if scorecard is not None else default_scorecard()
+    scored with ``scorecard`` (the caller's scorecard in service: pricing loads none itself); the
+    decision always names the scorecard version it used. The loan's structure is missing unless
+    given (pre-approval)."""
     hard = hard_decline_reasons(applicant, bureau, policy)
     if hard:
-        return Decision(False, None, None, None, 0, hard[:MAX_REASONS], card.version)
-    result = score_applicant(card, applicant, bureau, structure)
+        return Decision(False, None, None, None, 0, hard[:MAX_REASONS], scorecard.version)
+    result = score_applicant(scorecard, applicant, bureau, structure)
     grade = grade_for_pd(result.pd, policy.grade_pd_ceilings)
     if grade is None:
         declined = (catalogue.SCORE_BELOW_CUTOFF, *result.reasons())[:MAX_REASONS]
-        return Decision(False, None, result.pd, result.score, 0, declined, card.version)
+        return Decision(False, None, result.pd, result.score, 0, declined, scorecard.version)
     line = credit_line(grade, applicant.monthly_income, applicant.existing_monthly_debt, policy)
     if not line.approved:
         too_small = catalogue.with_values(
@@ -88,9 +88,9 @@ def decide(
         )
         return Decision(
             False, grade, result.pd, result.score, 0,
-            (too_small, *result.reasons())[:MAX_REASONS], card.version, line.benchmark_rate,
+            (too_small, *result.reasons())[:MAX_REASONS], scorecard.version, line.benchmark_rate,
         )  # fmt: skip
     return Decision(
-        True, grade, result.pd, result.score, line.limit, result.reasons(), card.version,
+        True, grade, result.pd, result.score, line.limit, result.reasons(), scorecard.version,
         line.benchmark_rate,
     )  # fmt: skip

@@ -25,20 +25,20 @@ _CONTEXT = Context(prec=42, rounding=ROUND_HALF_EVEN)
 
 
 def _excess_and_slope(
-    rate: Decimal, amount_received: int, payments: Sequence[int]
+    rate: Decimal, amount_received: int, payments: Sequence[Decimal], weighted: Sequence[Decimal]
 ) -> tuple[Decimal, Decimal]:
-    """Return ``PV(rate) − amount_received`` and its derivative with respect to ``rate``."""
+    """Return ``PV(rate) − amount_received`` and its derivative with respect to ``rate``, given
+    the payments ``p_n`` and ``n·p_n`` (as ``Decimal``, last month first).
+
+    With ``v = 1/(1+rate)``: ``PV = v·Σ p_n v^(n−1)`` and ``dPV/d rate = −v²·Σ n·p_n v^(n−1)``,
+    both sums by Horner's rule (a multiplication and an addition a month each).
+    """
     discount = 1 / (1 + rate)
-    factor = discount
-    present_value = Decimal(0)
-    weighted = Decimal(0)
-    for n, payment in enumerate(payments, start=1):
-        if payment:
-            discounted = payment * factor
-            present_value += discounted
-            weighted += n * discounted
-        factor *= discount
-    return present_value - amount_received, -weighted * discount
+    present_value = slope = Decimal(0)
+    for payment, weight in zip(payments, weighted, strict=True):
+        present_value = present_value * discount + payment
+        slope = slope * discount + weight
+    return present_value * discount - amount_received, -slope * discount * discount
 
 
 def solve_monthly_irr(
@@ -54,12 +54,19 @@ def solve_monthly_irr(
         raise ValueError("amount_received must be positive")
     if any(payment < 0 for payment in payments) or sum(payments) < amount_received:
         raise ValueError("payments must be non-negative and repay at least the amount received")
+    last_first = [Decimal(payment) for payment in reversed(payments)]
+    months = len(payments)
+    weighted = [(months - k) * payment for k, payment in enumerate(last_first)]
+    # Newton's error after a step of size s is at most (f''/2|f'|)·s² ≤ (months + 1)/2 · s²
+    # (f'' ≤ (months + 1)·|f'| for these cash flows): once that is under the tolerance, the
+    # step just taken already lands within it, and no further evaluation is needed.
+    settled_step = (IRR_TOLERANCE / (months + 1)).sqrt(_CONTEXT)
     with localcontext(_CONTEXT):
         low = Decimal(0)
         high: Decimal | None = None
         rate = guess if guess is not None and guess >= 0 else Decimal(0)
         for _ in range(_MAX_ITERATIONS):
-            excess, slope = _excess_and_slope(rate, amount_received, payments)
+            excess, slope = _excess_and_slope(rate, amount_received, last_first, weighted)
             if excess == 0:
                 return rate
             if excess > 0:
@@ -68,6 +75,8 @@ def solve_monthly_irr(
                 high = rate
             candidate = rate - excess / slope
             in_bracket = candidate > low and (high is None or candidate < high)
+            if in_bracket and abs(candidate - rate) < settled_step:
+                return candidate
             if not in_bracket:
                 candidate = (low + high) / 2 if high is not None else low * 2 + Decimal("0.01")
             if abs(candidate - rate) < IRR_TOLERANCE:

@@ -3,8 +3,8 @@
 Rounding happens once per row, by one rule (``shared.money.round_fen``, half up):
 
 * monthly rate ``r = annual_rate / 12``;
-* ``interest_n = round_fen(balance_{n-1} × annual_rate / 12)``, computed from the exact product so
-  that a true half fen always rounds up;
+* ``interest_n = round_fen(balance_{n-1} × annual_rate / 12)``, computed exactly (in integers, from
+  the rate as a fraction) so that a true half fen always rounds up;
 * equal instalment (等额本息): a level payment ``A = round_fen(P·r / (1 − (1+r)^−N))``
   (``round_fen(P / N)`` at 0 %), and ``principal_n = A − interest_n`` (kept within
   ``0 … balance_{n-1}``, which only binds for loans of a few fen);
@@ -124,20 +124,24 @@ def amortization_schedule(
         level = level_payment(principal, annual_rate, term_months)
     else:
         level = principal // term_months
+    # balance × annual_rate / 12 rounded half up, in integers: the monthly rate is the exact
+    # fraction numerator / denominator, and round-half-up(a / b) is (2a + b) // 2b.
+    numerator, denominator = annual_rate.as_integer_ratio()
+    denominator *= MONTHS_PER_YEAR
+    twice_numerator, twice_denominator = 2 * numerator, 2 * denominator
+    equal_installment = method is RepaymentMethod.EQUAL_INSTALLMENT
     rows: list[ScheduleRow] = []
     balance = principal
-    with localcontext(_CONTEXT):
-        for n in range(1, term_months + 1):
-            interest = round_fen(balance * annual_rate / MONTHS_PER_YEAR)
-            if n == term_months:
-                principal_part = balance
-            elif method is RepaymentMethod.EQUAL_INSTALLMENT:
-                principal_part = min(max(level - interest, 0), balance)
-            else:
-                principal_part = min(level, balance)
-            balance -= principal_part
-            payment = principal_part + interest
-            rows.append(ScheduleRow(n, payment, principal_part, interest, balance))
+    for n in range(1, term_months + 1):
+        interest = (balance * twice_numerator + denominator) // twice_denominator
+        if n == term_months:
+            principal_part = balance
+        elif equal_installment:
+            principal_part = min(max(level - interest, 0), balance)
+        else:
+            principal_part = min(level, balance)
+        balance -= principal_part
+        rows.append(ScheduleRow(n, principal_part + interest, principal_part, interest, balance))
     return tuple(rows)
 
 

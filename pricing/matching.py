@@ -1,76 +1,22 @@
-"""Matching a graded applicant to products, and ranking the offers by what the buyer pays.
-
-One product is evaluated at a time (``evaluate_product``) so the dealer portal can say exactly
-which rule failed; ``match_offers`` evaluates them all and ranks the offers by total cost of credit,
-then monthly payment, then lender name, then product id. Nothing the platform earns
-(``commission_rate``) or any other field that does not change the buyer's cost is read here.
-"""
+"""Matching a graded applicant to products: one product at a time (``evaluate_product``), so
+the dealer portal can say exactly which rule failed, or all of them (``match_offers``), the
+offers ranked by what the buyer pays (``pricing.ranking``). Which of them a pre-approval keeps
+is ``pricing.shortlist``."""
 
 from __future__ import annotations
 
-from bisect import insort
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
 from decimal import Decimal
 
 from pricing.errors import PricingInputError
 from pricing.fair_price import REFERENCE_VEHICLE_TYPE, assess_rate
 from pricing.grades import grade_rank
-from pricing.loan_math import LoanQuote, RepaymentMethod, quote_loan
+from pricing.loan_math import LoanQuote, quote_loan
+from pricing.offers import MatchResult, Offer, Rejection
 from pricing.policy import RiskPolicy
 from pricing.products import Deal, ProductTerms, VehicleType
+from pricing.ranking import rank_offers
 from shared.money import format_cny, format_rate
-
-
-@dataclass(frozen=True, slots=True)
-class Rejection:
-    """Why one product cannot be offered: a stable ``code``, a message for dealer staff, and the
-    deal ``field`` to change (None when nothing the buyer controls would help). ``params`` are
-    the figures in the message, by name (money as ``*_fen`` ints, rates as Decimals), so the
-    message can be written again in another language."""
-
-    code: str
-    message: str
-    field: str | None
-    product_id: str = ""
-    params: tuple[tuple[str, object], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Offer:
-    """One product quoted for one buyer and deal, with the reasons it is shown and its rank."""
-
-    product_id: str
-    product_version: int
-    lender_id: str
-    lender_name: str
-    product_name: str
-    grade: str
-    method: RepaymentMethod
-    amount: int
-    term_months: int
-    annual_rate: Decimal
-    apr: Decimal
-    effective_annual_rate: Decimal
-    upfront_fee: int
-    monthly_payment: int
-    total_interest: int
-    total_cost: int
-    total_repayment: int
-    benchmark_rate: Decimal
-    subsidised: bool
-    platform_guarantee: bool
-    why_eligible: tuple[str, ...]
-    rank: int = 0
-    rank_reason: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class MatchResult:
-    """Ranked offers (cheapest first) and every product that was not offered, with why."""
-
-    offers: tuple[Offer, ...]
-    rejections: tuple[Rejection, ...]
 
 
 def reference_term(terms_months: Iterable[int], target_months: int) -> int:
@@ -218,110 +164,6 @@ def match_offers(
         else:
             rejections.append(outcome)
     return MatchResult(rank_offers(offers), tuple(rejections))
-
-
-def shortlist(
-    ranked: Sequence[Offer], products: Iterable[ProductTerms], keep: int
-) -> tuple[Offer, ...]:
-    """Return the offers an approval keeps out of ``ranked`` (ranked cheapest first), ranked
-    again among themselves: the ``keep`` cheapest, and for each vehicle type the ``keep``
-    cheapest of the products that finance that type for any brand (no manufacturer subsidy).
-
-    The buyer's order is untouched (a kept offer is never dearer than a dropped one it
-    competes with), and a car of any type and brand still finds ``keep`` offers to be quoted
-    on, so a cheap new-car-only or one-brand product at the top cannot crowd a used car out.
-    At most ``3 × keep`` offers whatever the catalogue holds; ``keep`` < 1 keeps every offer."""
-    if keep < 1 or len(ranked) <= keep:
-        return tuple(ranked)
-    terms = {(p.product_id, p.version): p for p in products}
-    kept: set[int] = set()
-    counts: dict[str, int] = {}
-    for index, offer in enumerate(ranked):
-        for group in _groups(terms[(offer.product_id, offer.product_version)]):
-            if counts.get(group, 0) < keep:
-                counts[group] = counts.get(group, 0) + 1
-                kept.add(index)
-    return rank_offers([ranked[index] for index in sorted(kept)])
-
-
-def best_offers(
-    products: Sequence[ProductTerms], grade: str, credit_limit: int, policy: RiskPolicy, keep: int
-) -> tuple[Offer, ...]:
-    """``shortlist(match_offers(products, grade, credit_limit, policy).offers, products, keep)``
-    without quoting every product exactly (a schedule and an APR solve each: a catalogue of
-    thousands took a second). Products are taken cheapest first by an estimate of their total
-    cost of credit (floats, no schedule), quoted exactly one by one, and a product is skipped
-    once every group it could enter already holds ``keep`` offers cheaper than its estimate
-    less ``_slack`` (the most the estimate can be off): it could not have been kept."""
-    if keep < 1:
-        return match_offers(products, grade, credit_limit, policy).offers
-    grade_rank(grade)
-    estimated: list[tuple[int, int, ProductTerms]] = []
-    for index, product in enumerate(products):
-        rate = product.rate_card.get(grade)
-        if rate is None or product.min_amount > credit_limit:
-            continue  # evaluate_product refuses these before any figure
-        amount = min(credit_limit, product.max_amount)
-        term = reference_term(product.terms_months, policy.reference_term_months)
-        cost = _estimated_interest(amount, rate, term, product.method) + product.upfront_fee
-        estimated.append((cost - _slack(cost, term), index, product))
-    estimated.sort(key=lambda row: (row[0], row[1]))
-    cheapest: dict[str, list[int]] = {}  # per group, the exact costs of its offers, ascending
-    offers: list[Offer] = []
-    for lowest, _, product in estimated:
-        groups = _groups(product)
-        if all(len(cheapest.get(g, ())) >= keep and cheapest[g][keep - 1] < lowest for g in groups):
-            continue
-        outcome = evaluate_product(product, grade, credit_limit, policy)
-        if isinstance(outcome, Offer):
-            offers.append(outcome)
-            for group in groups:
-                insort(cheapest.setdefault(group, []), outcome.total_cost)
-    return shortlist(rank_offers(offers), products, keep)
-
-
-def _groups(product: ProductTerms) -> tuple[str, ...]:
-    """The shortlist's groups a product's offer competes in: every offer, and each vehicle type
-    it finances for any brand."""
-    if product.subsidy is not None:
-        return ("all",)
-    return ("all", *sorted(vehicle.value for vehicle in product.vehicle_types))
-
-
-def _estimated_interest(amount: int, annual_rate: Decimal, term: int, method: str) -> int:
-    """The total interest of a loan in fen, in floating point: within ``_slack`` of the exact
-    schedule's (``loan_math``, whole fen per row)."""
-    monthly = float(annual_rate) / 12
-    if monthly == 0:
-        return 0
-    if method == RepaymentMethod.EQUAL_PRINCIPAL:
-        return round(amount * monthly * (term + 1) / 2)
-    payment = amount * monthly / (1 - (1 + monthly) ** -term)
-    return round(payment * term - amount)
-
-
-def _slack(cost: int, term: int) -> int:
-    """How far an estimate may be from the exact total cost: a fen or two of rounding per
-    instalment, carried through the balance, with a wide margin (a larger slack only quotes
-    a few more products)."""
-    return 10 * term + cost // 1000 + 100
-
-
-def ranking_key(offer: Offer) -> tuple[int, int, str, str]:
-    """Return what offers are ordered by: the buyer's total cost of credit, then monthly
-    payment, then lender name and product id so that equal offers keep a stable order."""
-    return (offer.total_cost, offer.monthly_payment, offer.lender_name, offer.product_id)
-
-
-def rank_offers(offers: Sequence[Offer]) -> tuple[Offer, ...]:
-    """Return the offers in ranking order, each with its rank and the reason for it."""
-    ordered = sorted(offers, key=ranking_key)
-    ranked: list[Offer] = []
-    for position, offer in enumerate(ordered, start=1):
-        above = ordered[position - 2] if position > 1 else None
-        reason = _rank_reason(offer, position, len(ordered), above)
-        ranked.append(replace(offer, rank=position, rank_reason=reason))
-    return tuple(ranked)
 
 
 def _deal_rejection(
@@ -477,17 +319,3 @@ def _offer(
         platform_guarantee=product.platform_guarantee,
         why_eligible=why,
     )
-
-
-def _rank_reason(offer: Offer, position: int, count: int, above: Offer | None) -> str:
-    prefix = f"ranked {position} of {count}"
-    cost = format_cny(offer.total_cost)
-    if above is None:
-        return f"{prefix}: lowest total cost of credit ({cost})"
-    if offer.total_cost > above.total_cost:
-        extra = format_cny(offer.total_cost - above.total_cost)
-        return f"{prefix}: total cost of credit {cost}, {extra} more than #{position - 1}"
-    if offer.monthly_payment > above.monthly_payment:
-        extra = format_cny(offer.monthly_payment - above.monthly_payment)
-        return f"{prefix}: same total cost as #{position - 1}, monthly payment {extra} higher"
-    return f"{prefix}: same total cost and monthly payment as #{position - 1}; ordered by lender"

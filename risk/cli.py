@@ -103,7 +103,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def cmd_score(args: argparse.Namespace) -> None:
-    from pricing.scorecard import load_scorecard
+    from pricing.scorecard_file import load_scorecard
     from risk.mapping import apply_map, load_map, read_csv
     from risk.scoring import score_rows
 

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from pricing.scorecard import load_scorecard
+from pricing.scorecard_file import load_scorecard
 from risk.mapping import apply_map, load_map, read_csv
 from risk.scoring import (
     calibration_misses,

@@ -20,7 +20,8 @@ from sklearn.model_selection import train_test_split
 
 from pricing.applicant import CATEGORIES
 from pricing.policy import DEFAULT_POLICY, RiskPolicy
-from pricing.scorecard import Scorecard, parse_scorecard
+from pricing.scorecard import Scorecard
+from pricing.scorecard_file import parse_scorecard
 from risk.attributes import KNOWLEDGE
 from risk.calibration import PdFit, fit_pd_model
 from risk.mapping import ColumnMap, MappedData

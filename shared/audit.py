@@ -11,13 +11,15 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, String, event, select
+from sqlalchemy import BigInteger, Column, Insert, String, event, select
+from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import Field, SQLModel, col
 
-from shared.db import created_now
+from shared.db import created_now, table_of
+from shared.identity import repository as identity_repository
 from shared.identity.principal import Principal
 from shared.observability import current_request_id
 from shared.pagination import paginate
@@ -75,6 +77,29 @@ def record(
     session.sync_session.info.setdefault(_PENDING, []).append(entry)
 
 
+def insert(
+    *,
+    actor: Principal | str,
+    action: str,
+    subject_type: str,
+    subject_id: uuid.UUID | str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> Insert:
+    """One audit entry as an INSERT for the caller to send within a statement of its own (with
+    the write it records: ``ratelimit.Turn.succeeded(along=…)``), where ``record`` would cost
+    an INSERT at the commit. The same facts as ``record``, in the caller's transaction."""
+    return sa_insert(table_of(AuditEntry)).values(
+        actor=actor if isinstance(actor, str) else actor.actor,
+        action=action,
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        before=before,
+        after=after,
+        request_id=current_request_id(),
+    )
+
+
 _PENDING = "audit_entries_pending"
 
 
@@ -101,7 +126,10 @@ async def search(
     offset: int,
 ) -> tuple[list[AuditEntry], int]:
     """A page of the log, newest first, narrowed by subject and actor when given (the admin's
-    search)."""
+    search); an actor given as an email is the login holding it (none → an empty page)."""
+    if actor is not None and "@" in actor:
+        user = await identity_repository.user_by_email(session, actor)
+        actor = f"user:{user.id}" if user is not None else "user:none"
     statement = select(AuditEntry)
     if subject_id is not None:
         statement = statement.where(col(AuditEntry.subject_id) == subject_id)

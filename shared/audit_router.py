@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query
 
 from shared import audit
 from shared.db import SessionDep
-from shared.identity import repository as identity_repository
 from shared.identity.principal import AdminPrincipal
 from shared.pagination import Page, PageDep
 from shared.schemas import ResponseModel
@@ -51,9 +50,6 @@ async def audit_log(
 ) -> Page[AuditEntryPublic]:
     """Who did what to which record, newest first. Filters are exact; an actor given as an
     email is the login holding it (none → an empty page)."""
-    if actor is not None and "@" in actor:
-        user = await identity_repository.user_by_email(session, actor)
-        actor = f"user:{user.id}" if user is not None else "user:none"
     rows, total = await audit.search(
         session,
         subject_id=subject_id,

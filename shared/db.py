@@ -1,7 +1,9 @@
 """The database: one async engine per process, one session per request.
 
 The request's session commits once, when the request succeeds, and rolls back on any error;
-services only ``flush``. Flows that call something outside the database (Stripe, the credit
+services only ``flush``. A request that only reads takes ``ReadSessionDep`` instead (and its
+principal from ``require_role(…, read_only=True)``): autocommit, so no BEGIN and no COMMIT
+round trip, and no writes. Flows that call something outside the database (Stripe, the credit
 bureau) commit in explicit phases on that same session instead (``shared.idempotency``), so a
 request holds **at most one pooled connection at a time** and none while it waits on the
 outside: a pool of N connections then serves any number of requests in turn, never deadlocked
@@ -15,13 +17,14 @@ pre-ping round trip per checkout), is retried by ``shared.web.retry`` before any
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import Depends, Request
-from sqlalchemy import Column, DateTime, MetaData, func, inspect, text
+from sqlalchemy import Column, DateTime, MetaData, Table, event, func, inspect, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
@@ -31,7 +34,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
 from sqlmodel import Field, SQLModel
 
 # Constraint names are stable and readable, so migrations can refer to them.
@@ -69,8 +72,25 @@ def plain_url(url: str) -> str:
     return urlunsplit(parts._replace(scheme="postgresql"))
 
 
+class ReadOnlySession(Session):
+    """A session for requests that only read. In autocommit each write would commit on its
+    own, so it refuses INSERT, UPDATE, DELETE and flushes outright."""
+
+
+@event.listens_for(ReadOnlySession, "do_orm_execute")
+def _refuse_writes(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise RuntimeError("a read-only session was asked to write; use SessionDep")
+
+
+@event.listens_for(ReadOnlySession, "before_flush")
+def _refuse_flush(session: Session, context: Any, instances: Any) -> None:
+    raise RuntimeError("a read-only session was asked to write; use SessionDep")
+
+
 class Database:
-    """An engine and the session factory the app opens its sessions with."""
+    """An engine and the session factories the app opens its sessions with (``sessionmaker``
+    for requests that write, ``read_sessionmaker`` for those that only read)."""
 
     def __init__(
         self, engine: AsyncEngine, bind: AsyncEngine | AsyncConnection | None = None
@@ -80,7 +100,15 @@ class Database:
         if isinstance(bind, AsyncConnection):
             # Tests: sessions join an outer transaction; their commits release savepoints.
             options["join_transaction_mode"] = "create_savepoint"
+            reads: AsyncEngine | AsyncConnection = bind
+        else:
+            # The pool's own connections, in autocommit while a read session holds one (set on
+            # the driver connection, no round trip; the pool resets it on return).
+            reads = (bind or engine).execution_options(isolation_level="AUTOCOMMIT")
         self.sessionmaker = async_sessionmaker(bind or engine, **options)
+        self.read_sessionmaker = async_sessionmaker(
+            reads, sync_session_class=ReadOnlySession, **options
+        )
 
     @classmethod
     def from_url(
@@ -126,19 +154,45 @@ def get_database(request: Request) -> Database:
     return database
 
 
+@contextmanager
+def _the_request_session(request: Request) -> Iterator[None]:
+    """A request holds one session, so at most one pooled connection (see the module's
+    docstring): a route and its dependencies must all take ``SessionDep`` or all
+    ``ReadSessionDep``."""
+    if getattr(request.state, "database_session", False):
+        raise RuntimeError("one request opened two sessions: take SessionDep or ReadSessionDep")
+    request.state.database_session = True
+    try:
+        yield
+    finally:
+        request.state.database_session = False
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's session: committed when the route returns, rolled back if it raises."""
-    async with get_database(request).sessionmaker() as session:
-        try:
+    with _the_request_session(request):
+        async with get_database(request).sessionmaker() as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+
+
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The session of a request that only reads: its connection runs in autocommit, so no
+    BEGIN and no COMMIT round trip. Each statement then sees the database as of its own start,
+    as every statement of a READ COMMITTED transaction does; a response that must agree with
+    itself reads what it shows in one statement. Writing through it raises."""
+    with _the_request_session(request):
+        async with get_database(request).read_sessionmaker() as session:
             yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
 
 
 # scope="function": commit before the response is sent, so a failed commit is an error response.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 
 
@@ -175,6 +229,14 @@ async def insert_unique(session: AsyncSession, row: SQLModel) -> bool:
     make_transient_to_detached(row)
     session.add(row)
     return True
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A table model's Core table, for statements that need no ORM (composed into another as a
+    CTE, or too hot for the unit of work)."""
+    table = inspect(model).local_table
+    assert isinstance(table, Table)
+    return table
 
 
 def timestamp_column(*, nullable: bool = False) -> Column[datetime]:

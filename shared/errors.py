@@ -13,7 +13,7 @@ changes with the language.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -241,6 +241,19 @@ def allowed_methods(request: Request) -> list[str]:
 
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def answer_as(
+    to_domain: Callable[[Any], DomainError],
+) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    """A handler for an exception a layer without HTTP raises (pricing's input errors): it
+    answers as the domain error ``to_domain`` makes of it, so that mapping is written once and
+    a caller that must name another field calls the same ``to_domain``."""
+
+    async def handler(request: Request, exc: Exception) -> JSONResponse:
+        return await _domain_error(request, to_domain(exc))
+
+    return handler
 
 
 def install_error_handlers(app: FastAPI) -> None:

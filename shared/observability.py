@@ -22,9 +22,11 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import i18n
+from shared.web.headers import request_header
 
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID_NAME = REQUEST_ID_HEADER.encode()
 
 log = logging.getLogger("autofin")
 
@@ -159,26 +161,21 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        sent = dict(scope.get("headers", [])).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
+        sent = (request_header(scope, _REQUEST_ID_NAME) or b"").decode("latin-1")
         request_id = sent if 8 <= len(sent) <= 64 and sent.isalnum() else secrets.token_hex(8)
+        request_id_header = (_REQUEST_ID_NAME, request_id.encode())
         token = _request_id.set(request_id)
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
-                message["headers"] = headers
-            await send(message)
-
         response_started = False
 
-        async def send_tracking(message: Message) -> None:
+        async def send_with_id(message: Message) -> None:
             nonlocal response_started
-            response_started = response_started or message["type"] == "http.response.start"
-            await send_with_id(message)
+            if message["type"] == "http.response.start":
+                response_started = True
+                message["headers"] = [*message.get("headers", ()), request_id_header]
+            await send(message)
 
         try:
-            await self.app(scope, receive, send_tracking)
+            await self.app(scope, receive, send_with_id)
         except Exception:
             # The error boundary: log the trace with the request id, answer without it.
             log.exception("request.failed", extra={"request_id": request_id})

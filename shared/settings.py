@@ -88,7 +88,7 @@ class Settings(BaseSettings):
 
     preapproval_valid_days: int = Field(default=45, ge=1, le=365)
     # Offers a pre-approval keeps: the cheapest this many, and as many per vehicle type from
-    # products any brand may use (``pricing.matching.shortlist``); 0 keeps every offer.
+    # products any brand may use (``pricing.shortlist.shortlist``); 0 keeps every offer.
     offers_per_approval: int = Field(default=20, ge=0, le=10_000)
     bureau_latency_ms: int = Field(default=0, ge=0)
     bureau_failure_rate: float = Field(default=0.0, ge=0.0, le=1.0)

@@ -7,7 +7,7 @@ import json
 from importlib import resources
 from typing import Any
 
-from pricing.scorecard import DEFAULT_SCORECARD_FILE
+from pricing.scorecard_file import DEFAULT_SCORECARD_FILE
 
 
 def builtin_card() -> dict[str, Any]:

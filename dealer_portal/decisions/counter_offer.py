@@ -141,32 +141,15 @@ async def _accept_counter(session: AsyncSession, buyer: Principal, deal_id: uuid
     await servicing_service.cancel_before_handover(session, buyer, old_loan_id)
     amount, term = int(terms["amount"]), int(terms["term_months"])
     rate = Decimal(str(terms["annual_rate"]))
-    loan = await servicing_service.book_loan(
+    loan = await handover.book_deal_loan(
         session,
         buyer,
-        preapproval_id=accepted.preapproval_id,
-        offer_id=accepted.offer_id,
-        product_version_id=accepted.product_version_id,
-        lender_id=accepted.lender_id,
-        buyer_id=accepted.buyer_id,
-        dealer_id=accepted.dealer_id,
+        accepted,
         principal=amount,
         annual_rate=rate,
         term_months=term,
-        method=accepted.method,
-        upfront_fee=accepted.upfront_fee,
-        grade=accepted.grade,
-        pd=accepted.pd,
-        platform_guarantee=accepted.platform_guarantee,
         auto_fund=False,
         loan_date=now.date(),
-        vehicle={
-            "vin": accepted.vin,
-            "make": accepted.make,
-            "model": accepted.model,
-            "vehicle_type": accepted.vehicle_type,
-            "price": accepted.car_price,
-        },
     )
     quote = quote_loan(amount, rate, term, accepted.method, accepted.upfront_fee)
     figures = {

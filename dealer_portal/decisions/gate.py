@@ -1,6 +1,6 @@
 """The two steps of the decision flow that the handover itself calls: a confirmed deal starts
 waiting for its lender (or is approved by the product's ``auto_approve`` rules), and the last
-condition to be met hands the car over — exactly once."""
+condition to be met hands the car over — exactly once — leaving what every handover records."""
 
 from __future__ import annotations
 
@@ -82,19 +82,31 @@ async def hand_over_if_ready(
     down payment); the handed-over deal, or None. Called by every step that meets one."""
     handed_over = await repository.hand_over_when_ready(session, deal_id, now)
     if handed_over is not None:
-        audit.record(
+        event("deal.handed_over", deal_id=str(deal_id))
+        await record_handed_over(
             session,
-            actor=audit.SYSTEM_ACTOR,
-            action="deal.handed_over",
-            subject_type="deal",
-            subject_id=deal_id,
-            before={"status": DealStatus.confirmed.value},
-            after={
-                "status": DealStatus.handed_over.value,
+            handed_over,
+            {
                 "contract_sha256": handed_over.contract_signed_sha256,
                 "loan_id": str(handed_over.loan_id),
             },
         )
-        event("deal.handed_over", deal_id=str(deal_id))
-        await deal_events.deal_handed_over(session, handed_over)
     return handed_over
+
+
+async def record_handed_over(
+    session: AsyncSession, handed_over: DealerDeal, details: dict[str, Any]
+) -> None:
+    """What every handover leaves, whichever condition came last (here, or the down payment of a
+    product that auto-funds): the audit entry ``confirmed → handed_over`` with ``details``, and
+    the webhook event to the deal's dealer and lender."""
+    audit.record(
+        session,
+        actor=audit.SYSTEM_ACTOR,
+        action="deal.handed_over",
+        subject_type="deal",
+        subject_id=handed_over.id,
+        before={"status": DealStatus.confirmed.value},
+        after={"status": DealStatus.handed_over.value, **details},
+    )
+    await deal_events.deal_handed_over(session, handed_over)

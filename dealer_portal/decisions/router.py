@@ -363,7 +363,4 @@ async def sign_contract(
     return await signing.sign_contract(session, store, signer, buyer, loan_id, body)
 
 
-router = APIRouter()
-router.include_router(lender_router)
-router.include_router(dealer_router)
-router.include_router(buyer_router)
+routers = (lender_router, dealer_router, buyer_router)

@@ -46,13 +46,13 @@ STIPULATION_NAMES = {
 async def contract_terms(session: AsyncSession, deal: DealerDeal) -> contract.ContractTerms:
     """Everything the contract states, read from the deal, its loan and the parties."""
     assert deal.loan_id is not None
-    loan = await servicing_repository.loan_by_id(session, deal.loan_id)
+    loan = await servicing_repository.loan_for_platform(session, deal.loan_id)
     assert loan is not None
     rows = await servicing_repository.installments(session, loan.id)
     buyer = await repository.user(session, deal.buyer_id)
     assert buyer is not None
     phone = identity_service.phone_of(buyer)
-    orgs = await repository.organization_names(session, [deal.lender_id, deal.dealer_id])
+    orgs = await servicing_repository.organization_names(session, [deal.lender_id, deal.dealer_id])
     brands = await brand_service.by_id(session, [deal.make])
     brand = brands.get(deal.make)
     stipulations = (await repository.stipulations_of(session, [deal.id]))[deal.id]

@@ -19,6 +19,7 @@ from dealer_portal.decisions.schemas import (
     StipulationPublic,
 )
 from dealer_portal.models import DealerDeal, DealStatus, DownPaymentStatus
+from marketplace.servicing import repository as servicing_repository
 from pricing import RiskPolicy
 from pricing.fair_price import max_fair_rate
 from shared.schemas import mask_name
@@ -106,7 +107,7 @@ async def decision_deals(
     with_documents: bool = False,
 ) -> list[DecisionDeal]:
     decisions = await decisions_of(session, deals, now)
-    orgs = await repository.organization_names(
+    orgs = await servicing_repository.organization_names(
         session, list({d.dealer_id for d in deals} | {d.lender_id for d in deals})
     )
     views = []

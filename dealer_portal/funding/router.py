@@ -99,7 +99,4 @@ async def set_payout_account(
     return PayoutAccountPublic.model_validate(account)
 
 
-router = APIRouter()
-router.include_router(lender_router)
-router.include_router(dealer_router)
-router.include_router(admin_router)
+routers = (lender_router, dealer_router, admin_router)

@@ -11,15 +11,16 @@ The funding state machine (a loan on a product with ``auto_fund: false``)::
     auto_fund (the default): pending_funding ──handover──► active + disbursement (the same),
     paid by the next ``autofin jobs run`` (``payouts.pay_pending``).
 
-``/fund`` runs as phases on the request's session: (1) one transaction locks the deal row (so
-nothing the gates read changes under it), checks the gates and that the car backs no other
-live loan, moves the loan ``pending_funding → active`` by a conditional update, re-dates its
-schedule from today, records the disbursement already claimed for this request, audits it and
-emits ``loan.funded``; it commits. (2) With no transaction open, the Stripe Transfer (see
-``payouts``). (3) A short transaction records its answer. Concurrent ``/fund`` calls queue on
-the deal row; the first funds, the others find the loan active and get 409
-``loan_not_pending_funding`` — so does a retry after success: the outcome is then read with
-``GET /v1/lender/loans/{id}/funding``. Exactly one disbursement and one transfer per loan.
+``/fund`` runs as atomic phases on the request's session (explained once in
+``shared.idempotency``): (1) one transaction locks the deal row (so nothing the gates read
+changes under it), checks the gates and that the car backs no other live loan, moves the loan
+``pending_funding → active`` by a conditional update, re-dates its schedule from today, records
+the disbursement already claimed for this request, audits it and emits ``loan.funded``; it
+commits. (2) With no transaction open, the Stripe Transfer (see ``payouts``). (3) A short
+transaction records its answer. Concurrent ``/fund`` calls queue on the deal row; the first
+funds, the others find the loan active and get 409 ``loan_not_pending_funding`` — so does a
+retry after success: the outcome is then read with ``GET /v1/lender/loans/{id}/funding``.
+Exactly one disbursement and one transfer per loan.
 """
 
 from __future__ import annotations

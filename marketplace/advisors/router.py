@@ -1,4 +1,5 @@
-"""Advisor routes (their buyers, messages, diversion alerts) and the admin's advisor logins."""
+"""Advisor routes (their buyers, messages, diversion alerts), the buyer's side of the
+conversation, and the admin's advisor logins."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from marketplace.advisors import repository, service
+from marketplace.advisors import service
+from marketplace.advisors.exceptions import AlertNotFound, BuyerNotFound, NoAdvisorYet
 from marketplace.advisors.schemas import (
     AdvisedBuyer,
     AdvisorPublic,
@@ -19,11 +21,12 @@ from shared.db import SessionDep, utcnow
 from shared.errors import error_responses
 from shared.identity import service as identity_service
 from shared.identity.models import UserKind
-from shared.identity.principal import AdminPrincipal, AdvisorPrincipal
+from shared.identity.principal import AdminPrincipal, AdvisorPrincipal, BuyerPrincipal
 from shared.identity.schemas import AdvisorCreate, UserPublic
 from shared.pagination import Page, PageDep
 
 router = APIRouter(prefix="/v1/advisor", tags=["advisor"])
+buyer_router = APIRouter(prefix="/v1/buyer", tags=["buyer"])
 admin_router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
 
@@ -33,8 +36,8 @@ async def my_buyers(
 ) -> Page[AdvisedBuyer]:
     """The advisor's buyers, each with their latest pre-approval's status and expiry, and how
     many of their messages the advisor has not read."""
-    rows, total = await repository.buyers_of(
-        session, advisor.uid, limit=page.limit, offset=page.offset
+    rows, total = await service.advised_buyers(
+        session, advisor, limit=page.limit, offset=page.offset
     )
     items = [AdvisedBuyer.model_validate(row) for row in rows]
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
@@ -53,7 +56,7 @@ async def alerts(advisor: AdvisorPrincipal, session: SessionDep) -> list[Diversi
 @router.post(
     "/alerts/{lookup_id}/handled",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(service.AlertNotFound),
+    responses=error_responses(AlertNotFound),
 )
 async def handle_alert(
     lookup_id: uuid.UUID, advisor: AdvisorPrincipal, session: SessionDep
@@ -66,23 +69,23 @@ async def handle_alert(
 @router.post(
     "/buyers/{buyer_id}/messages/read",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(service.BuyerNotFound),
+    responses=error_responses(BuyerNotFound),
 )
 async def read_conversation(
     buyer_id: uuid.UUID, advisor: AdvisorPrincipal, session: SessionDep
 ) -> Response:
     """The advisor has read the conversation: the buyer's messages so far are no longer unread."""
-    await service.ensure_advises(session, advisor, buyer_id)
-    await repository.mark_read(session, advisor.uid, buyer_id, utcnow())
+    await service.mark_conversation_read(session, advisor, buyer_id, utcnow())
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/buyers/{buyer_id}/messages", responses=error_responses(service.BuyerNotFound))
+@router.get("/buyers/{buyer_id}/messages", responses=error_responses(BuyerNotFound))
 async def read_messages(
     buyer_id: uuid.UUID, advisor: AdvisorPrincipal, session: SessionDep, page: PageDep
 ) -> Page[MessagePublic]:
-    await service.ensure_advises(session, advisor, buyer_id)
-    rows, total = await repository.messages(session, buyer_id, limit=page.limit, offset=page.offset)
+    rows, total = await service.advisor_conversation(
+        session, advisor, buyer_id, limit=page.limit, offset=page.offset
+    )
     items = [MessagePublic.model_validate(row) for row in rows]
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
@@ -90,7 +93,7 @@ async def read_messages(
 @router.post(
     "/buyers/{buyer_id}/messages",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(service.BuyerNotFound),
+    responses=error_responses(BuyerNotFound),
 )
 async def message_buyer(
     buyer_id: uuid.UUID, body: MessageCreate, advisor: AdvisorPrincipal, session: SessionDep
@@ -98,6 +101,38 @@ async def message_buyer(
     await service.ensure_advises(session, advisor, buyer_id)
     message = await service.send(
         session, buyer_id=buyer_id, advisor_id=advisor.uid, sender="advisor", body=body.body
+    )
+    return MessagePublic.model_validate(message)
+
+
+# Named as the buyer's route has always been (its OpenAPI operation id and summary).
+@buyer_router.get("/messages", name="read_messages", responses=error_responses(NoAdvisorYet))
+async def read_messages_with_advisor(
+    buyer: BuyerPrincipal, session: SessionDep, page: PageDep
+) -> Page[MessagePublic]:
+    """The conversation with the buyer's advisor, oldest first."""
+    rows, total = await service.buyer_conversation(
+        session, buyer, limit=page.limit, offset=page.offset
+    )
+    return Page(
+        items=[MessagePublic.model_validate(row) for row in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@buyer_router.post(
+    "/messages",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(NoAdvisorYet),
+)
+async def message_advisor(
+    body: MessageCreate, buyer: BuyerPrincipal, session: SessionDep
+) -> MessagePublic:
+    advisor_id = await service.buyer_advisor(session, buyer)
+    message = await service.send(
+        session, buyer_id=buyer.uid, advisor_id=advisor_id, sender="buyer", body=body.body
     )
     return MessagePublic.model_validate(message)
 
@@ -132,6 +167,6 @@ async def list_advisors(
     admin: AdminPrincipal, session: SessionDep, page: PageDep
 ) -> Page[AdvisorPublic]:
     """Every advisor login, oldest first, with how many buyers each advises."""
-    rows, total = await repository.list_advisors(session, limit=page.limit, offset=page.offset)
+    rows, total = await service.advisors(session, limit=page.limit, offset=page.offset)
     items = [AdvisorPublic.model_validate(row) for row in rows]
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)

@@ -4,33 +4,19 @@ advisor is alerted when a dealer looks an approval up but does not confirm it wi
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.advisors import repository
+from marketplace.advisors.exceptions import AlertNotFound, BuyerNotFound, NoAdvisorYet
 from marketplace.advisors.models import Message
 from shared import audit
-from shared.errors import Conflict, NotFound
 from shared.identity.principal import Principal
 
 DIVERSION_ALERT_AFTER = timedelta(days=1)
-
-
-class NoAdvisorYet(Conflict):
-    code = "no_advisor_yet"
-    message = "An advisor has not been assigned yet; one will be as soon as one is available."
-
-
-class BuyerNotFound(NotFound):
-    code = "buyer_not_found"
-    message = "No such buyer among yours."
-
-
-class AlertNotFound(NotFound):
-    code = "alert_not_found"
-    message = "No such alert among your buyers'."
 
 
 async def assign_advisor(session: AsyncSession, buyer_id: uuid.UUID) -> uuid.UUID | None:
@@ -107,3 +93,42 @@ async def handle_alert(
             subject_id=lookup_id,
             after={"handled_at": now.isoformat()},
         )
+
+
+async def buyer_conversation(
+    session: AsyncSession, buyer: Principal, *, limit: int, offset: int
+) -> tuple[Sequence[Message], int]:
+    """A page of the buyer's conversation with their advisor, oldest first, and its length."""
+    await buyer_advisor(session, buyer)
+    return await repository.messages(session, buyer.uid, limit=limit, offset=offset)
+
+
+async def advisor_conversation(
+    session: AsyncSession, advisor: Principal, buyer_id: uuid.UUID, *, limit: int, offset: int
+) -> tuple[Sequence[Message], int]:
+    """A page of the advisor's conversation with one of their buyers, oldest first, and its
+    length."""
+    await ensure_advises(session, advisor, buyer_id)
+    return await repository.messages(session, buyer_id, limit=limit, offset=offset)
+
+
+async def mark_conversation_read(
+    session: AsyncSession, advisor: Principal, buyer_id: uuid.UUID, now: datetime
+) -> None:
+    """The advisor has read the conversation: the buyer's messages so far are no longer unread."""
+    await ensure_advises(session, advisor, buyer_id)
+    await repository.mark_read(session, advisor.uid, buyer_id, now)
+
+
+async def advised_buyers(
+    session: AsyncSession, advisor: Principal, *, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of the advisor's buyers and their number."""
+    return await repository.buyers_of(session, advisor.uid, limit=limit, offset=offset)
+
+
+async def advisors(
+    session: AsyncSession, *, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of every advisor login with their load, and their number."""
+    return await repository.list_advisors(session, limit=limit, offset=offset)

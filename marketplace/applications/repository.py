@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, bindparam, or_, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
@@ -25,15 +26,24 @@ from shared.pagination import paginate
 
 
 async def get(
-    session: AsyncSession,
-    application_id: uuid.UUID,
-    *,
-    buyer_id: uuid.UUID | None = None,
-    for_update: bool = False,
+    session: AsyncSession, application_id: uuid.UUID, *, buyer_id: uuid.UUID
 ) -> Application | None:
-    statement = select(Application).where(col(Application.id) == application_id)
-    if buyer_id is not None:
-        statement = statement.where(col(Application.buyer_id) == buyer_id)
+    """The buyer's own application (another buyer's is None)."""
+    return await _one(session, application_id, col(Application.buyer_id) == buyer_id)
+
+
+async def get_for_platform(
+    session: AsyncSession, application_id: uuid.UUID, *, for_update: bool = False
+) -> Application | None:
+    """Any application, for the platform's own steps (deciding one already read as its
+    buyer's, grading a car on a pre-approval's application), never a caller's read."""
+    return await _one(session, application_id, for_update=for_update)
+
+
+async def _one(
+    session: AsyncSession, application_id: uuid.UUID, *tenant: Any, for_update: bool = False
+) -> Application | None:
+    statement = select(Application).where(col(Application.id) == application_id, *tenant)
     if for_update:
         statement = statement.with_for_update()
     statement = statement.execution_options(populate_existing=True)

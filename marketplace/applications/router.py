@@ -1,46 +1,25 @@
-"""Buyer routes: apply, see decisions and pre-approvals, quote a car, talk to the advisor."""
+"""Buyer routes on applications: apply, see the decisions, retry a bureau pull, and the
+consents given with them (pre-approvals and the advisor's messages have their own domains'
+routers)."""
 
 from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request, status
-from pydantic import Field
+from fastapi import APIRouter, status
 
-from marketplace import refusals
-from marketplace.advisors import repository as advisor_repository
-from marketplace.advisors import service as advisor_service
-from marketplace.advisors.schemas import MessageCreate, MessagePublic
 from marketplace.applications import consents, exceptions
-from marketplace.applications import repository as application_repository
 from marketplace.applications import service as application_service
 from marketplace.applications.bureau import BureauDep
 from marketplace.applications.identity_check import IdentityVerifierDep
 from marketplace.applications.schemas import ApplicationCreate, ApplicationPublic, ConsentPublic
-from marketplace.applications.views import application_views
+from marketplace.applications.views import application_views, buyer_applications
 from marketplace.policy import PolicyDep
-from marketplace.preapprovals import exceptions as preapproval_exceptions
-from marketplace.preapprovals import repository as preapproval_repository
-from marketplace.preapprovals import service as preapproval_service
-from marketplace.preapprovals.schemas import (
-    OfferPublic,
-    PreapprovalPublic,
-    ProductNotOffered,
-    QuoteRequest,
-    QuoteResponse,
-    car_grade_public,
-    preapproval_public,
-)
 from marketplace.scorecards.dependencies import ActiveModelsDep
-from pricing import Deal
-from shared.brands import service as brand_service
-from shared.brands.exceptions import UnknownBrand
 from shared.db import SessionDep, utcnow
 from shared.errors import TooManyRequests, error_responses
 from shared.identity.principal import BuyerPrincipal
 from shared.pagination import Page, PageDep
-from shared.schemas import ResponseModel
-from shared.web.qr import svg_data_uri
 
 router = APIRouter(prefix="/v1/buyer", tags=["buyer"])
 
@@ -94,10 +73,9 @@ async def apply(
 async def list_applications(
     buyer: BuyerPrincipal, session: SessionDep, page: PageDep
 ) -> Page[ApplicationPublic]:
-    rows, total = await application_repository.list_for_buyer(
+    items, total = await buyer_applications(
         session, buyer.uid, limit=page.limit, offset=page.offset
     )
-    items = await application_views(session, rows)
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
@@ -153,153 +131,3 @@ async def withdraw_consent(
     """Withdraw the consent to share a decision with lenders, for any future use."""
     consent = await consents.withdraw(session, buyer, consent_id, utcnow())
     return ConsentPublic.model_validate(consent)
-
-
-@router.get("/preapprovals")
-async def list_preapprovals(
-    buyer: BuyerPrincipal, session: SessionDep, page: PageDep
-) -> Page[PreapprovalPublic]:
-    rows, total = await preapproval_repository.list_for_buyer(
-        session, buyer.uid, limit=page.limit, offset=page.offset
-    )
-    offers = await preapproval_repository.offers_for(session, [row.id for row in rows])
-    now = utcnow()
-    items = [
-        preapproval_public(row, offers[row.id], preapproval_service.effective_status(row, now))
-        for row in rows
-    ]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
-
-
-@router.get(
-    "/preapprovals/{preapproval_id}",
-    responses=error_responses(preapproval_exceptions.PreapprovalNotFound),
-)
-async def get_preapproval(
-    preapproval_id: uuid.UUID, buyer: BuyerPrincipal, session: SessionDep
-) -> PreapprovalPublic:
-    """The pre-approval with its `status` (an approval past its expiry reads `expired`)."""
-    preapproval = await preapproval_service.get_for_buyer(session, buyer.uid, preapproval_id)
-    offers = await preapproval_repository.offers(session, preapproval.id)
-    return preapproval_public(
-        preapproval, offers, preapproval_service.effective_status(preapproval, utcnow())
-    )
-
-
-class PreapprovalQr(ResponseModel):
-    """The approval as a QR code for the dealer: a link to the dealer portal with the code
-    filled in (the dealer still asks for the last four digits of the buyer's phone)."""
-
-    code: str
-    url: str
-    qr_svg: str = Field(description="The URL as a QR code, a data:image/svg+xml URI.")
-
-
-@router.get(
-    "/preapprovals/{preapproval_id}/qr",
-    responses=error_responses(preapproval_exceptions.PreapprovalNotFound),
-)
-async def preapproval_qr(
-    preapproval_id: uuid.UUID, request: Request, buyer: BuyerPrincipal, session: SessionDep
-) -> PreapprovalQr:
-    preapproval = await preapproval_service.get_for_buyer(session, buyer.uid, preapproval_id)
-    url = f"{str(request.base_url).rstrip('/')}/dealer#code={preapproval.code}"
-    return PreapprovalQr(code=preapproval.code, url=url, qr_svg=svg_data_uri(url))
-
-
-@router.post(
-    "/preapprovals/{preapproval_id}/quotes",
-    responses=error_responses(
-        preapproval_exceptions.PreapprovalNotFound,
-        preapproval_exceptions.PreapprovalUnavailable,
-        UnknownBrand,
-    ),
-)
-async def quote_car(
-    preapproval_id: uuid.UUID,
-    body: QuoteRequest,
-    buyer: BuyerPrincipal,
-    session: SessionDep,
-    policy: PolicyDep,
-) -> QuoteResponse:
-    """Quote a hypothetical car on the approval's locked offers, cheapest total cost first.
-
-    Quoting never locks or consumes the approval.
-    """
-    preapproval = await preapproval_service.get_for_buyer(session, buyer.uid, preapproval_id)
-    brand = await brand_service.resolve(session, body.brand, field="brand") if body.brand else None
-    deal = Deal(  # a PricingInputError answers 422 naming the field (autofin.main maps it)
-        car_price=body.car_price,
-        down_payment=body.down_payment,
-        term_months=body.term_months,
-        vehicle_type=body.vehicle_type,  # type: ignore[arg-type]  # Deal validates it
-        brand=brand,
-    )
-    quote = await preapproval_service.quote(session, preapproval, deal, utcnow(), policy)
-    figures = await refusals.rejection_params(session, [r for _, r in quote.not_offered])
-    return QuoteResponse(
-        offers=[
-            OfferPublic.model_validate(preapproval_service.offer_details(offer_id, offer))
-            for offer_id, offer in quote.offers
-        ],
-        not_offered=[
-            ProductNotOffered(
-                offer_id=locked.id,
-                lender=str(locked.details["lender"]),
-                product=str(locked.details["product"]),
-                code=rejection.code,
-                message=refusals.rejection_message(rejection, figures[rejection]),
-                field=rejection.field,
-            )
-            for locked, rejection in quote.not_offered
-        ],
-        grade=None if quote.grade is None else car_grade_public(quote.grade),
-    )
-
-
-@router.post(
-    "/preapprovals/{preapproval_id}/cancel",
-    responses=error_responses(
-        preapproval_exceptions.PreapprovalNotFound, preapproval_exceptions.PreapprovalUnavailable
-    ),
-)
-async def cancel_preapproval(
-    preapproval_id: uuid.UUID, buyer: BuyerPrincipal, session: SessionDep
-) -> PreapprovalPublic:
-    """Give up an active pre-approval (to apply again, say)."""
-    preapproval = await preapproval_service.get_for_buyer(session, buyer.uid, preapproval_id)
-    cancelled = await preapproval_service.cancel(session, buyer, preapproval, utcnow())
-    offers = await preapproval_repository.offers(session, cancelled.id)
-    return preapproval_public(cancelled, offers, cancelled.status)
-
-
-@router.get("/messages", responses=error_responses(advisor_service.NoAdvisorYet))
-async def read_messages(
-    buyer: BuyerPrincipal, session: SessionDep, page: PageDep
-) -> Page[MessagePublic]:
-    """The conversation with the buyer's advisor, oldest first."""
-    await advisor_service.buyer_advisor(session, buyer)
-    rows, total = await advisor_repository.messages(
-        session, buyer.uid, limit=page.limit, offset=page.offset
-    )
-    return Page(
-        items=[MessagePublic.model_validate(row) for row in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
-
-
-@router.post(
-    "/messages",
-    status_code=status.HTTP_201_CREATED,
-    responses=error_responses(advisor_service.NoAdvisorYet),
-)
-async def message_advisor(
-    body: MessageCreate, buyer: BuyerPrincipal, session: SessionDep
-) -> MessagePublic:
-    advisor_id = await advisor_service.buyer_advisor(session, buyer)
-    message = await advisor_service.send(
-        session, buyer_id=buyer.uid, advisor_id=advisor_id, sender="buyer", body=body.body
-    )
-    return MessagePublic.model_validate(message)

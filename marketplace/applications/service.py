@@ -215,7 +215,7 @@ async def _decide(
         # follows before anyone is answered, so this one need not wait for the disk.
         await commit_lazily(session)
         facts = await _pull(bureau, application)
-        locked = await repository.get(session, application.id, for_update=True)
+        locked = await repository.get_for_platform(session, application.id, for_update=True)
         assert locked is not None
         if locked.status == ApplicationStatus.decided:
             return locked

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketplace.applications import repository
 from marketplace.applications.models import Application, DecisionOutcome
 from marketplace.applications.schemas import ApplicationPublic, Explanation, ReasonPublic
 from marketplace.preapprovals import repository as preapproval_repository
 from marketplace.preapprovals import service as preapproval_service
-from marketplace.preapprovals.schemas import preapproval_public
+from marketplace.preapprovals.views import preapproval_public
 from shared import pii
 from shared.db import utcnow
+
+
+async def buyer_applications(
+    session: AsyncSession, buyer_id: uuid.UUID, *, limit: int, offset: int
+) -> tuple[list[ApplicationPublic], int]:
+    """A page of the buyer's applications, newest first, and their number."""
+    rows, total = await repository.list_for_buyer(session, buyer_id, limit=limit, offset=offset)
+    return await application_views(session, rows), total
 
 
 async def application_views(

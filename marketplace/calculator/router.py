@@ -25,7 +25,7 @@ async def calculate(body: CalculatorRequest) -> CalculatorQuote:
     """
     # On the event loop: a quote is well under a millisecond of Decimal arithmetic, less than
     # the hop to a worker thread that a plain `def` would cost (measured in bench/http.py).
-    # A PricingInputError answers 422 naming the field (autofin.main maps it, once).
+    # A PricingInputError answers 422 naming the field (``refusals.invalid_input``, once).
     quote = quote_loan(
         body.principal, body.annual_rate, body.term_months, body.method, body.upfront_fee
     )

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from marketplace.collateral.models import CollateralStatus, LoanCollateral
+from marketplace.servicing.models import Loan
 from shared.db import utcnow
 
 # The record of a loan that just became active, due its product's collateral_days after the
@@ -43,7 +44,7 @@ async def _one(session: AsyncSession, *where: Any) -> LoanCollateral | None:
     return (await session.execute(query)).scalars().one_or_none()
 
 
-async def of_loan(session: AsyncSession, loan_id: uuid.UUID) -> LoanCollateral | None:
+async def of_loan_for_platform(session: AsyncSession, loan_id: uuid.UUID) -> LoanCollateral | None:
     """A loan's record, for the platform's own steps (payoff), never a caller's read."""
     return await _one(session, col(LoanCollateral.loan_id) == loan_id)
 
@@ -58,6 +59,18 @@ async def lender_record(
     )
 
 
+async def buyer_record(
+    session: AsyncSession, loan_id: uuid.UUID, *, buyer_id: uuid.UUID
+) -> LoanCollateral | None:
+    """The record of the buyer's own loan (another buyer's is None)."""
+    own_loans = select(col(Loan.id)).where(col(Loan.buyer_id) == buyer_id)
+    return await _one(
+        session,
+        col(LoanCollateral.loan_id) == loan_id,
+        col(LoanCollateral.loan_id).in_(own_loans),
+    )
+
+
 async def dealer_record(
     session: AsyncSession, loan_id: uuid.UUID, *, dealer_id: uuid.UUID
 ) -> LoanCollateral | None:
@@ -68,26 +81,55 @@ async def dealer_record(
     )
 
 
-async def transition(
+async def dealer_transition(
+    session: AsyncSession,
+    loan_id: uuid.UUID,
+    *,
+    dealer_id: uuid.UUID,
+    expected: CollateralStatus,
+    new: CollateralStatus,
+    **values: Any,
+) -> LoanCollateral | None:
+    """``expected → new`` with ``values`` on the dealer's own record, only if it is still
+    ``expected``; the updated record, or None (another dealer's is never changed)."""
+    return await _transition(
+        session,
+        loan_id,
+        col(LoanCollateral.dealer_id) == dealer_id,
+        expected=expected,
+        new=new,
+        **values,
+    )
+
+
+async def transition_for_platform(
     session: AsyncSession,
     loan_id: uuid.UUID,
     *,
     expected: CollateralStatus,
     new: CollateralStatus,
-    dealer_id: uuid.UUID | None = None,
     **values: Any,
 ) -> LoanCollateral | None:
-    """``expected → new`` with ``values``, only if the record is still ``expected`` (and, when
-    ``dealer_id`` is given, that dealer's); the updated record, or None."""
-    where = [
-        col(LoanCollateral.loan_id) == loan_id,
-        col(LoanCollateral.status) == expected.value,
-    ]
-    if dealer_id is not None:
-        where.append(col(LoanCollateral.dealer_id) == dealer_id)
+    """``expected → new`` with ``values``, only if the record is still ``expected``, for the
+    platform's own steps (payoff), never a caller's change; the updated record, or None."""
+    return await _transition(session, loan_id, expected=expected, new=new, **values)
+
+
+async def _transition(
+    session: AsyncSession,
+    loan_id: uuid.UUID,
+    *tenant: Any,
+    expected: CollateralStatus,
+    new: CollateralStatus,
+    **values: Any,
+) -> LoanCollateral | None:
     statement = (
         update(LoanCollateral)
-        .where(*where)
+        .where(
+            col(LoanCollateral.loan_id) == loan_id,
+            col(LoanCollateral.status) == expected.value,
+            *tenant,
+        )
         .values(status=new.value, updated_at=utcnow(), **values)
         .returning(LoanCollateral)
         .execution_options(populate_existing=True)

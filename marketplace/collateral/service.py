@@ -100,7 +100,7 @@ async def on_paid_off(session: AsyncSession, loan: Loan | None) -> None:
     release instructions; one never registered no longer needs to be."""
     if loan is None:
         return
-    record = await repository.of_loan(session, loan.id)
+    record = await repository.of_loan_for_platform(session, loan.id)
     if record is None:  # funded before collateral was tracked
         return
     now = utcnow()
@@ -113,7 +113,7 @@ async def on_paid_off(session: AsyncSession, loan: Loan | None) -> None:
             authority=record.authority or "",
             paid_off_on=(loan.closed_at or now).date(),
         )
-        issued = await repository.transition(
+        issued = await repository.transition_for_platform(
             session,
             loan.id,
             expected=CollateralStatus.registered,
@@ -125,7 +125,7 @@ async def on_paid_off(session: AsyncSession, loan: Loan | None) -> None:
             _audit(session, audit.SYSTEM_ACTOR, issued, "collateral.release_issued", record.status)
             await events.release_issued(session, issued)
     elif record.status == CollateralStatus.awaiting:
-        closed = await repository.transition(
+        closed = await repository.transition_for_platform(
             session, loan.id, expected=CollateralStatus.awaiting, new=CollateralStatus.not_required
         )
         if closed is not None:
@@ -208,12 +208,12 @@ async def record_registration(
     document is one of the deal's."""
     record = await _dealer_record(session, dealer, loan_id)
     _check_date(body.registered_on, not_before=not_before, field="registered_on")
-    registered = await repository.transition(
+    registered = await repository.dealer_transition(
         session,
         loan_id,
+        dealer_id=dealer.org_id,
         expected=CollateralStatus.awaiting,
         new=CollateralStatus.registered,
-        dealer_id=dealer.org_id,
         registration_number=body.registration_number,
         authority=body.authority,
         registered_on=body.registered_on,
@@ -242,12 +242,12 @@ async def record_release(
     if record.release_issued_at is None:
         raise CollateralReleaseNotIssued()
     _check_date(body.released_on, not_before=record.release_issued_at.date(), field="released_on")
-    released = await repository.transition(
+    released = await repository.dealer_transition(
         session,
         loan_id,
+        dealer_id=dealer.org_id,
         expected=CollateralStatus.release_issued,
         new=CollateralStatus.released,
-        dealer_id=dealer.org_id,
         released_on=body.released_on,
         release_document_id=body.document_id,
         released_at=utcnow(),
@@ -299,12 +299,12 @@ async def buyer_collateral(
 ) -> LoanCollateral:
     """The collateral of the buyer's own loan (the car is theirs: they need the release
     instructions at payoff); anyone else's loan is 404."""
+    record = await repository.buyer_record(session, loan_id, buyer_id=buyer.uid)
+    if record is not None:
+        return record
     if await loan_repository.buyer_loan(session, loan_id, buyer_id=buyer.uid) is None:
         raise LoanNotFound()
-    record = await repository.of_loan(session, loan_id)
-    if record is None:
-        raise CollateralNotFound()
-    return record
+    raise CollateralNotFound()
 
 
 async def lender_page(

@@ -126,7 +126,7 @@ async def _plan(
     )
     planned: list[PlannedDebit] = []
     for loan in held:
-        mandate = await repository.active_mandate(session, loan.id, buyer_id=None)
+        mandate = await repository.active_mandate_for_platform(session, loan.id)
         if mandate is None or mandate.collector != collector_name:
             continue
         if await repository.has_processing_payment(session, loan.id):

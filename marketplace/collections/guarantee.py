@@ -60,7 +60,7 @@ async def pay_claim(session: AsyncSession, loan: Loan, as_of: date) -> int:
     )
     if not await insert_unique(session, claim):
         return 0
-    await ledger.append(
+    await servicing_repository.append_ledger_entry(
         session,
         loan_id=loan.id,
         entry_type=LedgerEntryType.guarantee_claim,
@@ -114,12 +114,12 @@ class GuaranteeView:
 
 async def platform_view(session: AsyncSession) -> GuaranteeView:
     count, outstanding = await repository.guaranteed_exposure(session)
-    return GuaranteeView(count, outstanding, await repository.reserve_figures(session))
+    return GuaranteeView(count, outstanding, await repository.reserve_figures_for_platform(session))
 
 
 async def lender_figures(session: AsyncSession, lender: Principal) -> repository.ReserveFigures:
     """Claims paid to the lender and the reserve held against its guaranteed loans."""
-    return await repository.reserve_figures(session, lender_id=lender.org_id)
+    return await repository.lender_reserve_figures(session, lender_id=lender.org_id)
 
 
 async def claims_page(

@@ -4,7 +4,7 @@ queue with notes and promises, and the platform's guarantee."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
@@ -30,6 +30,7 @@ from marketplace.collections.schemas import (
     NoteCreate,
     NotePublic,
     NoticePublic,
+    PastDueBucket,
     PromiseCreate,
     QueueItem,
     ReservePublic,
@@ -56,15 +57,12 @@ from shared.payments.gateway import (
     PaymentDeclined,
     PaymentGatewayDep,
     PaymentProviderUnavailable,
-    PaymentRequestRejected,
 )
 
 buyer_router = APIRouter(prefix="/v1/buyer", tags=["buyer"])
 lender_router = APIRouter(prefix="/v1/lender", tags=["lender"])
 advisor_router = APIRouter(prefix="/v1/advisor", tags=["advisor"])
 admin_router = APIRouter(prefix="/v1/admin", tags=["admin"])
-
-PastDueBucket = Literal["1-30", "31-60", "61-90", "90+"]
 
 
 def _mandate(mandate: Mandate) -> MandatePublic:
@@ -129,17 +127,14 @@ async def authorise_mandate(
 ) -> MandatePublic:
     """Authorise automatic collection on due dates from the saved card (``{}``) or from
     ``payment_method`` (saved first); replaces a live mandate. The text agreed is kept."""
-    try:
-        mandate = await service.authorise(
-            session,
-            gateway,
-            buyer,
-            loan_id,
-            payment_method=body.payment_method,
-            locale=current_locale.get(),
-        )
-    except PaymentRequestRejected:
-        raise PaymentMethodRejected(field="payment_method") from None
+    mandate = await service.authorise(
+        session,
+        gateway,
+        buyer,
+        loan_id,
+        payment_method=body.payment_method,
+        locale=current_locale.get(),
+    )
     return _mandate(mandate)
 
 
@@ -173,7 +168,7 @@ async def _queue(
 ) -> CollectionQueue:
     entries, total, buckets = await service.queue(
         session,
-        service.Scope.of(principal),
+        service.queue_scope(principal),
         bucket=bucket,
         limit=page.limit,
         offset=page.offset,
@@ -228,7 +223,7 @@ async def advisor_collections(
 
 
 async def _history(principal: Principal, session: SessionDep, loan_id: uuid.UUID) -> ContactHistory:
-    found = await service.history(session, service.Scope.of(principal), loan_id)
+    found = await service.history(session, service.queue_scope(principal), loan_id)
     return ContactHistory(
         loan_id=found.loan.id,
         notices=[NoticePublic.model_validate(n, from_attributes=True) for n in found.notices],
@@ -262,7 +257,7 @@ async def add_note(
     loan_id: uuid.UUID, body: NoteCreate, lender: LenderPrincipal, session: SessionDep
 ) -> NotePublic:
     """Record a note on a loan (a call made, what was said)."""
-    scope = service.Scope.of(lender)
+    scope = service.queue_scope(lender)
     return _note(await service.add_note(session, lender, scope, loan_id, text=body.text))
 
 
@@ -278,7 +273,7 @@ async def add_promise(
     note = await service.add_note(
         session,
         lender,
-        service.Scope.of(lender),
+        service.queue_scope(lender),
         loan_id,
         text=body.text or "",
         promised_amount=body.amount,

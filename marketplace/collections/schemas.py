@@ -92,10 +92,15 @@ class Debtor(BaseModel):
     phone_masked: str | None
 
 
+# Servicing's ``Bucket`` values a past-due loan can have (``current`` never is in a queue),
+# written out because a Literal keeps the document's inline enum; a test holds them equal.
+PastDueBucket = Literal["1-30", "31-60", "61-90", "90+"]
+
+
 class QueueItem(BaseModel):
     loan_id: uuid.UUID
     buyer: Debtor
-    bucket: Literal["1-30", "31-60", "61-90", "90+"]
+    bucket: PastDueBucket
     days_past_due: int
     overdue_since: date | None
     overdue_amount: int = Field(description="Owed on instalments past due, late fees included.")

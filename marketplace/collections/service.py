@@ -168,18 +168,11 @@ async def buyer_notices(
 # -- the collection queue --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Scope:
-    """Whose queue: a lender's (its loans) or an advisor's (their buyers' guaranteed loans)."""
-
-    lender_id: uuid.UUID | None = None
-    advisor_id: uuid.UUID | None = None
-
-    @classmethod
-    def of(cls, principal: Principal) -> Scope:
-        if principal.role == "advisor":
-            return cls(advisor_id=principal.uid)
-        return cls(lender_id=principal.org_id)
+def queue_scope(principal: Principal) -> repository.QueueScope:
+    """Whose queue the caller works: an advisor's, or (lender staff) their lender's."""
+    if principal.role == "advisor":
+        return repository.AdvisorQueue(advisor_id=principal.uid)
+    return repository.LenderQueue(lender_id=principal.org_id)
 
 
 @dataclass(frozen=True)
@@ -195,14 +188,18 @@ class QueueEntry:
 
 
 async def queue(
-    session: AsyncSession, scope: Scope, *, bucket: str | None, limit: int, offset: int
+    session: AsyncSession,
+    scope: repository.QueueScope,
+    *,
+    bucket: str | None,
+    limit: int,
+    offset: int,
 ) -> tuple[list[QueueEntry], int, dict[str, tuple[int, int]]]:
     """Past-due loans in the scope with who owes what since when, the contact history's last
     date and the latest promise; the total; and every bucket's count and balance."""
     rows, total = await repository.queue_page(
         session,
-        lender_id=scope.lender_id,
-        advisor_id=scope.advisor_id,
+        scope=scope,
         bucket=bucket,
         limit=limit,
         offset=offset,
@@ -227,16 +224,14 @@ async def queue(
         )
         for loan, name, phone in rows
     ]
-    buckets = await repository.queue_buckets(
-        session, lender_id=scope.lender_id, advisor_id=scope.advisor_id
-    )
+    buckets = await repository.queue_buckets(session, scope=scope)
     return entries, total, buckets
 
 
-async def _queue_loan(session: AsyncSession, scope: Scope, loan_id: uuid.UUID) -> Loan:
-    loan = await repository.queue_loan(
-        session, loan_id, lender_id=scope.lender_id, advisor_id=scope.advisor_id
-    )
+async def _queue_loan(
+    session: AsyncSession, scope: repository.QueueScope, loan_id: uuid.UUID
+) -> Loan:
+    loan = await repository.queue_loan(session, loan_id, scope=scope)
     if loan is None:
         raise CollectionLoanNotFound()
     return loan
@@ -250,12 +245,14 @@ class History:
     attempts: list[repository.AttemptView]
 
 
-async def history(session: AsyncSession, scope: Scope, loan_id: uuid.UUID) -> History:
+async def history(
+    session: AsyncSession, scope: repository.QueueScope, loan_id: uuid.UUID
+) -> History:
     """Every reminder, note, promise and automatic debit of a loan in the scope, newest first."""
     loan = await _queue_loan(session, scope, loan_id)
     return History(
         loan=loan,
-        notices=await repository.loan_notices(session, loan.id),
+        notices=await repository.notices_of(session, loan.id),
         notes=await repository.notes_of(session, loan.id),
         attempts=await repository.attempts_with_outcome(session, loan.id),
     )
@@ -264,7 +261,7 @@ async def history(session: AsyncSession, scope: Scope, loan_id: uuid.UUID) -> Hi
 async def add_note(
     session: AsyncSession,
     author: Principal,
-    scope: Scope,
+    scope: repository.QueueScope,
     loan_id: uuid.UUID,
     *,
     text: str,

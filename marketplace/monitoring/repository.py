@@ -68,14 +68,25 @@ class GradePerformance:
     booked_pd_count: int = 0
 
 
-async def performance_by_grade(
-    session: AsyncSession, *, as_of: date, lender_id: uuid.UUID | None = None
+async def lender_performance_by_grade(
+    session: AsyncSession, *, as_of: date, lender_id: uuid.UUID
 ) -> list[GradePerformance]:
-    """Realised performance of the loans booked by ``as_of`` (one lender's when given), by
-    sub-grade; bad is counted only on loans booked at least 12 months before ``as_of``."""
-    rows = await session.execute(
-        _PERFORMANCE, {"as_of": as_of, "lender_id": None if lender_id is None else str(lender_id)}
-    )
+    """Realised performance of the lender's loans booked by ``as_of``, by sub-grade; bad is
+    counted only on loans booked at least 12 months before ``as_of``."""
+    return await _performance_by_grade(session, as_of=as_of, lender_id=str(lender_id))
+
+
+async def performance_by_grade_for_platform(
+    session: AsyncSession, *, as_of: date
+) -> list[GradePerformance]:
+    """The same figures over every lender's loans, for the platform's own monitoring."""
+    return await _performance_by_grade(session, as_of=as_of, lender_id=None)
+
+
+async def _performance_by_grade(
+    session: AsyncSession, *, as_of: date, lender_id: str | None
+) -> list[GradePerformance]:
+    rows = await session.execute(_PERFORMANCE, {"as_of": as_of, "lender_id": lender_id})
     return [
         GradePerformance(
             grade=str(row.grade),

@@ -23,8 +23,7 @@ from marketplace.monitoring.schemas import (
     MonitorReportPublic,
     ScoreBandShare,
 )
-from marketplace.scorecards import service as scorecard_service
-from pricing import RiskPolicy, population_stability_index, stability_verdict
+from pricing import RiskPolicy, Scorecard, population_stability_index, stability_verdict
 from pricing.fair_price import representative_pd
 from pricing.grades import GRADE_LETTERS, grade_letter
 from pricing.stability import band_counts
@@ -99,7 +98,9 @@ async def portfolio_risk(
 ) -> dict[str, PortfolioRisk]:
     """Predicted and realised default by sub-grade of one lender's loans."""
     figures = {}
-    for row in await repository.performance_by_grade(session, as_of=as_of, lender_id=lender_id):
+    for row in await repository.lender_performance_by_grade(
+        session, as_of=as_of, lender_id=lender_id
+    ):
         predicted = row.booked_pd_sum + (row.booked - row.booked_pd_count) * representative_pd(
             row.grade, policy
         )
@@ -117,10 +118,13 @@ def month_of(as_of: date) -> tuple[datetime, datetime]:
     return start, datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=UTC)
 
 
-async def build(session: AsyncSession, *, as_of: date, policy: RiskPolicy) -> MonitorReportPublic:
-    """The monitoring figures as of the end of ``as_of`` (nothing is stored)."""
-    champion = (await scorecard_service.active_models(session)).champion
-    outcomes = grade_outcomes(await repository.performance_by_grade(session, as_of=as_of), policy)
+async def build(
+    session: AsyncSession, *, as_of: date, policy: RiskPolicy, champion: Scorecard
+) -> MonitorReportPublic:
+    """The monitoring figures of ``champion`` (the card in service) as of the end of ``as_of``
+    (nothing is stored)."""
+    performance = await repository.performance_by_grade_for_platform(session, as_of=as_of)
+    outcomes = grade_outcomes(performance, policy)
     since, until = month_of(as_of)
     scores = await repository.decided_scores(
         session, version=champion.version, since=since, until=until
@@ -183,9 +187,11 @@ def _challenger(
     )
 
 
-async def run(session: AsyncSession, *, as_of: date, policy: RiskPolicy) -> MonitorReportPublic:
+async def run(
+    session: AsyncSession, *, as_of: date, policy: RiskPolicy, champion: Scorecard
+) -> MonitorReportPublic:
     """Build the report as of ``as_of`` and store it (a rerun replaces that day's)."""
-    report = await build(session, as_of=as_of, policy=policy)
+    report = await build(session, as_of=as_of, policy=policy, champion=champion)
     await repository.save_report(
         session,
         as_of=as_of,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Insert, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -19,15 +19,24 @@ from marketplace.preapprovals.models import (
     PreapprovalStatus,
 )
 from marketplace.scorecards.models import PublishedScorecard
+from shared.db import table_of
 from shared.pagination import paginate
 
 
 async def get(
-    session: AsyncSession, preapproval_id: uuid.UUID, *, buyer_id: uuid.UUID | None = None
+    session: AsyncSession, preapproval_id: uuid.UUID, *, buyer_id: uuid.UUID
 ) -> Preapproval | None:
+    """The buyer's own pre-approval (another buyer's is None)."""
+    statement = select(Preapproval).where(
+        col(Preapproval.id) == preapproval_id, col(Preapproval.buyer_id) == buyer_id
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def get_for_platform(session: AsyncSession, preapproval_id: uuid.UUID) -> Preapproval | None:
+    """Any pre-approval, for the platform's own steps (why a consume of one the dealer's deal
+    names failed), never a caller's read."""
     statement = select(Preapproval).where(col(Preapproval.id) == preapproval_id)
-    if buyer_id is not None:
-        statement = statement.where(col(Preapproval.buyer_id) == buyer_id)
     return (await session.execute(statement)).scalar_one_or_none()
 
 
@@ -193,8 +202,8 @@ async def offers_for(
     return grouped
 
 
-async def add_lookup(
-    session: AsyncSession, preapproval_id: uuid.UUID, dealer_id: uuid.UUID
-) -> None:
-    session.add(PreapprovalLookup(preapproval_id=preapproval_id, dealer_id=dealer_id))
-    await session.flush()
+def lookup_insert(preapproval_id: uuid.UUID, dealer_id: uuid.UUID) -> Insert:
+    """The row noting a dealer's look-up, as an INSERT for the caller to send (with others)."""
+    return insert(table_of(PreapprovalLookup)).values(
+        id=uuid.uuid4(), preapproval_id=preapproval_id, dealer_id=dealer_id
+    )

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import Field
 
-from marketplace.preapprovals.models import LockedOffer, Preapproval
 from pricing import StructureGrade
 from shared.brands.schemas import BrandInput
 from shared.schemas import RequestModel, ResponseModel
@@ -104,16 +102,10 @@ class QuoteResponse(ResponseModel):
     grade: CarGrade | None = None
 
 
-def preapproval_public(
-    preapproval: Preapproval, offers: Sequence[LockedOffer], status: str
-) -> PreapprovalPublic:
-    return PreapprovalPublic(
-        id=preapproval.id,
-        code=preapproval.code,
-        status=status,
-        grade=preapproval.grade,
-        credit_limit=preapproval.credit_limit,
-        expires_at=preapproval.expires_at,
-        created_at=preapproval.created_at,
-        offers=[OfferPublic.model_validate(offer.details) for offer in offers],
-    )
+class PreapprovalQr(ResponseModel):
+    """The approval as a QR code for the dealer: a link to the dealer portal with the code
+    filled in (the dealer still asks for the last four digits of the buyer's phone)."""
+
+    code: str
+    url: str
+    qr_svg: str = Field(description="The URL as a QR code, a data:image/svg+xml URI.")

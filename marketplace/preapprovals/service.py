@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.applications import repository as application_repository
-from marketplace.applications.models import BureauReport
 from marketplace.applications.profile import applicant_of, facts_of
 from marketplace.preapprovals import repository
 from marketplace.preapprovals.exceptions import (
@@ -37,7 +37,8 @@ from pricing import (
     evaluate_product_for_deal,
     grade_for_structure,
 )
-from pricing.matching import best_offers, rank_offers
+from pricing.ranking import rank_offers
+from pricing.shortlist import best_offers
 from shared import audit, identifiers
 from shared.db import insert_unique
 from shared.identity.principal import Principal
@@ -62,6 +63,14 @@ def effective_status(preapproval: Preapproval, now: datetime) -> PreapprovalStat
     if preapproval.status == PreapprovalStatus.active and preapproval.expires_at <= now:
         return PreapprovalStatus.expired
     return preapproval.status
+
+
+def ensure_active(preapproval: Preapproval, now: datetime) -> None:
+    """Refuse an approval that is not active now, with the code that says why (expired,
+    consumed, cancelled)."""
+    status = effective_status(preapproval, now)
+    if status != PreapprovalStatus.active:
+        raise unavailable(status)
 
 
 def offer_details(offer_id: uuid.UUID, offer: Offer) -> dict[str, Any]:
@@ -194,13 +203,13 @@ async def car_grade(
     """The grade and PD this car's structure earns with the card that graded the pre-approval
     (never worse than the pre-approval's); the pre-approval's own when the card does not price
     the structure; None for an approval without a recorded score."""
-    application = await application_repository.get(session, preapproval.application_id)
+    application = await application_repository.get_for_platform(session, preapproval.application_id)
     if application is None or application.pd is None or application.score is None:
         return None
     report, sha = None, None
     if application.structure_assumed is not None and application.scorecard_version is not None:
         if application.bureau_report_id is not None:
-            report = await session.get(BureauReport, application.bureau_report_id)
+            report = await application_repository.report(session, application.bureau_report_id)
         sha = await scorecard_repository.fingerprint(session, application.scorecard_version)
     grading = repository.Grading(application, report, sha)
     return await _graded(session, preapproval, grading, deal, policy)
@@ -246,9 +255,7 @@ async def quote(
 ) -> Quote:
     """Quote a car on the approval's locked offers (their versions' rates hold until expiry),
     each priced at the grade the car earns when that is cheaper than the pre-approval's."""
-    status = effective_status(preapproval, now)
-    if status != PreapprovalStatus.active:
-        raise unavailable(status)
+    ensure_active(preapproval, now)
     locked = await repository.offers(session, preapproval.id)
     terms = await product_service.product_terms_for_versions(
         session, [offer.product_version_id for offer in locked]
@@ -289,9 +296,7 @@ async def quote_offer(
 ) -> tuple[LockedOffer, Offer | Rejection, StructureGrade | None]:
     """Quote one locked offer for a car: the offer (priced at the car's grade when that is
     cheaper, never above the locked offer), or the rule the deal fails; and the car's grade."""
-    status = effective_status(preapproval, now)
-    if status != PreapprovalStatus.active:
-        raise unavailable(status)
+    ensure_active(preapproval, now)
     found = await repository.offer_and_grading(session, preapproval, offer_id)
     if found is None:
         raise OfferNotFound(field="offer_id")
@@ -340,7 +345,7 @@ async def consume(
         require_unexpired=True,
     )
     if consumed is None:
-        current = await repository.get(session, preapproval_id)
+        current = await repository.get_for_platform(session, preapproval_id)
         if current is None:
             raise PreapprovalNotFound()
         raise unavailable(effective_status(current, now))
@@ -390,17 +395,19 @@ def _audit_transition(
     )
 
 
-async def record_lookup(session: AsyncSession, actor: Principal, preapproval: Preapproval) -> None:
-    """Note that a dealer looked this approval up (the advisor sees it; 飞单 watch)."""
-    await repository.add_lookup(session, preapproval.id, actor.org_id)
-    audit.record(
-        session,
-        actor=actor,
-        action="preapproval.looked_up",
-        subject_type="preapproval",
-        subject_id=preapproval.id,
-        after={"dealer_id": str(actor.org_id)},
-    )
+def lookup_writes(actor: Principal, preapproval: Preapproval) -> list[Insert]:
+    """What notes that a dealer looked this approval up (the advisor sees it; 飞单 watch) and
+    its audit entry, as INSERTs for the caller to send in its own statement."""
+    return [
+        repository.lookup_insert(preapproval.id, actor.org_id),
+        audit.insert(
+            actor=actor,
+            action="preapproval.looked_up",
+            subject_type="preapproval",
+            subject_id=preapproval.id,
+            after={"dealer_id": str(actor.org_id)},
+        ),
+    ]
 
 
 async def expire_stale(session: AsyncSession, now: datetime) -> int:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from marketplace.products import repository, service
+from marketplace.products import service
 from marketplace.products.exceptions import (
     InconsistentProductTerms,
     ProductNotFound,
@@ -65,7 +65,7 @@ async def list_products(
     status: Annotated[ProductStatus | None, Query()] = None,
 ) -> Page[ProductPublic]:
     """The caller's products with their current terms, oldest first."""
-    rows, total = await repository.list_products(
+    rows, total = await service.lender_products(
         session, lender.org_id, status=status, limit=page.limit, offset=page.offset
     )
     items = [_public(product, version) for product, version in rows]

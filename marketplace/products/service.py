@@ -223,3 +223,17 @@ async def product_terms_for_versions(
         for version, lender in await repository.versions_with_lenders(session, missing):
             _TERMS_CACHE[version.id] = _product_terms(version, lender)
     return {version_id: _TERMS_CACHE[version_id] for version_id in version_ids}
+
+
+async def lender_products(
+    session: AsyncSession,
+    lender_id: uuid.UUID,
+    *,
+    status: ProductStatus | None,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[tuple[Product, ProductVersion]], int]:
+    """A page of the lender's products with their current versions, oldest first, and the total."""
+    return await repository.list_products(
+        session, lender_id, status=status, limit=limit, offset=offset
+    )

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Response, status
 
-from marketplace.scorecards import repository, service
+from marketplace.scorecards import service
 from marketplace.scorecards.exceptions import (
     ScorecardInvalid,
     ScorecardIsChampion,
@@ -41,7 +41,7 @@ async def list_scorecards(
     admin: AdminPrincipal, session: SessionDep, page: PageDep
 ) -> Page[ScorecardPublic]:
     """Every published card, newest first, with its role (champion, challenger, candidate)."""
-    rows, total = await repository.list_page(session, limit=page.limit, offset=page.offset)
+    rows, total = await service.published_page(session, limit=page.limit, offset=page.offset)
     items = [await _public(row) for row in rows]
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
@@ -63,9 +63,7 @@ async def publish_scorecard(
 async def get_scorecard(
     version: str, admin: AdminPrincipal, session: SessionDep
 ) -> ScorecardDetail:
-    row = await repository.get(session, version)
-    if row is None:
-        raise ScorecardNotFound()
+    row = await service.published(session, version)
     public = await _public(row)
     return ScorecardDetail(**public.model_dump(), card=row.card)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -29,7 +30,7 @@ from marketplace.scorecards.exceptions import (
 )
 from marketplace.scorecards.models import PublishedScorecard, ScorecardRole
 from pricing import Scorecard, default_scorecard, parse_scorecard
-from pricing.scorecard import ScorecardError
+from pricing.scorecard_file import ScorecardError
 from shared import audit
 from shared.identity.principal import Principal
 from shared.observability import event
@@ -213,3 +214,18 @@ async def _parsed(session: AsyncSession, version: str, sha: str) -> Scorecard:
             raise ScorecardNotFound()
         cached = _PARSED[sha] = parse(body)
     return cached
+
+
+async def published_page(
+    session: AsyncSession, *, limit: int, offset: int
+) -> tuple[Sequence[PublishedScorecard], int]:
+    """A page of the published cards, newest first, and their number."""
+    return await repository.list_page(session, limit=limit, offset=offset)
+
+
+async def published(session: AsyncSession, version: str) -> PublishedScorecard:
+    """The card published as ``version``, as stored."""
+    row = await repository.get(session, version)
+    if row is None:
+        raise ScorecardNotFound()
+    return row

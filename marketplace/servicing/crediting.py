@@ -83,7 +83,7 @@ async def apply_succeeded_payment(
         # A recovery: it pays the written-off rows as any payment would, and the ledger both
         # reinstates it and takes it off, so the written-off loan's balance stays at nothing.
         await _allocate(session, loan, rows, payment.amount, on)
-        await ledger.append(
+        await repository.append_ledger_entry(
             session,
             loan_id=loan.id,
             entry_type=LedgerEntryType.recovery,
@@ -160,7 +160,7 @@ async def _ledger_payment(
     on: date,
 ) -> None:
     key = ledger.payoff_key if entry_type == LedgerEntryType.payoff else ledger.payment_key
-    await ledger.append(
+    await repository.append_ledger_entry(
         session,
         loan_id=loan.id,
         entry_type=entry_type,
@@ -178,7 +178,7 @@ async def charge_interest(
     if row.interest_charged is not None:
         return
     if amount > 0:
-        await ledger.append(
+        await repository.append_ledger_entry(
             session,
             loan_id=loan.id,
             entry_type=LedgerEntryType.instalment_due,

@@ -116,14 +116,14 @@ async def _service_batch(
         return terms_of.get(loans[loan_id].product_version_id) or CollectionTerms()
 
     rows = await repository.due_unpaid_installments(session, list(loans), as_of)
-    interest: list[ledger.NewEntry] = []
+    interest: list[repository.NewLedgerEntry] = []
     wanted: list[tuple[Installment, int, str, date]] = []  # (row, fee, key, effective date)
     for row in rows:
         if row.interest_charged is None:
             # As ``crediting.charge_interest``: the interest falls due once, on its due date.
             if row.interest > 0:
                 interest.append(
-                    ledger.NewEntry(
+                    repository.NewLedgerEntry(
                         loan_id=row.loan_id,
                         entry_type=LedgerEntryType.instalment_due,
                         entry_key=ledger.instalment_due_key(row.n),
@@ -155,12 +155,12 @@ async def _service_batch(
                 wanted.append((row, earned - row.late_fee, key, as_of))
             elif row.late_fee == 0:
                 wanted.append((row, earned, ledger.late_fee_key(row.n), late_since))
-    await ledger.append_many(session, interest)
+    await repository.append_ledger_entries(session, interest)
     fees = await _capped_fees(session, loans, wanted, legal_cap_apr)
-    charged = await ledger.append_many(
+    charged = await repository.append_ledger_entries(
         session,
         [
-            ledger.NewEntry(
+            repository.NewLedgerEntry(
                 loan_id=row.loan_id,
                 entry_type=LedgerEntryType.late_fee,
                 entry_key=key,
@@ -198,7 +198,7 @@ async def _service_batch(
     await repository.set_delinquency(session, standings, as_of)
     await loan_events.loans_delinquent(session, worsened)
     for loan_id in to_charge_off:
-        held = await repository.loan_by_id(session, loan_id)  # locked by this batch already
+        held = await repository.loan_for_platform(session, loan_id)  # locked by this batch already
         if held is not None and await _charge_off(session, held, as_of, on_charge_off):
             done.charged_off += 1
 
@@ -250,8 +250,8 @@ async def _charge_off(
             row.interest_charged = 0
     await session.flush()
     guaranteed = await on_charge_off(session, charged, as_of) if on_charge_off else 0
-    balance = await ledger.balance(session, loan.id)
-    await ledger.append(
+    balance = await repository.ledger_balance(session, loan.id)
+    await repository.append_ledger_entry(
         session,
         loan_id=loan.id,
         entry_type=LedgerEntryType.charge_off,

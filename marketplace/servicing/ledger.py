@@ -24,24 +24,14 @@ recovery           ``recovery:{payment_id}``   + reinstates what a payment on a 
 A late fee charged once has the key ``late_fee:{n}``; a daily-rate fee adds one entry a day,
 ``late_fee:{n}:{YYYY-MM-DD}``.
 
-This module is the ledger's repository: appending, balances and entries are its SQL, kept here
-beside the key scheme they enforce rather than in ``servicing/repository.py``.
+Appending entries and summing them is SQL, in ``servicing/repository/ledger.py``; this module
+names the keys that SQL keeps unique.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
-
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
-
-from marketplace.servicing.models import LedgerEntry, LedgerEntryType
-from shared.db import utcnow
 
 
 def disbursement_key() -> str:
@@ -74,97 +64,3 @@ def guarantee_claim_key() -> str:
 
 def recovery_key(payment_id: uuid.UUID) -> str:
     return f"recovery:{payment_id}"
-
-
-async def append(
-    session: AsyncSession,
-    *,
-    loan_id: uuid.UUID,
-    entry_type: LedgerEntryType,
-    entry_key: str,
-    amount: int,
-    effective_date: date,
-    installment_n: int | None = None,
-    payment_id: uuid.UUID | None = None,
-) -> bool:
-    """Append one entry unless the loan already has one with this key; True if written."""
-    result = await session.execute(
-        insert(LedgerEntry)
-        .values(
-            loan_id=loan_id,
-            entry_type=entry_type.value,
-            entry_key=entry_key,
-            amount=amount,
-            effective_date=effective_date,
-            installment_n=installment_n,
-            payment_id=payment_id,
-            created_at=utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=["loan_id", "entry_key"])
-        .returning(col(LedgerEntry.id))
-    )
-    return result.scalar_one_or_none() is not None
-
-
-@dataclass(frozen=True)
-class NewEntry:
-    """An entry to append (``append_many``)."""
-
-    loan_id: uuid.UUID
-    entry_type: LedgerEntryType
-    entry_key: str
-    amount: int
-    effective_date: date
-    installment_n: int | None = None
-
-
-APPEND_MANY_CHUNK = 2_000  # rows per INSERT: well under PostgreSQL's 32,767 parameters
-
-
-async def append_many(
-    session: AsyncSession, entries: Sequence[NewEntry]
-) -> set[tuple[uuid.UUID, str]]:
-    """Append each entry unless its loan already has one with its key, in a few statements;
-    the ``(loan_id, entry_key)`` of those written."""
-    written: set[tuple[uuid.UUID, str]] = set()
-    now = utcnow()
-    for start in range(0, len(entries), APPEND_MANY_CHUNK):
-        chunk = entries[start : start + APPEND_MANY_CHUNK]
-        result = await session.execute(
-            insert(LedgerEntry)
-            .values(
-                [
-                    {
-                        "loan_id": entry.loan_id,
-                        "entry_type": entry.entry_type.value,
-                        "entry_key": entry.entry_key,
-                        "amount": entry.amount,
-                        "effective_date": entry.effective_date,
-                        "installment_n": entry.installment_n,
-                        "created_at": now,
-                    }
-                    for entry in chunk
-                ]
-            )
-            .on_conflict_do_nothing(index_elements=["loan_id", "entry_key"])
-            .returning(col(LedgerEntry.loan_id), col(LedgerEntry.entry_key))
-        )
-        written.update((loan_id, key) for loan_id, key in result.all())
-    return written
-
-
-async def balance(session: AsyncSession, loan_id: uuid.UUID) -> int:
-    """What the borrower owes on the loan now, by the ledger."""
-    result = await session.execute(
-        select(func.coalesce(func.sum(col(LedgerEntry.amount)), 0)).where(
-            col(LedgerEntry.loan_id) == loan_id
-        )
-    )
-    return int(result.scalar_one())
-
-
-async def entries(session: AsyncSession, loan_id: uuid.UUID) -> list[LedgerEntry]:
-    result = await session.execute(
-        select(LedgerEntry).where(col(LedgerEntry.loan_id) == loan_id).order_by(col(LedgerEntry.id))
-    )
-    return list(result.scalars().all())

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketplace.servicing import ledger, repository
+from marketplace.servicing import repository
 from marketplace.servicing.exceptions import LoanNotFound
 from marketplace.servicing.models import Installment, LedgerEntry, LedgerEntryType, Loan
 
@@ -25,11 +25,11 @@ class Reconciliation:
 
 async def reconcile(session: AsyncSession, loan_id: uuid.UUID) -> Reconciliation:
     """Check, to the fen, that the ledger and the instalment rows tell the same story."""
-    loan = await repository.loan_by_id(session, loan_id)
+    loan = await repository.loan_for_platform(session, loan_id)
     if loan is None:
         raise LoanNotFound()
     rows = await repository.installments(session, loan_id)
-    return check(loan, rows, await ledger.entries(session, loan_id))
+    return check(loan, rows, await repository.ledger_entries(session, loan_id))
 
 
 def check(

@@ -17,7 +17,6 @@ from marketplace.servicing import (
     payment_methods,
     portfolio,
     repayments,
-    repository,
     views,
 )
 from marketplace.servicing.exceptions import (
@@ -41,7 +40,7 @@ from marketplace.servicing.schemas import (
     PayoffPublic,
     Portfolio,
 )
-from shared.db import SessionDep, today, utcnow
+from shared.db import ReadSessionDep, SessionDep, today, utcnow
 from shared.errors import error_responses
 from shared.idempotency import (
     IdempotencyKeyDep,
@@ -49,14 +48,13 @@ from shared.idempotency import (
     IdempotencyKeyRequired,
     IdempotencyKeyReused,
 )
-from shared.identity.principal import BuyerPrincipal, LenderPrincipal
+from shared.identity.principal import BuyerPrincipal, LenderPrincipal, ReadOnlyBuyerPrincipal
 from shared.pagination import Page, PageDep
 from shared.payments.browser import CardSetup, card_setup
 from shared.payments.gateway import (
     PaymentDeclined,
     PaymentGatewayDep,
     PaymentProviderUnavailable,
-    PaymentRequestRejected,
 )
 
 buyer_router = APIRouter(prefix="/v1/buyer", tags=["buyer"])
@@ -79,10 +77,11 @@ async def list_my_loans(
 
 
 @buyer_router.get("/loans/{loan_id}", responses=error_responses(LoanNotFound))
-async def get_my_loan(loan_id: uuid.UUID, buyer: BuyerPrincipal, session: SessionDep) -> LoanDetail:
+async def get_my_loan(
+    loan_id: uuid.UUID, buyer: ReadOnlyBuyerPrincipal, session: ReadSessionDep
+) -> LoanDetail:
     """One of the buyer's loans with its repayment schedule."""
-    found = await views.buyer_loan(session, buyer, loan_id)
-    return (await views.details(session, [found]))[0]
+    return await views.buyer_loan_detail(session, buyer, loan_id)
 
 
 @buyer_router.get(
@@ -110,14 +109,12 @@ async def list_payment_methods(
     buyer: BuyerPrincipal, session: SessionDep, page: PageDep
 ) -> Page[PaymentMethodPublic]:
     """The buyer's saved card for repayments (none, or the default one)."""
-    profile = await repository.get_profile(session, buyer.uid)
+    card = await payment_methods.default_card(session, buyer.uid)
     saved = []
-    if profile is not None and profile.payment_method_id is not None:
+    if card is not None:
         saved.append(
             PaymentMethodPublic(
-                payment_method_id=profile.payment_method_id,
-                card_brand=profile.card_brand,
-                card_last4=profile.card_last4,
+                payment_method_id=card.id, card_brand=card.card_brand, card_last4=card.card_last4
             )
         )
     items = saved[page.offset : page.offset + page.limit]
@@ -154,12 +151,7 @@ async def save_payment_method(
     gateway: PaymentGatewayDep,
 ) -> PaymentMethodPublic:
     """Save a card as the buyer's default for repayments (only its brand and last 4 are kept)."""
-    try:
-        saved = await payment_methods.save_payment_method(
-            session, gateway, buyer, body.payment_method
-        )
-    except PaymentRequestRejected:
-        raise PaymentMethodRejected(field="payment_method") from None
+    saved = await payment_methods.save_payment_method(session, gateway, buyer, body.payment_method)
     return PaymentMethodPublic(
         payment_method_id=saved.id, card_brand=saved.card_brand, card_last4=saved.card_last4
     )

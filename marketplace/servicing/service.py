@@ -99,7 +99,7 @@ async def book_loan(
         for row, due in zip(quote.schedule, due_dates(loan_date, term_months), strict=True)
     )
     await session.flush()
-    await ledger.append(
+    await repository.append_ledger_entry(
         session,
         loan_id=loan.id,
         entry_type=LedgerEntryType.disbursement,

@@ -72,58 +72,81 @@ async def details(session: AsyncSession, found: list[LoanWithSchedule]) -> list[
         [loan.lender_id for loan in loans] + [loan.dealer_id for loan in loans if loan.dealer_id],
     )
     balances = await repository.ledger_balances(session, [loan.id for loan in loans])
-    shown = []
-    for loan, rows in ((f.loan, f.installments) for f in found):
-        unpaid = [r for r in rows if r.status != InstallmentStatus.paid]
-        shown.append(
-            LoanDetail(
-                id=loan.id,
-                status=str(loan.status),
-                principal=loan.principal,
-                annual_rate=loan.annual_rate,
-                apr=loan.apr,
-                term_months=loan.term_months,
-                method=loan.method,
-                upfront_fee=loan.upfront_fee,
-                monthly_payment=loan.monthly_payment,
-                grade=loan.grade,
-                days_past_due=loan.days_past_due,
-                bucket=loan.bucket,
-                lender=Party(id=loan.lender_id, name=names.get(loan.lender_id, "")),
-                dealer=(
-                    Party(id=loan.dealer_id, name=names.get(loan.dealer_id, ""))
-                    if loan.dealer_id
-                    else None
-                ),
-                vehicle=loan.vehicle,
-                loan_date=loan.loan_date,
-                platform_guarantee=loan.platform_guarantee,
-                auto_fund=loan.auto_fund,
-                outstanding_principal=amounts.outstanding_principal(rows),
-                balance=balances.get(loan.id, 0),
-                next_due_date=unpaid[0].due_date if unpaid else None,
-                funded_at=loan.funded_at,
-                closed_at=loan.closed_at,
-                created_at=loan.created_at,
-                schedule=[
-                    InstallmentPublic(
-                        n=r.n,
-                        due_date=r.due_date,
-                        payment=r.payment,
-                        principal=r.principal,
-                        interest=r.interest,
-                        status=str(r.status),
-                        paid_at=r.paid_at,
-                        late_fee=r.late_fee,
-                        paid_amount=r.paid_amount,
-                        late_fee_paid=r.late_fee_paid,
-                        amount_due=amounts.installment_owed(r),
-                    )
-                    for r in rows
-                ],
-            )
+    return [
+        _detail(
+            f.loan,
+            f.installments,
+            lender_name=names.get(f.loan.lender_id, ""),
+            dealer_name=names.get(f.loan.dealer_id, "") if f.loan.dealer_id else "",
+            balance=balances.get(f.loan.id, 0),
         )
-    return shown
+        for f in found
+    ]
+
+
+async def buyer_loan_detail(
+    session: AsyncSession, buyer: Principal, loan_id: uuid.UUID
+) -> LoanDetail:
+    """One of the buyer's own loans with its schedule (anyone else's is 404), from one
+    statement, so the schedule, the balance and the status agree with each other."""
+    shown = await repository.buyer_loan_shown(session, loan_id, buyer_id=buyer.uid)
+    if shown is None:
+        raise LoanNotFound()
+    return _detail(
+        shown.loan,
+        shown.installments,
+        lender_name=shown.lender_name,
+        dealer_name=shown.dealer_name,
+        balance=shown.balance,
+    )
+
+
+def _detail(
+    loan: Loan, rows: list[Installment], *, lender_name: str, dealer_name: str, balance: int
+) -> LoanDetail:
+    unpaid = [r for r in rows if r.status != InstallmentStatus.paid]
+    return LoanDetail(
+        id=loan.id,
+        status=str(loan.status),
+        principal=loan.principal,
+        annual_rate=loan.annual_rate,
+        apr=loan.apr,
+        term_months=loan.term_months,
+        method=loan.method,
+        upfront_fee=loan.upfront_fee,
+        monthly_payment=loan.monthly_payment,
+        grade=loan.grade,
+        days_past_due=loan.days_past_due,
+        bucket=loan.bucket,
+        lender=Party(id=loan.lender_id, name=lender_name),
+        dealer=Party(id=loan.dealer_id, name=dealer_name) if loan.dealer_id else None,
+        vehicle=loan.vehicle,
+        loan_date=loan.loan_date,
+        platform_guarantee=loan.platform_guarantee,
+        auto_fund=loan.auto_fund,
+        outstanding_principal=amounts.outstanding_principal(rows),
+        balance=balance,
+        next_due_date=unpaid[0].due_date if unpaid else None,
+        funded_at=loan.funded_at,
+        closed_at=loan.closed_at,
+        created_at=loan.created_at,
+        schedule=[
+            InstallmentPublic(
+                n=r.n,
+                due_date=r.due_date,
+                payment=r.payment,
+                principal=r.principal,
+                interest=r.interest,
+                status=str(r.status),
+                paid_at=r.paid_at,
+                late_fee=r.late_fee,
+                paid_amount=r.paid_amount,
+                late_fee_paid=r.late_fee_paid,
+                amount_due=amounts.installment_owed(r),
+            )
+            for r in rows
+        ],
+    )
 
 
 async def loan_detail(session: AsyncSession, loan: Loan) -> LoanDetail:

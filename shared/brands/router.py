@@ -6,8 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from shared.brands import repository, service
-from shared.brands.catalogue import name_key
+from shared.brands import service
 from shared.brands.exceptions import BrandExists, BrandNameTaken, BrandNotFound
 from shared.brands.schemas import BrandCreate, BrandPublic, BrandUpdate
 from shared.db import SessionDep
@@ -29,10 +28,7 @@ async def list_brands(
     ] = None,
 ) -> Page[BrandPublic]:
     """The brand catalogue: every brand's id, Chinese and English names and aliases."""
-    query_key = name_key(q) if q else None
-    rows, total = await repository.list_brands(
-        session, query_key=query_key, limit=page.limit, offset=page.offset
-    )
+    rows, total = await service.brands(session, q, limit=page.limit, offset=page.offset)
     items = [BrandPublic.model_validate(row) for row in rows]
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 

@@ -153,3 +153,11 @@ async def update(
         after=changes,
     )
     return brand
+
+
+async def brands(
+    session: AsyncSession, query: str | None, *, limit: int, offset: int
+) -> tuple[Sequence[Brand], int]:
+    """A page of brands, by id; with ``query``, those one of whose names or aliases starts so."""
+    query_key = name_key(query) if query else None
+    return await repository.list_brands(session, query_key=query_key, limit=limit, offset=offset)

@@ -13,12 +13,11 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from shared import pii, ratelimit
 from shared.errors import Unprocessable
+from shared.identity import repository
 from shared.identity.models import SmsCode, SmsPurpose
 from shared.identity.security import derive_key
 from shared.identity.sms import SmsGateway
@@ -58,15 +57,7 @@ async def issue(
     await ratelimit.consume(
         session, {f"sms:day:{phone_hash}": CODES_PER_PHONE_PER_DAY}, window=timedelta(days=1)
     )
-    await session.execute(
-        update(SmsCode)
-        .where(
-            col(SmsCode.phone_hash) == phone_hash,
-            col(SmsCode.purpose) == purpose,
-            col(SmsCode.used_at).is_(None),
-        )
-        .values(used_at=now)
-    )
+    await repository.retire_live_codes(session, phone_hash, purpose, now)
     code = f"{secrets.randbelow(10**6):06d}"
     session.add(
         SmsCode(
@@ -98,19 +89,8 @@ async def redeem(
         window=FAILED_CODES_WINDOW,
         variant="sms_guesses",
     )
-    used = await session.execute(
-        update(SmsCode)
-        .where(
-            col(SmsCode.phone_hash) == phone_hash,
-            col(SmsCode.purpose) == purpose,
-            col(SmsCode.code_hash) == _code_hash(phone_hash, purpose, code.strip()),
-            col(SmsCode.used_at).is_(None),
-            col(SmsCode.expires_at) > now,
-        )
-        .values(used_at=now)
-        .returning(col(SmsCode.id))
-    )
-    if used.scalar_one_or_none() is None:
+    code_hash = _code_hash(phone_hash, purpose, code.strip())
+    if not await repository.use_live_code(session, phone_hash, purpose, code_hash, now):
         event("sms.code_refused", purpose=purpose.value)
         raise SmsCodeInvalid(field="sms_code")  # the reserved failure stays counted
     return reservation
@@ -118,7 +98,4 @@ async def redeem(
 
 async def purge_expired(session: AsyncSession, *, older_than: datetime) -> int:
     """Delete codes that expired before ``older_than`` (the daily job)."""
-    result = await session.execute(
-        delete(SmsCode).where(col(SmsCode.expires_at) < older_than).returning(col(SmsCode.id))
-    )
-    return len(result.all())
+    return await repository.purge_expired_codes(session, older_than=older_than)

@@ -14,7 +14,7 @@ from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import SessionDep
+from shared.db import ReadSessionDep, SessionDep
 from shared.errors import Forbidden, Unauthorized
 from shared.identity import repository
 from shared.identity.models import (
@@ -98,6 +98,18 @@ async def current_principal(
     session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal:
     """Resolve the bearer credential (JWT or API key) to a principal, or answer 401."""
+    return await _principal(session, token)
+
+
+async def current_principal_reading(
+    session: ReadSessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal:
+    """``current_principal`` for a route that only reads: resolved with the route's own
+    read-only session (a request holds one session)."""
+    return await _principal(session, token)
+
+
+async def _principal(session: AsyncSession, token: str | None) -> Principal:
     if not token:
         raise Unauthorized(code="not_authenticated")
     if token.startswith(API_KEY_PREFIX):
@@ -111,18 +123,25 @@ async def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def require_role(*roles: str) -> object:
-    """A dependency that lets through only principals with one of these roles."""
+def require_role(*roles: str, read_only: bool = False) -> object:
+    """A dependency that lets through only principals with one of these roles; with
+    ``read_only``, for routes that take ``ReadSessionDep`` instead of ``SessionDep``."""
 
     async def dependency(principal: CurrentPrincipal) -> Principal:
         if principal.role not in roles:
             raise Forbidden()
         return principal
 
-    return Depends(dependency)
+    async def reading(
+        principal: Annotated[Principal, Depends(current_principal_reading)],
+    ) -> Principal:
+        return await dependency(principal)
+
+    return Depends(reading if read_only else dependency)
 
 
 BuyerPrincipal = Annotated[Principal, require_role("buyer")]
+ReadOnlyBuyerPrincipal = Annotated[Principal, require_role("buyer", read_only=True)]
 AdvisorPrincipal = Annotated[Principal, require_role("advisor")]
 AdminPrincipal = Annotated[Principal, require_role("admin")]
 LenderPrincipal = Annotated[Principal, require_role(OrganizationKind.lender.value)]

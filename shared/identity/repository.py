@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, or_, select, update
+from sqlalchemy import Row, bindparam, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -19,26 +19,44 @@ from shared.identity.models import (
     Organization,
     OrganizationKind,
     OrganizationStatus,
+    SmsCode,
+    SmsPurpose,
     User,
     UserKind,
 )
 from shared.pagination import paginate
+
+# Every request authenticates with one of these two statements: built once, so a request only
+# binds its value (no statement construction or cache-key walk per request).
+_API_KEY_OWNER = (
+    select(
+        col(ApiKey.id),
+        col(Organization.id),
+        col(Organization.kind),
+        col(Organization.status),
+    )
+    .join(Organization, col(Organization.id) == col(ApiKey.organization_id))
+    .where(col(ApiKey.key_hash) == bindparam("key_hash"), col(ApiKey.revoked_at).is_(None))
+)
+_USER_STANDING = (
+    select(
+        col(User.kind),
+        col(User.is_active),
+        col(Membership.organization_id),
+        col(Organization.kind),
+        col(Organization.status),
+    )
+    .outerjoin(Membership, col(Membership.user_id) == col(User.id))
+    .outerjoin(Organization, col(Organization.id) == col(Membership.organization_id))
+    .where(col(User.id) == bindparam("user_id"))
+)
 
 
 async def api_key_owner(
     session: AsyncSession, key_hash: str
 ) -> Row[uuid.UUID, uuid.UUID, OrganizationKind, OrganizationStatus] | None:
     """The live API key with this hash: its id and its organisation's id, kind and status."""
-    result = await session.execute(
-        select(
-            col(ApiKey.id),
-            col(Organization.id),
-            col(Organization.kind),
-            col(Organization.status),
-        )
-        .join(Organization, col(Organization.id) == col(ApiKey.organization_id))
-        .where(col(ApiKey.key_hash) == key_hash, col(ApiKey.revoked_at).is_(None))
-    )
+    result = await session.execute(_API_KEY_OWNER, {"key_hash": key_hash})
     return result.first()
 
 
@@ -47,18 +65,7 @@ async def user_standing(
 ) -> Row[UserKind, bool, uuid.UUID, OrganizationKind, OrganizationStatus] | None:
     """The user's kind and whether it is active, with its organisation's id, kind and status
     (None for a user of no organisation)."""
-    result = await session.execute(
-        select(
-            col(User.kind),
-            col(User.is_active),
-            col(Membership.organization_id),
-            col(Organization.kind),
-            col(Organization.status),
-        )
-        .outerjoin(Membership, col(Membership.user_id) == col(User.id))
-        .outerjoin(Organization, col(Organization.id) == col(Membership.organization_id))
-        .where(col(User.id) == user_id)
-    )
+    result = await session.execute(_USER_STANDING, {"user_id": user_id})
     return result.first()
 
 
@@ -175,3 +182,49 @@ async def revoke_api_key(
         .returning(ApiKey)
     )
     return result.scalar_one_or_none()
+
+
+# -- one-time SMS codes (``codes``) ----------------------------------------------------------
+
+
+async def retire_live_codes(
+    session: AsyncSession, phone_hash: str, purpose: SmsPurpose, now: datetime
+) -> None:
+    """Mark every unused code for this phone and purpose used, so only a newer one works."""
+    await session.execute(
+        update(SmsCode)
+        .where(
+            col(SmsCode.phone_hash) == phone_hash,
+            col(SmsCode.purpose) == purpose,
+            col(SmsCode.used_at).is_(None),
+        )
+        .values(used_at=now)
+    )
+
+
+async def use_live_code(
+    session: AsyncSession, phone_hash: str, purpose: SmsPurpose, code_hash: str, now: datetime
+) -> bool:
+    """Use the unexpired, unused code with this hash for this phone and purpose, once; False
+    when there is none."""
+    used = await session.execute(
+        update(SmsCode)
+        .where(
+            col(SmsCode.phone_hash) == phone_hash,
+            col(SmsCode.purpose) == purpose,
+            col(SmsCode.code_hash) == code_hash,
+            col(SmsCode.used_at).is_(None),
+            col(SmsCode.expires_at) > now,
+        )
+        .values(used_at=now)
+        .returning(col(SmsCode.id))
+    )
+    return used.scalar_one_or_none() is not None
+
+
+async def purge_expired_codes(session: AsyncSession, *, older_than: datetime) -> int:
+    """Delete codes that expired before ``older_than``; how many."""
+    result = await session.execute(
+        delete(SmsCode).where(col(SmsCode.expires_at) < older_than).returning(col(SmsCode.id))
+    )
+    return len(result.all())

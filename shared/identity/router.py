@@ -11,7 +11,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from shared.brands.exceptions import UnknownBrand
 from shared.db import SessionDep, utcnow
 from shared.errors import NotFound, TooManyRequests, error_responses
-from shared.identity import codes, repository, service
+from shared.identity import codes, service
 from shared.identity.models import OrganizationKind, OrganizationStatus
 from shared.identity.principal import AdminPrincipal, CurrentPrincipal
 from shared.identity.schemas import (
@@ -189,7 +189,7 @@ async def list_organizations(
     page: PageDep,
     kind: Annotated[OrganizationKind | None, Query()] = None,
 ) -> Page[OrganizationPublic]:
-    rows, total = await repository.list_organizations(
+    rows, total = await service.organizations(
         session, kind=kind, limit=page.limit, offset=page.offset
     )
     items = [OrganizationPublic.model_validate(row) for row in rows]
@@ -269,9 +269,8 @@ async def list_members(
     organization_id: uuid.UUID, admin: AdminPrincipal, session: SessionDep, page: PageDep
 ) -> Page[MemberPublic]:
     """The organisation's staff logins, oldest first."""
-    organization = await service.get_organization(session, organization_id)
-    rows, total = await repository.list_members(
-        session, organization.id, limit=page.limit, offset=page.offset
+    rows, total = await service.organization_members(
+        session, organization_id, limit=page.limit, offset=page.offset
     )
     items = [
         MemberPublic(
@@ -311,10 +310,9 @@ async def issue_api_key(
 async def list_api_keys(
     organization_id: uuid.UUID, admin: AdminPrincipal, session: SessionDep
 ) -> list[ApiKeyPublic]:
-    organization = await service.get_organization(session, organization_id)
     return [
         ApiKeyPublic.model_validate(k)
-        for k in await repository.list_api_keys(session, organization.id)
+        for k in await service.organization_api_keys(session, organization_id)
     ]
 
 

@@ -269,6 +269,29 @@ async def get_organization(session: AsyncSession, organization_id: uuid.UUID) ->
     return organization
 
 
+async def organizations(
+    session: AsyncSession, *, kind: OrganizationKind | None, limit: int, offset: int
+) -> tuple[Sequence[Organization], int]:
+    """A page of the organisations (of one kind, when given), and their number."""
+    return await repository.list_organizations(session, kind=kind, limit=limit, offset=offset)
+
+
+async def organization_members(
+    session: AsyncSession, organization_id: uuid.UUID, *, limit: int, offset: int
+) -> tuple[list[tuple[User, Membership]], int]:
+    """A page of the organisation's staff logins, oldest first, and their number."""
+    organization = await get_organization(session, organization_id)
+    return await repository.list_members(session, organization.id, limit=limit, offset=offset)
+
+
+async def organization_api_keys(
+    session: AsyncSession, organization_id: uuid.UUID
+) -> Sequence[ApiKey]:
+    """The organisation's API keys, revoked ones included."""
+    organization = await get_organization(session, organization_id)
+    return await repository.list_api_keys(session, organization.id)
+
+
 async def set_organization_status(
     session: AsyncSession, actor: Principal, organization_id: uuid.UUID, status: OrganizationStatus
 ) -> Organization:

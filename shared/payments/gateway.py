@@ -242,8 +242,7 @@ class PaymentGateway:
         ``client_secret``. With ``confirm=True, off_session=True`` it charges the saved card now.
         ``metadata["purpose"]`` routes its webhooks to the domain that created it.
         """
-        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-            raise ValueError("amount must be a positive integer number of fen")
+        require_positive_fen(amount)
         if off_session and not confirm:
             raise ValueError("an off-session payment must be confirmed at creation")
         # The pinned version's types drop payment_method_types, but Stripe still accepts it and
@@ -348,8 +347,7 @@ class PaymentGateway:
         """Refund a payment, in full or ``amount`` fen of it."""
         params: stripe.params.RefundCreateParams = {"payment_intent": payment_intent_id}
         if amount is not None:
-            if isinstance(amount, bool) or amount <= 0:
-                raise ValueError("a refund amount must be a positive integer number of fen")
+            require_positive_fen(amount, what="a refund amount")
             params["amount"] = amount
         with _stripe_errors("refund.create"):
             refund = await self.client.v1.refunds.create_async(
@@ -377,8 +375,7 @@ class PaymentGateway:
         """Send ``amount`` fen to the connected account ``destination``, once per
         ``transfer_group``: Stripe replays the first answer to a repeated idempotency key for
         24 hours, and a transfer already made in the group is returned after that too."""
-        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-            raise ValueError("amount must be a positive integer number of fen")
+        require_positive_fen(amount)
         with _stripe_errors("transfer.create"):
             made = await self.client.v1.transfers.list_async(
                 {"transfer_group": transfer_group, "limit": 1}
@@ -425,6 +422,13 @@ class PaymentGateway:
         if not isinstance(parsed.get("type"), str):
             raise InvalidSignature(variant="not_an_event")
         return parsed
+
+
+def require_positive_fen(amount: int, *, what: str = "amount") -> None:
+    """Refuse (ValueError) an amount that is not a positive whole number of fen: never a
+    bool, a float or zero reaches Stripe, which would read them its own way."""
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise ValueError(f"{what} must be a positive integer number of fen")
 
 
 def _signature_timestamp(signature_header: str) -> int | None:

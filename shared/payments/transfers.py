@@ -14,7 +14,7 @@ from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 
-from shared.payments.gateway import PaymentGateway, Transfer
+from shared.payments.gateway import PaymentGateway, Transfer, require_positive_fen
 
 
 class TransferGateway(Protocol):
@@ -43,8 +43,7 @@ class SandboxTransfers:
         transfer_group: str,
         metadata: Mapping[str, str],
     ) -> Transfer:
-        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-            raise ValueError("amount must be a positive integer number of fen")
+        require_positive_fen(amount)
         digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
         return Transfer(id=f"tr_sandbox_{digest}", amount=amount, destination=destination)
 

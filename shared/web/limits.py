@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import i18n
 from shared.text import has_control_character
+from shared.web.headers import request_header
 
 
 async def send_error(send: Send, status: int, code: str, fallback: str, **extra: Any) -> None:
@@ -55,12 +56,12 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers", []))
         # A file upload (multipart: the documents a deal needs) may be as large as the largest
         # document accepted plus its envelope; the upload route checks the file itself.
-        uploading = headers.get(b"content-type", b"").startswith(b"multipart/form-data")
+        content_type = request_header(scope, b"content-type") or b""
+        uploading = content_type.startswith(b"multipart/form-data")
         limit = self.max_upload_bytes if uploading else self.max_bytes
-        declared = headers.get(b"content-length")
+        declared = request_header(scope, b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await send_error(send, 413, "payload_too_large", TOO_LARGE)
             return
@@ -119,6 +120,8 @@ def _field_with_control_character(scope: Scope) -> str | None:
     if has_control_character(str(scope.get("path", ""))):
         return "path"
     query = scope.get("query_string", b"").decode("latin-1")
+    if not query:
+        return None
     for name, value in parse_qsl(query, keep_blank_values=True, encoding="utf-8"):
         if has_control_character(name) or has_control_character(value):
             return name if not has_control_character(name) else "query"

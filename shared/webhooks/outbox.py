@@ -18,37 +18,13 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.observability import event as log_event
+from shared.webhooks import repository
 from shared.webhooks.models import EventType
 
 NOTIFY_CHANNEL = "autofin_webhooks"
-
-# One statement: the event, a delivery per enabled endpoint of these organisations subscribed to
-# the type, and a notification for the worker when any delivery was written.
-_EMIT = text(
-    """
-    WITH event AS (
-        INSERT INTO webhook_events (id, type, data, organization_ids, created_at)
-        VALUES (:id, :type, CAST(:data AS jsonb), CAST(:organization_ids AS uuid[]),
-                clock_timestamp())
-        RETURNING id
-    ), deliveries AS (
-        INSERT INTO webhook_deliveries (id, event_id, endpoint_id, organization_id, status,
-                                        next_attempt_at, retrying_since, created_at)
-        SELECT gen_random_uuid(), event.id, endpoint.id, endpoint.organization_id, 'pending',
-               now(), now(), now()
-        FROM event, webhook_endpoints AS endpoint
-        WHERE endpoint.organization_id = ANY(CAST(:organization_ids AS uuid[]))
-          AND endpoint.enabled
-          AND CAST(:type AS varchar) = ANY(endpoint.events)
-        RETURNING id
-    )
-    SELECT pg_notify(:channel, '') FROM (SELECT 1 FROM deliveries LIMIT 1) AS any_delivery
-    """
-)
 
 
 def _json_default(value: Any) -> Any:
@@ -73,15 +49,13 @@ async def emit(
     event_type = EventType(type)
     recipients = sorted({org for org in organization_ids if org is not None})
     event_id = uuid.uuid4()
-    await session.execute(
-        _EMIT,
-        {
-            "id": event_id,
-            "type": event_type.value,
-            "data": json.dumps(dict(data), default=_json_default, ensure_ascii=False),
-            "organization_ids": recipients,
-            "channel": NOTIFY_CHANNEL,
-        },
+    await repository.record_event(
+        session,
+        event_id=event_id,
+        event_type=event_type.value,
+        data=json.dumps(dict(data), default=_json_default, ensure_ascii=False),
+        organization_ids=recipients,
+        channel=NOTIFY_CHANNEL,
     )
     log_event("webhook.event_recorded", webhook_event_id=str(event_id), type=event_type.value)
     return event_id
@@ -89,4 +63,4 @@ async def emit(
 
 async def wake_worker(session: AsyncSession) -> None:
     """Have the worker look for due deliveries as soon as the caller's transaction commits."""
-    await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+    await repository.notify_worker(session, NOTIFY_CHANNEL)

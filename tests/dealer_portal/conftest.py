@@ -10,8 +10,12 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from autofin.main import create_app
+from shared.audit import AuditEntry
 from shared.db import Database
 from shared.payments.gateway import PaymentGateway, Refund
 from shared.payments.gateway import PaymentIntent as Intent
@@ -36,6 +40,11 @@ PHONE = "13912345678"
 def _stripe(stripe_settings: LocalStripe) -> LocalStripe:
     """Every dealer portal test talks to the emulator (apps built afterwards point at it)."""
     return stripe_settings
+
+
+@pytest.fixture
+async def admin(client: httpx.AsyncClient, session: AsyncSession) -> Headers:
+    return await admin_headers(client, session)
 
 
 @dataclass
@@ -209,3 +218,23 @@ async def committed_client(
 async def committed_admin(client: httpx.AsyncClient, database: Database) -> Headers:
     async with database.sessionmaker() as session:
         return await admin_headers(client, session)
+
+
+async def count(session: AsyncSession, model: Any, *where: Any) -> int:
+    result = await session.execute(select(func.count()).select_from(model).where(*where))
+    return int(result.scalar_one())
+
+
+async def audited(session: AsyncSession, action: str, subject_id: str) -> int:
+    return await count(
+        session,
+        AuditEntry,
+        col(AuditEntry.action) == action,
+        col(AuditEntry.subject_id) == subject_id,
+    )
+
+
+async def deliver(client: httpx.AsyncClient, event_type: str, intent: dict[str, Any]) -> int:
+    payload, headers = signed_event(event_type, intent)
+    response = await client.post("/v1/stripe/webhook", content=payload, headers=headers)
+    return response.status_code

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from dealer_portal.service import LOOKUP_FAILURES_PER_DEALER_AND_CODE
 from dealer_portal.vin import normalize_vin
 from marketplace.preapprovals.models import Preapproval, PreapprovalLookup
 from shared.audit import AuditEntry
@@ -26,12 +27,6 @@ from tests.dealer_portal.conftest import (
     new_dealer,
     quoted_deal,
 )
-from tests.factories import admin_headers
-
-
-@pytest.fixture
-async def admin(client: httpx.AsyncClient, session: AsyncSession) -> dict[str, str]:
-    return await admin_headers(client, session)
 
 
 async def test_a_lookup_shows_the_masked_name_and_offers_and_alerts_the_advisor(
@@ -91,6 +86,29 @@ async def test_a_wrong_verifier_looks_exactly_like_an_unknown_code(
     assert wrong.status_code == unknown.status_code == 404
     assert wrong.json() == unknown.json()
     assert wrong.json()["error"]["code"] == "approval_not_found"
+
+
+async def test_successful_lookups_count_nothing_against_the_throttle(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    approved = await approved_buyer(client, admin)
+    right = {"code": approved.code, "verifier": PHONE[-4:]}
+
+    statuses = [
+        (await client.post("/v1/dealer/lookups", json=right, headers=approved.dealer)).status_code
+        for _ in range(LOOKUP_FAILURES_PER_DEALER_AND_CODE + 1)
+    ]
+    wrong = [
+        (
+            await client.post(
+                "/v1/dealer/lookups", json=right | {"verifier": "0000"}, headers=approved.dealer
+            )
+        ).status_code
+        for _ in range(LOOKUP_FAILURES_PER_DEALER_AND_CODE)
+    ]
+
+    assert statuses == [200] * (LOOKUP_FAILURES_PER_DEALER_AND_CODE + 1)
+    assert wrong == [404] * LOOKUP_FAILURES_PER_DEALER_AND_CODE  # every failure still allowed
 
 
 async def test_repeated_failed_lookups_are_throttled_even_for_the_right_verifier(

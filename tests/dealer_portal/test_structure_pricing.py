@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealer_portal.models import DealerDeal
@@ -18,12 +17,6 @@ from marketplace.preapprovals.models import Preapproval
 from marketplace.servicing.models import Loan
 from pricing.grades import grade_rank
 from tests.dealer_portal.conftest import approved_buyer, confirm, deal_body
-from tests.factories import admin_headers
-
-
-@pytest.fixture
-async def admin(client: httpx.AsyncClient, session: AsyncSession) -> dict[str, str]:
-    return await admin_headers(client, session)
 
 
 async def test_the_preapproval_is_graded_on_the_worst_structure_the_policy_allows(

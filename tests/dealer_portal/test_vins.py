@@ -5,21 +5,14 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealer_portal.vin import with_check_digit
 from tests.dealer_portal.conftest import approved_buyer, deal_body, new_dealer
-from tests.factories import admin_headers
 
 BYD_VIN = "LGXC16DF5P1054249"  # WMI LGX: BYD Auto; model year code P = 2023
 BMW_BRILLIANCE_VIN = "LBV5S1105MS000001"  # WMI LBV: BMW Brilliance (华晨宝马)
 FAW_VW_VIN = "LFV2A21KX67300218"  # WMI LFV: FAW-Volkswagen
 SAIC_GM_VIN = "LSGGA53E8CH000001"  # WMI LSG: SAIC General Motors builds several brands
-
-
-@pytest.fixture
-async def admin(client: httpx.AsyncClient, session: AsyncSession) -> dict[str, str]:
-    return await admin_headers(client, session)
 
 
 @pytest.mark.parametrize(

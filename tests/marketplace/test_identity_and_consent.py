@@ -163,7 +163,7 @@ async def test_lenders_see_grade_pd_and_reasons_only_while_sharing_is_consented(
     lender, _, _ = await lender_with_product(client, admin)
     buyer = await buyer_headers(client)
     application_id = (await apply(client, buyer)).json()["id"]
-    application = await repository.get(session, application_id)
+    application = await repository.get_for_platform(session, application_id)
     assert application is not None
     import uuid
 

@@ -19,7 +19,7 @@ from sqlmodel import col
 from autofin.jobs import run_daily_jobs
 from marketplace.collateral.models import LoanCollateral
 from shared.db import Database
-from tests.dealer_portal.test_collateral import PDF, handed_over
+from tests.dealer_portal.collateral.test_collateral import PDF, handed_over
 from tests.factories import staff_headers
 from tests.pages.a11y import assert_accessible, assert_fits_the_window, assert_page_checks
 from tests.pages.conftest import tabs

@@ -5,15 +5,15 @@ it replaced, kept to prove that cards in the original format still load and scor
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pricing import decision
 from pricing.applicant import (
+    UNKNOWN_STRUCTURE,
     Applicant,
     BureauFacts,
     EmploymentType,
@@ -21,31 +21,31 @@ from pricing.applicant import (
     LoanStructure,
     MaritalStatus,
 )
-from pricing.decision import decide, hard_rule_reasons
+from pricing.decision import Decision, hard_rule_reasons
 from pricing.grades import SUB_GRADES, grade_for_pd, grade_rank
 from pricing.policy import DEFAULT_POLICY
 from pricing.products import VehicleType
-from pricing.scorecard import (
-    PdModel,
-    ScorecardError,
+from pricing.scorecard import PdModel, Scorecard, score_applicant, score_values
+from pricing.scorecard_file import (
     default_scorecard,
     load_scorecard,
-    parse_scorecard,
-    score_applicant,
-    score_values,
 )
 from shared.money import yuan
+from tests.pricing.applicants import CARD_FILE, CLEAN, salaried
 
-CARD_FILE = Path(__file__).parent / "cards" / "expert-v1.json"
-BUILT_IN_FILE = Path(__file__).parents[2] / "pricing" / "scorecards" / "german-credit-v2.json"
 EXPERT = load_scorecard(CARD_FILE)
+BUILT_IN = default_scorecard()
 
 
-def salaried(income_yuan: int = 10_000, housing: Housing = Housing.RENT) -> Applicant:
-    return Applicant(32, yuan(income_yuan), 40, housing, yuan(1_500))
-
-
-CLEAN = BureauFacts(inquiries_6m=1, revolving_utilisation=Decimal("0.35"), credit_history_months=48)
+def decide(
+    applicant: Applicant,
+    bureau: BureauFacts,
+    *,
+    scorecard: Scorecard = BUILT_IN,
+    structure: LoanStructure = UNKNOWN_STRUCTURE,
+) -> Decision:
+    """The decision under the default policy, with the built-in card unless told another."""
+    return decision.decide(applicant, bureau, DEFAULT_POLICY, scorecard, structure)
 
 
 def letter(grade: str | None) -> str:
@@ -301,37 +301,3 @@ def test_every_applicant_gets_a_decision_with_at_most_four_reasons(
         assert decision.credit_limit % DEFAULT_POLICY.credit_line_step == 0
     else:
         assert decision.reasons
-
-
-def test_a_new_scorecard_version_can_be_loaded_from_json(tmp_path: Path) -> None:
-    data = json.loads(BUILT_IN_FILE.read_text(encoding="utf-8"))
-    data["version"] = "german-credit-v3"
-    data["base_points"] += 20
-    path = tmp_path / "v3.json"
-    path.write_text(json.dumps(data), encoding="utf-8")
-    card = load_scorecard(path)
-    assert card.version == "german-credit-v3"
-    before = score_applicant(default_scorecard(), salaried(), CLEAN)
-    after = score_applicant(card, salaried(), CLEAN)
-    assert after.score == before.score + 20 and after.pd < before.pd
-    assert decide(salaried(), CLEAN, scorecard=card).scorecard_version == "german-credit-v3"
-
-
-@pytest.mark.parametrize(
-    ("mutate", "message"),
-    [
-        (lambda d: d["characteristics"][0].update(attribute="shoe_size"), "unknown attribute"),
-        (lambda d: d["characteristics"][0]["bins"].pop(2), "without gaps"),
-        (lambda d: d.pop("version"), "version"),
-        (lambda d: d["characteristics"].append(d["characteristics"][0]), "only once"),
-        (lambda d: d["characteristics"][3]["bins"][0].update(values=["castle"]), "unknown housing"),
-        (lambda d: d["characteristics"][0]["bins"][0].update(values=["x"]), "age is numeric"),
-        (lambda d: d.update(pd_model={"intercept": 1, "slope": -0.1}), "slope must be positive"),
-        (lambda d: d.update(pd_model={"intercept": 1, "slope": 0.1, "horizon_months": 24}), "12"),
-    ],
-)
-def test_a_malformed_scorecard_is_refused_saying_what_is_wrong(mutate, message) -> None:  # type: ignore[no-untyped-def]
-    data = json.loads(CARD_FILE.read_text(encoding="utf-8"))
-    mutate(data)
-    with pytest.raises(ScorecardError, match=message):
-        parse_scorecard(data)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pricing.scorecard import default_scorecard
+from pricing.scorecard_file import default_scorecard
 from risk.example import (
     GERMAN_CREDIT_MAP,
     GERMAN_CREDIT_POPULATION_BAD_RATE,

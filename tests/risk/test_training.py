@@ -14,7 +14,8 @@ import pytest
 
 from autofin.cli import main
 from pricing.applicant import CATEGORIES
-from pricing.scorecard import load_scorecard, score_values
+from pricing.scorecard import score_values
+from pricing.scorecard_file import load_scorecard
 from risk.attributes import KNOWLEDGE
 from risk.mapping import MappedData, apply_map, load_map, read_csv
 from risk.scoring import DECLINED, score_rows

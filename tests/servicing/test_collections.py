@@ -9,7 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, get_args
 
 import httpx
 import pytest
@@ -22,8 +22,9 @@ from autofin.jobs import run_all
 from autofin.main import create_app
 from marketplace.collections import repository as collections_repository
 from marketplace.collections.models import DebitAttempt, GuaranteeClaim, GuaranteeEntry, Notice
-from marketplace.servicing import ledger
-from marketplace.servicing.models import LedgerEntry, Loan, LoanPayment
+from marketplace.collections.schemas import PastDueBucket
+from marketplace.servicing import repository
+from marketplace.servicing.models import Bucket, LedgerEntry, Loan, LoanPayment
 from pricing.irr import annualise, solve_monthly_irr
 from shared import pii
 from shared.db import Database
@@ -56,6 +57,12 @@ async def gateway() -> AsyncIterator[PaymentGateway]:
     gateway = PaymentGateway.from_settings(get_settings())
     yield gateway
     await gateway.aclose()
+
+
+def test_the_queue_names_servicings_past_due_buckets() -> None:
+    """The queue's bucket filter and items are spelled as a Literal (an inline enum in the
+    document); they must stay servicing's ``Bucket`` values, less ``current``."""
+    assert get_args(PastDueBucket) == tuple(b.value for b in Bucket if b is not Bucket.current)
 
 
 async def booked_loan(http: httpx.AsyncClient, database: Database, **options: Any) -> Booked:
@@ -267,7 +274,9 @@ async def test_a_guaranteed_loan_charged_off_pays_one_claim_with_both_ledgers_ba
         claims = (await session.execute(select(GuaranteeClaim))).scalars().all()
         assert len(claims) == 1
         claim = claims[0]
-        entries = {e.entry_key: e.amount for e in await ledger.entries(session, booked.loan_id)}
+        entries = {
+            e.entry_key: e.amount for e in await repository.ledger_entries(session, booked.loan_id)
+        }
         platform = {
             e.entry_key: e.amount
             for e in (await session.execute(select(GuaranteeEntry))).scalars().all()
@@ -295,7 +304,7 @@ async def test_a_guaranteed_loan_charged_off_pays_one_claim_with_both_ledgers_ba
     await jobs()
     await jobs()
     async with committed_database.sessionmaker() as session:
-        assert await ledger.balance(session, booked.loan_id) == 0
+        assert await repository.ledger_balance(session, booked.loan_id) == 0
         assert await all_loans_reconcile(session) == 1
     view = (await http.get("/v1/admin/guarantee", headers=admin)).json()
     assert view["reserve"]["recovered"] == paid.json()["amount"]
@@ -353,6 +362,14 @@ async def test_the_lender_works_its_collection_queue_with_notes_and_promises(
         f"/v1/buyer/loans/{late.loan_id}/mandate", json={"card": "x"}, headers=late.buyer
     )
     assert unknown.status_code == 422
+    refused = await http.post(
+        f"/v1/buyer/loans/{late.loan_id}/mandate",
+        json={"payment_method": "pm_never_issued"},
+        headers=late.buyer,
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["code"] == "payment_method_rejected"
+    assert refused.json()["error"]["field"] == "payment_method"
 
 
 async def test_an_advisor_follows_up_only_their_buyers_guaranteed_loans(

@@ -15,7 +15,7 @@ from sqlmodel import col
 
 from autofin.jobs import run_daily_jobs
 from autofin.main import create_app
-from marketplace.servicing import ledger, repayments
+from marketplace.servicing import repayments, repository
 from marketplace.servicing.models import (
     Installment,
     LedgerEntry,
@@ -106,7 +106,7 @@ async def test_a_loan_180_days_past_due_is_charged_off_once_and_counts_as_a_defa
     loan = (await http.get(f"/v1/buyer/loans/{booked.loan_id}", headers=booked.buyer)).json()
     assert loan["status"] == "charged_off" and loan["balance"] == 0
     async with committed_database.sessionmaker() as session:
-        entries = await ledger.entries(session, booked.loan_id)
+        entries = await repository.ledger_entries(session, booked.loan_id)
         charge_offs = [e for e in entries if e.entry_type == "charge_off"]
         assert len(charge_offs) == 1 and charge_offs[0].amount < 0
         assert await all_loans_reconcile(session) == 2

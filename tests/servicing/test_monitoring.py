@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.monitoring import service as monitoring_service
 from marketplace.policy import current_policy
+from marketplace.scorecards import service as scorecard_service
 from tests.factories import Headers
 from tests.servicing.conftest import BookLoan
 
@@ -91,7 +92,10 @@ async def test_monitoring_a_constructed_book_gives_the_known_figures(
     young = await book_loan(loan_date=AS_OF - timedelta(days=100))
     await shape(session, young.loan_id, grade="C3", pd="0.05", unpaid_instalment=1)
 
-    report = await monitoring_service.run(session, as_of=AS_OF, policy=current_policy())
+    champion = (await scorecard_service.active_models(session)).champion
+    report = await monitoring_service.run(
+        session, as_of=AS_OF, policy=current_policy(), champion=champion
+    )
     await session.commit()
 
     assert (report.loans_booked, report.loans_observed) == (8, 7)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from autofin.jobs import run_daily_jobs
-from marketplace.servicing import ledger
+from marketplace.servicing import repository
 from marketplace.servicing.models import LedgerEntry, LoanPayment
 from tests.servicing.conftest import (
     BookLoan,
@@ -99,8 +99,8 @@ async def test_three_monthly_payments_one_late_then_an_early_payoff(
     loan = await get_loan(client, buyer, loan_id)
     assert loan["status"] == "paid_off"
     assert {r["status"] for r in loan["schedule"]} == {"paid"}
-    assert loan["balance"] == 0 == await ledger.balance(session, loan_id)
-    types = [str(e.entry_type) for e in await ledger.entries(session, loan_id)]
+    assert loan["balance"] == 0 == await repository.ledger_balance(session, loan_id)
+    types = [str(e.entry_type) for e in await repository.ledger_entries(session, loan_id)]
     assert types.count("payment") == 3 and types.count("payoff") == 1
     assert types.count("late_fee") == 1 and types[0] == "disbursement"
 
@@ -108,7 +108,7 @@ async def test_three_monthly_payments_one_late_then_an_early_payoff(
     for response in (first, second, third, payoff):
         late_event = await succeeded_event_for(localstripe, response.json()["payment_intent_id"])
         assert (await deliver(client, localstripe, late_event)).status_code == 200
-    assert await ledger.balance(session, loan_id) == 0
+    assert await repository.ledger_balance(session, loan_id) == 0
     assert await all_loans_reconcile(session) >= 1
 
     # A paid-off loan takes no more payments.
@@ -178,6 +178,12 @@ async def test_refused_repayments(
         "/v1/buyer/payment-methods", json={"payment_method": "card_123"}, headers=buyer
     )
     assert bad_card.status_code == 422
+    refused_card = await client.post(
+        "/v1/buyer/payment-methods", json={"payment_method": "pm_never_issued"}, headers=buyer
+    )
+    assert refused_card.status_code == 422, refused_card.text
+    assert refused_card.json()["error"]["code"] == "payment_method_rejected"
+    assert refused_card.json()["error"]["field"] == "payment_method"
     entries = await session.execute(
         select(func.count()).select_from(LedgerEntry).where(col(LedgerEntry.loan_id) == loan_id)
     )
@@ -205,7 +211,7 @@ async def test_a_declined_card_fails_the_payment_and_credits_nothing(
     assert payment.status == "failed"
     loan = await get_loan(client, booked.buyer, booked.loan_id)
     assert loan["schedule"][0]["status"] == "due"
-    assert await ledger.balance(session, booked.loan_id) == loan["principal"]
+    assert await repository.ledger_balance(session, booked.loan_id) == loan["principal"]
     # Nothing is left in flight: a payoff may be asked for at once.
     await save_card(client, booked.buyer, localstripe)
     assert (await pay(client, booked.buyer, booked.loan_id, {"payoff": True})).status_code == 201

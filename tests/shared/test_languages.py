@@ -118,6 +118,32 @@ def test_the_language_follows_accept_language_with_chinese_by_default(
     assert i18n.negotiate(header) == locale
 
 
+async def test_each_request_is_answered_in_its_own_language_however_many_headers_came_before() -> (
+    None
+):
+    from starlette.responses import PlainTextResponse
+    from starlette.types import Receive, Scope, Send
+
+    from shared.web.locale import LocaleMiddleware
+
+    async def current_locale(scope: Scope, receive: Receive, send: Send) -> None:
+        await PlainTextResponse(i18n.current_locale.get())(scope, receive, send)
+
+    transport = httpx.ASGITransport(app=LocaleMiddleware(current_locale))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        # More distinct headers than the middleware remembers, the two known ones in between.
+        for n in range(600):
+            header, locale, tag = (
+                ("en-US,en;q=0.9", "en", "en")
+                if n % 3 == 0
+                else ("zh-CN", "zh_CN", "zh-CN")
+                if n % 3 == 1
+                else (f"x-{n}", "zh_CN", "zh-CN")
+            )
+            response = await client.get("/", headers={"accept-language": header})
+            assert (response.text, response.headers["content-language"]) == (locale, tag)
+
+
 def test_money_and_dates_are_written_as_the_reader_writes_them() -> None:
     from datetime import date
 
@@ -184,4 +210,26 @@ async def test_an_unknown_route_and_malformed_json_answer_in_the_readers_languag
     assert broken.json()["error"] == {
         "code": "malformed_json",
         "message": "The request body is not valid JSON.",
+    }
+
+
+async def test_an_input_pricing_refuses_answers_in_the_readers_language(
+    client: httpx.AsyncClient,
+) -> None:
+    """The calculator's fee no smaller than the principal reaches pricing, whose refusal is
+    mapped once (``marketplace.refusals.invalid_input``) for every route that calls pricing."""
+    body = {"principal": 1_000_000, "annual_rate": "0.05", "term_months": 12}
+    body["upfront_fee"] = 1_000_000
+    chinese = await client.post("/v1/calculator", json=body)
+    assert chinese.status_code == 422
+    assert chinese.json()["error"] == {
+        "code": "invalid_input",
+        "message": "前置费用必须是不小于 0 且小于本金的整数（单位：分）。",
+        "field": "upfront_fee",
+    }
+    english = await client.post("/v1/calculator", json=body, headers={"Accept-Language": "en"})
+    assert english.json()["error"] == {
+        "code": "invalid_input",
+        "message": "upfront_fee must be whole fen, at least 0 and less than the principal",
+        "field": "upfront_fee",
     }

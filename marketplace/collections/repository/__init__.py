@@ -16,13 +16,15 @@ from marketplace.collections.repository.guarantee import (
     ReserveFigures,
     add_guarantee_entry,
     guaranteed_exposure,
+    lender_reserve_figures,
     mirror_recoveries,
     provision_reserve,
     recent_claims,
-    reserve_figures,
+    reserve_figures_for_platform,
 )
 from marketplace.collections.repository.mandates import (
     active_mandate,
+    active_mandate_for_platform,
     revoke_mandate,
 )
 from marketplace.collections.repository.notices import (
@@ -32,12 +34,16 @@ from marketplace.collections.repository.notices import (
     finish_notice,
     loan_notices,
     mandate_locales,
+    notices_of,
     phones_of,
     record_notices,
     reminder_candidates,
 )
 from marketplace.collections.repository.queue import (
+    AdvisorQueue,
     Arrears,
+    LenderQueue,
+    QueueScope,
     active_mandate_loans,
     arrears_of,
     last_contacts,
@@ -50,11 +56,15 @@ from marketplace.collections.repository.queue import (
 )
 
 __all__ = [
+    "AdvisorQueue",
     "Arrears",
+    "LenderQueue",
+    "QueueScope",
     "AttemptView",
     "DueRow",
     "ReserveFigures",
     "active_mandate",
+    "active_mandate_for_platform",
     "active_mandate_loans",
     "add_guarantee_entry",
     "arrears_of",
@@ -70,9 +80,11 @@ __all__ = [
     "ledger_balances",
     "loan_notices",
     "loans_to_debit",
+    "lender_reserve_figures",
     "mandate_locales",
     "mirror_recoveries",
     "notes_of",
+    "notices_of",
     "phones_of",
     "provision_reserve",
     "queue_buckets",
@@ -81,6 +93,6 @@ __all__ = [
     "recent_claims",
     "record_notices",
     "reminder_candidates",
-    "reserve_figures",
+    "reserve_figures_for_platform",
     "revoke_mandate",
 ]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select, text
+from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -102,15 +102,22 @@ class ReserveFigures:
         return self.provisioned - self.claims_paid + self.recovered
 
 
-async def reserve_figures(
-    session: AsyncSession, *, lender_id: uuid.UUID | None = None
-) -> ReserveFigures:
-    """The reserve's entries summed by type (for one lender's loans, or the platform's)."""
-    query = select(
-        col(GuaranteeEntry.entry_type), func.sum(col(GuaranteeEntry.amount)), func.count()
-    ).group_by(col(GuaranteeEntry.entry_type))
-    if lender_id is not None:
-        query = query.where(col(GuaranteeEntry.lender_id) == lender_id)
+async def lender_reserve_figures(session: AsyncSession, *, lender_id: uuid.UUID) -> ReserveFigures:
+    """The reserve's entries for the lender's own loans, summed by type."""
+    return await _reserve_figures(session, col(GuaranteeEntry.lender_id) == lender_id)
+
+
+async def reserve_figures_for_platform(session: AsyncSession) -> ReserveFigures:
+    """The reserve's entries over every lender's loans, summed by type (the admin's view)."""
+    return await _reserve_figures(session)
+
+
+async def _reserve_figures(session: AsyncSession, *tenant: ColumnElement[bool]) -> ReserveFigures:
+    query = (
+        select(col(GuaranteeEntry.entry_type), func.sum(col(GuaranteeEntry.amount)), func.count())
+        .where(*tenant)
+        .group_by(col(GuaranteeEntry.entry_type))
+    )
     sums = {
         str(kind): (int(total), int(count))
         for kind, total, count in (await session.execute(query)).all()

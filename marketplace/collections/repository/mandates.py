@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -17,14 +17,23 @@ from shared.db import utcnow
 
 
 async def active_mandate(
-    session: AsyncSession, loan_id: uuid.UUID, *, buyer_id: uuid.UUID | None
+    session: AsyncSession, loan_id: uuid.UUID, *, buyer_id: uuid.UUID
 ) -> Mandate | None:
-    """The loan's live mandate; scoped to the buyer unless a job asks (``buyer_id=None``)."""
+    """The buyer's live mandate on their own loan (another buyer's is None)."""
+    return await _active_mandate(session, loan_id, col(Mandate.buyer_id) == buyer_id)
+
+
+async def active_mandate_for_platform(session: AsyncSession, loan_id: uuid.UUID) -> Mandate | None:
+    """The loan's live mandate, for the platform's automatic debits, never a caller's read."""
+    return await _active_mandate(session, loan_id)
+
+
+async def _active_mandate(
+    session: AsyncSession, loan_id: uuid.UUID, *tenant: ColumnElement[bool]
+) -> Mandate | None:
     query = select(Mandate).where(
-        col(Mandate.loan_id) == loan_id, col(Mandate.status) == MandateStatus.active.value
+        col(Mandate.loan_id) == loan_id, col(Mandate.status) == MandateStatus.active.value, *tenant
     )
-    if buyer_id is not None:
-        query = query.where(col(Mandate.buyer_id) == buyer_id)
     return (await session.execute(query)).scalars().one_or_none()
 
 

@@ -8,7 +8,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import ARRAY, Integer, Uuid, and_, any_, bindparam, cast, func, or_, select, update
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    Uuid,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -115,13 +128,21 @@ async def phones_of(session: AsyncSession, buyer_ids: Sequence[uuid.UUID]) -> di
 
 
 async def loan_notices(
-    session: AsyncSession, loan_id: uuid.UUID, *, buyer_id: uuid.UUID | None = None
+    session: AsyncSession, loan_id: uuid.UUID, *, buyer_id: uuid.UUID
 ) -> list[Notice]:
-    query = select(Notice).where(col(Notice.loan_id) == loan_id)
-    if buyer_id is not None:
-        query = query.where(col(Notice.buyer_id) == buyer_id)
-    result = await session.execute(query.order_by(col(Notice.created_at).desc()))
-    return list(result.scalars().all())
+    """The reminders the buyer was sent about their own loan, newest first."""
+    return await _notices(session, col(Notice.loan_id) == loan_id, col(Notice.buyer_id) == buyer_id)
+
+
+async def notices_of(session: AsyncSession, loan_id: uuid.UUID) -> list[Notice]:
+    """Every reminder about a loan the caller has already read in its own scope (the
+    collection queue's history), newest first."""
+    return await _notices(session, col(Notice.loan_id) == loan_id)
+
+
+async def _notices(session: AsyncSession, *where: ColumnElement[bool]) -> list[Notice]:
+    query = select(Notice).where(*where).order_by(col(Notice.created_at).desc())
+    return list((await session.execute(query)).scalars().all())
 
 
 @dataclass(frozen=True)

@@ -39,27 +39,38 @@ def _past_due(query: AnySelect) -> AnySelect:
     return query.where(col(Loan.status) == LoanStatus.active.value, col(Loan.days_past_due) > 0)
 
 
-def _queue_scope(
-    query: AnySelect, *, lender_id: uuid.UUID | None, advisor_id: uuid.UUID | None
-) -> AnySelect:
-    if lender_id is not None:
-        return query.where(col(Loan.lender_id) == lender_id)
-    if advisor_id is not None:
-        # The advisor follows up the guaranteed loans of their own buyers.
-        return query.join(
-            AdvisorAssignment, col(AdvisorAssignment.buyer_id) == col(Loan.buyer_id)
-        ).where(
-            col(AdvisorAssignment.advisor_id) == advisor_id,
-            col(Loan.platform_guarantee).is_(True),
-        )
-    raise ValueError("a collection queue is scoped to a lender or an advisor")
+@dataclass(frozen=True)
+class LenderQueue:
+    """A lender's collection queue: the loans on its products."""
+
+    lender_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class AdvisorQueue:
+    """An advisor's collection queue: the platform-guaranteed loans of their own buyers."""
+
+    advisor_id: uuid.UUID
+
+
+QueueScope = LenderQueue | AdvisorQueue
+
+
+def _queue_scope(query: AnySelect, scope: QueueScope) -> AnySelect:
+    if isinstance(scope, LenderQueue):
+        return query.where(col(Loan.lender_id) == scope.lender_id)
+    return query.join(
+        AdvisorAssignment, col(AdvisorAssignment.buyer_id) == col(Loan.buyer_id)
+    ).where(
+        col(AdvisorAssignment.advisor_id) == scope.advisor_id,
+        col(Loan.platform_guarantee).is_(True),
+    )
 
 
 async def queue_page(
     session: AsyncSession,
     *,
-    lender_id: uuid.UUID | None = None,
-    advisor_id: uuid.UUID | None = None,
+    scope: QueueScope,
     bucket: str | None,
     limit: int,
     offset: int,
@@ -70,8 +81,7 @@ async def queue_page(
         _past_due(select(Loan, col(User.full_name), col(User.phone_encrypted))).join(
             User, col(User.id) == col(Loan.buyer_id)
         ),
-        lender_id=lender_id,
-        advisor_id=advisor_id,
+        scope,
     )
     if bucket is not None:
         query = query.where(col(Loan.bucket) == bucket)
@@ -84,12 +94,7 @@ async def queue_page(
     return [(loan, str(name), phone) for loan, name, phone in rows], total
 
 
-async def queue_buckets(
-    session: AsyncSession,
-    *,
-    lender_id: uuid.UUID | None = None,
-    advisor_id: uuid.UUID | None = None,
-) -> dict[str, tuple[int, int]]:
+async def queue_buckets(session: AsyncSession, *, scope: QueueScope) -> dict[str, tuple[int, int]]:
     """Per bucket: past-due loans and their ledger balance, in the scope."""
     balance = (
         select(func.coalesce(func.sum(col(LedgerEntry.amount)), 0))
@@ -98,8 +103,7 @@ async def queue_buckets(
     )
     query = _queue_scope(
         _past_due(select(col(Loan.bucket), func.count(), func.coalesce(func.sum(balance), 0))),
-        lender_id=lender_id,
-        advisor_id=advisor_id,
+        scope,
     ).group_by(col(Loan.bucket))
     rows = await session.execute(query)
     return {str(bucket): (int(count), int(total)) for bucket, count, total in rows.all()}
@@ -206,13 +210,10 @@ async def queue_loan(
     session: AsyncSession,
     loan_id: uuid.UUID,
     *,
-    lender_id: uuid.UUID | None = None,
-    advisor_id: uuid.UUID | None = None,
+    scope: QueueScope,
 ) -> Loan | None:
     """One loan in the scope (past due or not: its history stays readable)."""
-    query = _queue_scope(
-        select(Loan).where(col(Loan.id) == loan_id), lender_id=lender_id, advisor_id=advisor_id
-    )
+    query = _queue_scope(select(Loan).where(col(Loan.id) == loan_id), scope)
     found: Loan | None = (await session.execute(query)).scalars().one_or_none()
     return found
 

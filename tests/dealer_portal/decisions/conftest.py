@@ -8,13 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.dealer_portal.conftest import confirm, deal_body, intent_object, new_dealer, signed_event
 from tests.factories import (
     Headers,
-    admin_headers,
     apply,
     buyer_headers,
     fresh_phone,
@@ -144,11 +141,6 @@ async def upload(
         data=form,
         headers=headers,
     )
-
-
-@pytest.fixture
-async def admin(client: httpx.AsyncClient, session: AsyncSession) -> Headers:
-    return await admin_headers(client, session)
 
 
 def sha(data: bytes) -> str:

@@ -8,7 +8,6 @@ from datetime import date
 from typing import Any
 
 import httpx
-import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,14 +36,9 @@ from tests.dealer_portal.funding.conftest import (
     insure,
     lot,
 )
-from tests.factories import Headers, admin_headers, lender_with_product, unique_vin
+from tests.factories import Headers, lender_with_product, unique_vin
 
 DEALER_FEE = 300_000  # ¥3,000
-
-
-@pytest.fixture
-async def admin(client: httpx.AsyncClient, session: AsyncSession) -> Headers:
-    return await admin_headers(client, session)
 
 
 async def gates_of(client: httpx.AsyncClient, headers: Headers, loan_id: str) -> list[str]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 
 import httpx
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -21,12 +20,6 @@ from tests.dealer_portal.conftest import (
     quoted_deal,
     signed_event,
 )
-from tests.factories import admin_headers
-
-
-@pytest.fixture
-async def admin(client: httpx.AsyncClient, session: AsyncSession) -> dict[str, str]:
-    return await admin_headers(client, session)
 
 
 async def deal_events(session: AsyncSession, deal_id: str) -> list[WebhookEvent]:

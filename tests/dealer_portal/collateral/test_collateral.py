@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -33,17 +32,12 @@ from tests.dealer_portal.conftest import (
     quoted_deal,
     signed_event,
 )
-from tests.factories import Headers, admin_headers, fresh_phone
+from tests.factories import Headers, fresh_phone
 from tests.servicing.conftest import pay, save_card
 from tests.stripe_fixtures import LocalStripe
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 DAYTIME = datetime(2026, 12, 3, 3, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def admin(client: httpx.AsyncClient, session: AsyncSession) -> Headers:
-    return await admin_headers(client, session)
 
 
 async def handed_over(

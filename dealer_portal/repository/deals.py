@@ -1,0 +1,165 @@
+"""SQL for deals: the dealer's deal and pipelines (each scoped by its tenant as a required
+argument), and the conditional UPDATE … RETURNING every change of a deal goes through, with the
+changes of its lifecycle before the money moves (``confirm_quoted``, ``cancel_open``,
+``attach_loan``): of two racing callers, exactly one gets the row back."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from dealer_portal.models import DealerDeal, DealStatus, DownPaymentStatus
+from shared.pagination import paginate
+
+
+async def get_deal(
+    session: AsyncSession, deal_id: uuid.UUID, *, dealer_id: uuid.UUID
+) -> DealerDeal | None:
+    """The dealer's deal (another dealer's is None, as if it did not exist)."""
+    statement = select(DealerDeal).where(
+        col(DealerDeal.id) == deal_id, col(DealerDeal.dealer_id) == dealer_id
+    )
+    result = await session.execute(statement.execution_options(populate_existing=True))
+    return result.scalar_one_or_none()
+
+
+async def list_deals(
+    session: AsyncSession,
+    dealer_id: uuid.UUID,
+    *,
+    status: DealStatus | None,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[DealerDeal], int]:
+    return await _deal_page(
+        session, col(DealerDeal.dealer_id) == dealer_id, status=status, limit=limit, offset=offset
+    )
+
+
+async def list_lender_deals(
+    session: AsyncSession,
+    lender_id: uuid.UUID,
+    *,
+    status: DealStatus | None,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[DealerDeal], int]:
+    """Deals on the lender's products, at any dealer, newest first."""
+    return await _deal_page(
+        session, col(DealerDeal.lender_id) == lender_id, status=status, limit=limit, offset=offset
+    )
+
+
+async def _deal_page(
+    session: AsyncSession,
+    tenant: ColumnElement[bool],
+    *,
+    status: DealStatus | None,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[DealerDeal], int]:
+    conditions: list[ColumnElement[bool]] = [tenant]
+    if status is not None:
+        conditions.append(col(DealerDeal.status) == status)
+    statement = (
+        select(DealerDeal)
+        .where(*conditions)
+        .order_by(col(DealerDeal.created_at).desc(), col(DealerDeal.id))
+    )
+    return await paginate(session, statement, limit=limit, offset=offset)
+
+
+async def update_where(
+    session: AsyncSession,
+    deal_id: uuid.UUID,
+    *,
+    where: Sequence[ColumnElement[bool]],
+    values: dict[str, Any],
+    now: datetime,
+) -> DealerDeal | None:
+    """Apply ``values`` to the deal only if ``where`` holds now; the updated row, or None.
+    The one conditional update every deal transition goes through (the intent-named methods
+    here and in ``down_payments``, and the decision flow's, which name their own predicates)."""
+    result = await session.execute(
+        update(DealerDeal)
+        .where(col(DealerDeal.id) == deal_id, *where)
+        .values(**values, updated_at=now)
+        .returning(DealerDeal)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    return result.scalar_one_or_none()
+
+
+async def confirm_quoted(
+    session: AsyncSession,
+    deal_id: uuid.UUID,
+    *,
+    dealer_id: uuid.UUID,
+    verified_by: str,
+    now: datetime,
+) -> DealerDeal | None:
+    """``quoted → confirmed`` with the down payment asked for; None unless it was quoted."""
+    return await update_where(
+        session,
+        deal_id,
+        where=[col(DealerDeal.dealer_id) == dealer_id, status_is(DealStatus.quoted)],
+        values={
+            "status": DealStatus.confirmed,
+            "confirmed_at": now,
+            "identity_verified_by": verified_by,
+            "down_payment_status": DownPaymentStatus.requested,
+        },
+        now=now,
+    )
+
+
+async def cancel_open(
+    session: AsyncSession, deal_id: uuid.UUID, *, dealer_id: uuid.UUID, now: datetime
+) -> DealerDeal | None:
+    """``quoted | confirmed → cancelled``; a down payment no PaymentIntent was made for is voided
+    in the same statement. None unless the deal was quoted or confirmed."""
+    never_asked = and_(
+        col(DealerDeal.confirmed_at).is_not(None), col(DealerDeal.payment_intent_id).is_(None)
+    )
+    return await update_where(
+        session,
+        deal_id,
+        where=[
+            col(DealerDeal.dealer_id) == dealer_id,
+            status_is(DealStatus.quoted, DealStatus.confirmed),
+        ],
+        values={
+            "status": DealStatus.cancelled,
+            "cancelled_at": now,
+            "down_payment_status": case(
+                (never_asked, DownPaymentStatus.voided.value),
+                else_=col(DealerDeal.down_payment_status),
+            ),
+        },
+        now=now,
+    )
+
+
+async def status_of(session: AsyncSession, deal_id: uuid.UUID) -> str | None:
+    """By deal id alone: for a step of a flow whose first step checked the deal's tenant."""
+    result = await session.execute(
+        select(col(DealerDeal.status)).where(col(DealerDeal.id) == deal_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def attach_loan(
+    session: AsyncSession, deal_id: uuid.UUID, loan_id: uuid.UUID, now: datetime
+) -> DealerDeal | None:
+    """The booked loan on the deal that confirm's first step just confirmed (by deal id alone)."""
+    return await update_where(session, deal_id, where=[], values={"loan_id": loan_id}, now=now)
+
+
+def status_is(*statuses: DealStatus) -> ColumnElement[bool]:
+    return col(DealerDeal.status).in_([s.value for s in statuses])
