@@ -57,8 +57,8 @@ from shared.idempotency import (
     IdempotencyKeyRequired,
     IdempotencyKeyReused,
 )
+from shared.identity.exceptions import EmailTaken
 from shared.identity.principal import DealerPrincipal, LenderPrincipal
-from shared.identity.service import EmailTaken
 from shared.pagination import Page, PageDep
 from shared.payments.gateway import PaymentGatewayDep, PaymentProviderUnavailable
 

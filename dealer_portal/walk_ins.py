@@ -42,6 +42,7 @@ from pricing import RiskPolicy
 from shared import audit, pii, ratelimit
 from shared.errors import Unprocessable
 from shared.identifiers import mask_phone
+from shared.identity import exceptions as identity_exceptions
 from shared.identity import repository as identity_repository
 from shared.identity import service as identity_service
 from shared.identity.models import User, UserKind
@@ -87,7 +88,7 @@ async def walk_in_buyer(session: AsyncSession, *, full_name: str, phone: str) ->
             full_name=full_name,
             phone=phone,
         )
-    except identity_service.PhoneTaken:  # a concurrent walk-in for the same phone won
+    except identity_exceptions.PhoneTaken:  # a concurrent walk-in for the same phone won
         raced = await identity_repository.user_by_phone(session, phone)
         assert raced is not None
         return raced
@@ -186,7 +187,7 @@ async def claim(session: AsyncSession, body: ClaimRequest, now: datetime) -> Use
                 session, user_id, email=body.email, password_hash=password_hash
             )
     except IntegrityError:
-        raise identity_service.EmailTaken(field="email") from None
+        raise identity_exceptions.EmailTaken(field="email") from None
     if not claimed:
         raise ClaimInvalid()
     audit.record(

@@ -53,7 +53,7 @@ from marketplace.servicing.exceptions import LoanNotFound
 from shared.db import SessionDep
 from shared.errors import error_responses
 from shared.idempotency import IDEMPOTENCY_HEADER, IdempotencyKeyInUse
-from shared.identity.codes import SmsCodeInvalid
+from shared.identity.exceptions import SmsCodeInvalid
 from shared.identity.principal import BuyerPrincipal, DealerPrincipal, LenderPrincipal, Principal
 from shared.pagination import Page, PageDep
 from shared.payments.gateway import PaymentGatewayDep, PaymentProviderUnavailable

@@ -23,8 +23,8 @@ from marketplace.servicing.exceptions import LoanAutoFunded, LoanNotFound, LoanN
 from marketplace.servicing.views import loan_detail
 from shared.db import SessionDep
 from shared.errors import error_responses
+from shared.identity.exceptions import OrganizationNotFound
 from shared.identity.principal import AdminPrincipal, DealerPrincipal, LenderPrincipal
-from shared.identity.service import OrganizationNotFound
 from shared.payments.transfers import TransferGatewayDep
 
 lender_router = APIRouter(prefix="/v1/lender", tags=["lender"])

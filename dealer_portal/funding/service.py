@@ -44,8 +44,8 @@ from marketplace.servicing.exceptions import LoanNotFound
 from marketplace.servicing.models import Loan, LoanStatus
 from shared import audit
 from shared.db import utcnow
+from shared.identity.exceptions import OrganizationNotFound
 from shared.identity.principal import Principal
-from shared.identity.service import OrganizationNotFound
 from shared.observability import event
 from shared.payments.transfers import TransferGateway
 

@@ -19,6 +19,7 @@ from marketplace.advisors.schemas import (
 from shared import audit
 from shared.db import SessionDep, utcnow
 from shared.errors import error_responses
+from shared.identity import exceptions as identity_exceptions
 from shared.identity import service as identity_service
 from shared.identity.models import UserKind
 from shared.identity.principal import AdminPrincipal, AdvisorPrincipal, BuyerPrincipal
@@ -140,7 +141,7 @@ async def message_advisor(
 @admin_router.post(
     "/advisors",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(identity_service.EmailTaken),
+    responses=error_responses(identity_exceptions.EmailTaken),
 )
 async def create_advisor(
     body: AdvisorCreate, admin: AdminPrincipal, session: SessionDep

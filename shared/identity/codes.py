@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import pii, ratelimit
-from shared.errors import Unprocessable
 from shared.identity import repository
+from shared.identity.exceptions import SmsCodeInvalid
 from shared.identity.models import SmsCode, SmsPurpose
 from shared.identity.security import derive_key
 from shared.identity.sms import SmsGateway
@@ -29,11 +29,6 @@ RESEND_INTERVAL = timedelta(seconds=60)
 CODES_PER_PHONE_PER_DAY = 10
 FAILED_CODES_PER_PHONE = 5
 FAILED_CODES_WINDOW = timedelta(minutes=15)
-
-
-class SmsCodeInvalid(Unprocessable):
-    code = "sms_code_invalid"
-    message = "The code is wrong, has expired or was already used; request a new one."
 
 
 def _code_hash(phone_hash: str, purpose: SmsPurpose, code: str) -> str:

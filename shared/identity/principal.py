@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.db import ReadSessionDep, SessionDep
 from shared.errors import Forbidden, Unauthorized
 from shared.identity import repository
+from shared.identity.exceptions import InvalidCredentials
 from shared.identity.models import (
     OrganizationKind,
     OrganizationStatus,
@@ -63,11 +64,6 @@ class Principal:
                 "This action needs a personal login, not an API key.", variant="personal_login"
             )
         return self.user_id
-
-
-class InvalidCredentials(Unauthorized):
-    code = "invalid_credentials"
-    message = "The credentials are not valid."
 
 
 async def _principal_for_api_key(session: AsyncSession, key: str) -> Principal:

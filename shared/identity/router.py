@@ -11,7 +11,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from shared.brands.exceptions import UnknownBrand
 from shared.db import SessionDep, utcnow
 from shared.errors import NotFound, TooManyRequests, error_responses
-from shared.identity import codes, service
+from shared.identity import codes, exceptions, service
 from shared.identity.models import OrganizationKind, OrganizationStatus
 from shared.identity.principal import AdminPrincipal, CurrentPrincipal
 from shared.identity.schemas import (
@@ -64,7 +64,7 @@ async def send_sms_code(
     "/register",
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(
-        service.EmailTaken, service.PhoneTaken, codes.SmsCodeInvalid, TooManyRequests
+        exceptions.EmailTaken, exceptions.PhoneTaken, exceptions.SmsCodeInvalid, TooManyRequests
     ),
 )
 async def register(body: RegisterBuyer, session: SessionDep) -> UserPublic:
@@ -83,7 +83,7 @@ async def register(body: RegisterBuyer, session: SessionDep) -> UserPublic:
 
 @auth_router.post(
     "/phone-token",
-    responses=error_responses(service.WrongPhoneCredentials, TooManyRequests),
+    responses=error_responses(exceptions.WrongPhoneCredentials, TooManyRequests),
 )
 async def phone_token(body: PhoneToken, session: SessionDep) -> Token:
     """Log a buyer in with their phone and a `login` code."""
@@ -125,7 +125,7 @@ class PasswordForm(OAuth2PasswordRequestForm):
         )
 
 
-@auth_router.post("/token", responses=error_responses(service.WrongCredentials, TooManyRequests))
+@auth_router.post("/token", responses=error_responses(exceptions.WrongCredentials, TooManyRequests))
 async def token(form: Annotated[PasswordForm, Depends()], session: SessionDep) -> Token:
     """OAuth2 password flow: the email as `username`, and the password."""
     user = await service.authenticate(session, form.username, form.password)
@@ -151,7 +151,7 @@ async def me(principal: CurrentPrincipal) -> dict[str, str | None]:
 
 
 @admin_router.post(
-    "/lenders", status_code=status.HTTP_201_CREATED, responses=error_responses(service.UsccTaken)
+    "/lenders", status_code=status.HTTP_201_CREATED, responses=error_responses(exceptions.UsccTaken)
 )
 async def create_lender(
     body: LenderCreate, admin: AdminPrincipal, session: SessionDep
@@ -165,7 +165,7 @@ async def create_lender(
 @admin_router.post(
     "/dealers",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(service.UsccTaken, UnknownBrand),
+    responses=error_responses(exceptions.UsccTaken, UnknownBrand),
 )
 async def create_dealer(
     body: DealerCreate, admin: AdminPrincipal, session: SessionDep
@@ -197,7 +197,7 @@ async def list_organizations(
 
 
 @admin_router.get(
-    "/organizations/{organization_id}", responses=error_responses(service.OrganizationNotFound)
+    "/organizations/{organization_id}", responses=error_responses(exceptions.OrganizationNotFound)
 )
 async def get_organization(
     organization_id: uuid.UUID, admin: AdminPrincipal, session: SessionDep
@@ -209,7 +209,7 @@ async def get_organization(
 
 @admin_router.post(
     "/organizations/{organization_id}/suspend",
-    responses=error_responses(service.OrganizationNotFound),
+    responses=error_responses(exceptions.OrganizationNotFound),
 )
 async def suspend_organization(
     organization_id: uuid.UUID, admin: AdminPrincipal, session: SessionDep
@@ -223,7 +223,7 @@ async def suspend_organization(
 
 @admin_router.post(
     "/organizations/{organization_id}/reactivate",
-    responses=error_responses(service.OrganizationNotFound),
+    responses=error_responses(exceptions.OrganizationNotFound),
 )
 async def reactivate_organization(
     organization_id: uuid.UUID, admin: AdminPrincipal, session: SessionDep
@@ -237,7 +237,7 @@ async def reactivate_organization(
 @admin_router.post(
     "/organizations/{organization_id}/members",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(service.OrganizationNotFound, service.EmailTaken),
+    responses=error_responses(exceptions.OrganizationNotFound, exceptions.EmailTaken),
 )
 async def add_member(
     organization_id: uuid.UUID, body: MemberCreate, admin: AdminPrincipal, session: SessionDep
@@ -263,7 +263,7 @@ async def add_member(
 
 @admin_router.get(
     "/organizations/{organization_id}/members",
-    responses=error_responses(service.OrganizationNotFound),
+    responses=error_responses(exceptions.OrganizationNotFound),
 )
 async def list_members(
     organization_id: uuid.UUID, admin: AdminPrincipal, session: SessionDep, page: PageDep
@@ -288,7 +288,7 @@ async def list_members(
 @admin_router.post(
     "/organizations/{organization_id}/api-keys",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(service.OrganizationNotFound),
+    responses=error_responses(exceptions.OrganizationNotFound),
 )
 async def issue_api_key(
     organization_id: uuid.UUID,
@@ -305,7 +305,7 @@ async def issue_api_key(
 
 @admin_router.get(
     "/organizations/{organization_id}/api-keys",
-    responses=error_responses(service.OrganizationNotFound),
+    responses=error_responses(exceptions.OrganizationNotFound),
 )
 async def list_api_keys(
     organization_id: uuid.UUID, admin: AdminPrincipal, session: SessionDep
@@ -318,7 +318,7 @@ async def list_api_keys(
 
 @admin_router.delete(
     "/organizations/{organization_id}/api-keys/{key_id}",
-    responses=error_responses(service.ApiKeyNotFound),
+    responses=error_responses(exceptions.ApiKeyNotFound),
 )
 async def revoke_api_key(
     organization_id: uuid.UUID, key_id: uuid.UUID, admin: AdminPrincipal, session: SessionDep

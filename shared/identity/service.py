@@ -12,8 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared import audit, pii, ratelimit
 from shared.brands import service as brand_service
 from shared.db import insert_unique
-from shared.errors import Conflict, NotFound, Unauthorized
 from shared.identity import codes, repository
+from shared.identity.exceptions import (
+    ApiKeyNotFound,
+    EmailTaken,
+    OrganizationNotFound,
+    PhoneTaken,
+    SmsCodeInvalid,
+    UsccTaken,
+    WrongCredentials,
+    WrongPhoneCredentials,
+)
 from shared.identity.models import (
     ApiKey,
     MemberRole,
@@ -38,40 +47,6 @@ GUESS_WINDOW = timedelta(minutes=15)
 
 def _account_key(kind: str, email: str) -> str:
     return f"{kind}:{pii.lookup_hash(email.strip().lower())}"
-
-
-class EmailTaken(Conflict):
-    code = "email_taken"
-    message = "An account with this email already exists."
-
-
-class PhoneTaken(Conflict):
-    code = "phone_taken"
-    message = (
-        "An account with this phone already exists: log in with the phone and a code "
-        "(POST /v1/auth/phone-token)."
-    )
-
-
-class UsccTaken(Conflict):
-    code = "uscc_taken"
-    message = "An organisation with this unified social credit code already exists."
-
-
-class OrganizationNotFound(NotFound):
-    code = "organization_not_found"
-    message = "No such organisation."
-
-
-class ApiKeyNotFound(NotFound):
-    code = "api_key_not_found"
-    message = "No such live API key."
-
-
-class WrongCredentials(Unauthorized):
-    code = "invalid_credentials"
-    # Deliberately does not say whether the email or the password was wrong.
-    message = "Incorrect email or password."
 
 
 async def create_user(
@@ -159,7 +134,7 @@ async def authenticate_phone(
         reservation = await codes.redeem(
             session, phone=phone, purpose=SmsPurpose.login, code=sms_code, now=now
         )
-    except codes.SmsCodeInvalid:
+    except SmsCodeInvalid:
         raise WrongPhoneCredentials() from None
     user = await repository.user_by_phone(session, phone)
     if user is None or not user.is_active or user.kind != UserKind.buyer:
@@ -191,11 +166,6 @@ async def _claim_passwordless(
 def phone_of(user: User) -> str | None:
     """The account's phone in clear, for the one use that needs it right now."""
     return pii.decrypt(user.phone_encrypted) if user.phone_encrypted else None
-
-
-class WrongPhoneCredentials(Unauthorized):
-    code = "invalid_credentials"
-    message = "Incorrect phone or code."
 
 
 async def authenticate(session: AsyncSession, email: str, password: str) -> User:
