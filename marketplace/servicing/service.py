@@ -19,13 +19,11 @@ from sqlmodel import col
 
 from marketplace.collateral import service as collateral
 from marketplace.servicing import events as loan_events
-from marketplace.servicing import ledger, repository
+from marketplace.servicing import repository
 from marketplace.servicing.exceptions import (
     LoanAlreadyBooked,
 )
 from marketplace.servicing.models import (
-    Installment,
-    LedgerEntryType,
     Loan,
     LoanStatus,
 )
@@ -86,26 +84,13 @@ async def book_loan(
     )
     if not await insert_unique(session, loan):
         raise LoanAlreadyBooked()
-    session.add_all(
-        Installment(
-            loan_id=loan.id,
-            n=row.n,
-            due_date=due,
-            payment=row.payment,
-            principal=row.principal,
-            interest=row.interest,
-            balance=row.balance,
-        )
-        for row, due in zip(quote.schedule, due_dates(loan_date, term_months), strict=True)
-    )
-    await session.flush()
-    await repository.append_ledger_entry(
+    await repository.book_schedule(
         session,
-        loan_id=loan.id,
-        entry_type=LedgerEntryType.disbursement,
-        entry_key=ledger.disbursement_key(),
-        amount=principal,
-        effective_date=loan_date,
+        loan.id,
+        quote.schedule,
+        due_dates(loan_date, term_months),
+        disbursed=principal,
+        loan_date=loan_date,
     )
     audit.record(
         session,
@@ -123,7 +108,6 @@ async def book_loan(
             "dealer_id": str(dealer_id) if dealer_id else None,
         },
     )
-    await session.flush()
     event("loan.booked", loan_id=str(loan.id), lender_id=str(lender_id))
     return loan
 

@@ -25,6 +25,7 @@ from marketplace.servicing.repository.ledger import (
 )
 from marketplace.servicing.repository.loans import (
     LoanShown,
+    book_schedule,
     buyer_loan,
     buyer_loan_shown,
     buyer_loans,
@@ -58,6 +59,7 @@ from marketplace.servicing.repository.profiles import (
 __all__ = [
     "LoanStanding",
     "NewLedgerEntry",
+    "book_schedule",
     "add_profile",
     "append_ledger_entries",
     "append_ledger_entry",

@@ -23,12 +23,16 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
+from marketplace.servicing import ledger as ledger_keys
 from marketplace.servicing.models import (
     Installment,
+    InstallmentStatus,
     LedgerEntry,
+    LedgerEntryType,
     Loan,
     LoanStatus,
 )
+from pricing import ScheduleRow
 from shared.db import utcnow
 from shared.identity.models import Organization
 from shared.pagination import paginate
@@ -250,6 +254,54 @@ async def set_due_dates(session: AsyncSession, loan_id: uuid.UUID, dues: Sequenc
             " WHERE i.loan_id = :loan_id AND i.n = d.n"
         ),
         {"loan_id": loan_id, "ns": list(range(1, len(dues) + 1)), "dues": list(dues)},
+    )
+
+
+# One statement: the instalments from arrays (no ORM object per row) and, as a CTE, the loan's
+# disbursement in the ledger. The loan was inserted just before, so neither can exist yet.
+_BOOK_SCHEDULE = text(
+    "WITH disbursement AS ("
+    " INSERT INTO loan_ledger (loan_id, entry_type, entry_key, amount, effective_date, created_at)"
+    " VALUES (CAST(:loan_id AS uuid), :entry_type, :entry_key, :amount, :effective_date,"
+    " :created_at))"
+    " INSERT INTO loan_installments (loan_id, n, due_date, payment, principal, interest, balance,"
+    " status, paid_amount, late_fee, late_fee_paid)"
+    " SELECT CAST(:loan_id AS uuid), s.n, s.due, s.payment, s.principal, s.interest, s.balance,"
+    " :status, 0, 0, 0"
+    " FROM unnest(CAST(:ns AS integer[]), CAST(:dues AS date[]), CAST(:payments AS bigint[]),"
+    " CAST(:principals AS bigint[]), CAST(:interests AS bigint[]), CAST(:balances AS bigint[]))"
+    " AS s(n, due, payment, principal, interest, balance)"
+)
+
+
+async def book_schedule(
+    session: AsyncSession,
+    loan_id: uuid.UUID,
+    schedule: Sequence[ScheduleRow],
+    dues: Sequence[date],
+    *,
+    disbursed: int,
+    loan_date: date,
+) -> None:
+    """A just-booked loan's instalments (``schedule[i]`` due on ``dues[i]``) and its
+    disbursement of ``disbursed`` in the ledger on ``loan_date``."""
+    await session.execute(
+        _BOOK_SCHEDULE,
+        {
+            "loan_id": loan_id,
+            "entry_type": LedgerEntryType.disbursement.value,
+            "entry_key": ledger_keys.disbursement_key(),
+            "amount": disbursed,
+            "effective_date": loan_date,
+            "created_at": utcnow(),
+            "status": InstallmentStatus.due.value,
+            "ns": [row.n for row in schedule],
+            "dues": list(dues),
+            "payments": [row.payment for row in schedule],
+            "principals": [row.principal for row in schedule],
+            "interests": [row.interest for row in schedule],
+            "balances": [row.balance for row in schedule],
+        },
     )
 
 
