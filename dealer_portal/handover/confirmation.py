@@ -31,7 +31,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dealer_portal import events as deal_events
 from dealer_portal import repository
 from dealer_portal.decisions import gate
-from dealer_portal.decisions import repository as decision_repository
 from dealer_portal.exceptions import DealAlreadyCancelled, DealNotFound, DealNotQuoted
 from dealer_portal.funding.exceptions import VinAlreadyFinanced
 from dealer_portal.handover.booking import book_deal_loan
@@ -82,15 +81,15 @@ async def confirm_and_book(
 
     Only flushes; the caller's phase commits it all together or nothing.
     """
-    confirmed = await repository.confirm_quoted(
+    confirmation = await repository.confirm_quoted(
         session, deal_id, dealer_id=dealer.org_id, verified_by=dealer.actor, now=now
     )
-    if confirmed is None:
+    if confirmation is None:
         status = await _current_status(session, dealer, deal_id)
         raise DealNotQuoted(f"This deal is {status}; only a quoted deal can be confirmed.")
+    confirmed = confirmation.deal
     # Never read-then-write: the conditional update decides which confirm wins the approval.
     await preapproval_service.consume(session, dealer, confirmed.preapproval_id, now)
-    product = await decision_repository.product_version(session, confirmed.product_version_id)
     try:
         loan = await book_deal_loan(
             session,
@@ -99,7 +98,7 @@ async def confirm_and_book(
             principal=confirmed.principal,
             annual_rate=confirmed.annual_rate,
             term_months=confirmed.term_months,
-            auto_fund=product.auto_fund,
+            auto_fund=confirmation.auto_fund,
             loan_date=now.date(),
         )
     except LoanAlreadyBooked:
@@ -110,8 +109,8 @@ async def confirm_and_book(
         raise
     booked = await repository.attach_loan(session, deal_id, loan.id, now)
     assert booked is not None
-    if not product.auto_fund:
-        booked = await gate.start_decision(session, dealer, booked, product.auto_approve, now)
+    if not confirmation.auto_fund:
+        booked = await gate.start_decision(session, dealer, booked, confirmation.auto_approve, now)
     audit.record(
         session,
         actor=dealer,

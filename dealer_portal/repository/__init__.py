@@ -10,6 +10,7 @@ re-exported here so callers say ``repository.<intent>``."""
 from __future__ import annotations
 
 from dealer_portal.repository.deals import (
+    Confirmed,
     attach_loan,
     cancel_open,
     confirm_quoted,
@@ -40,6 +41,7 @@ from dealer_portal.repository.walk_ins import replace_claim, use_claim
 
 __all__ = [
     "ApprovalFound",
+    "Confirmed",
     "approval_and_buyer",
     "attach_loan",
     "buyer_names",

@@ -8,13 +8,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, case, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from dealer_portal.models import DealerDeal, DealStatus, DownPaymentStatus
+from marketplace.products.models import ProductVersion
 from shared.pagination import paginate
 
 
@@ -84,8 +85,9 @@ async def update_where(
     now: datetime,
 ) -> DealerDeal | None:
     """Apply ``values`` to the deal only if ``where`` holds now; the updated row, or None.
-    The one conditional update every deal transition goes through (the intent-named methods
-    here and in ``down_payments``, and the decision flow's, which name their own predicates)."""
+    The conditional update deal transitions go through (the intent-named methods here and in
+    ``down_payments``, and the decision flow's, which name their own predicates); confirm's
+    ``confirm_quoted`` is built once instead, as it also returns the product's terms."""
     result = await session.execute(
         update(DealerDeal)
         .where(col(DealerDeal.id) == deal_id, *where)
@@ -96,6 +98,37 @@ async def update_where(
     return result.scalar_one_or_none()
 
 
+class Confirmed(NamedTuple):
+    """A deal just confirmed, with what its locked product version says happens next."""
+
+    deal: DealerDeal
+    auto_fund: bool
+    auto_approve: dict[str, Any] | None
+
+
+# Built once (its cache key is not rebuilt per request). The product version comes back with
+# the row: versions are never updated, and a FROM table is not locked, so the deal's row stays
+# the only lock this statement takes.
+_CONFIRM_QUOTED = (
+    update(DealerDeal)
+    .where(
+        col(DealerDeal.id) == bindparam("b_deal_id"),
+        col(DealerDeal.dealer_id) == bindparam("b_dealer_id"),
+        col(DealerDeal.status) == DealStatus.quoted.value,
+        col(ProductVersion.id) == col(DealerDeal.product_version_id),
+    )
+    .values(
+        status=DealStatus.confirmed.value,
+        confirmed_at=bindparam("confirmed_now"),
+        identity_verified_by=bindparam("verified_by"),
+        down_payment_status=DownPaymentStatus.requested.value,
+        updated_at=bindparam("updated_now"),
+    )
+    .returning(DealerDeal, col(ProductVersion.auto_fund), col(ProductVersion.auto_approve))
+    .execution_options(synchronize_session=False, populate_existing=True)
+)
+
+
 async def confirm_quoted(
     session: AsyncSession,
     deal_id: uuid.UUID,
@@ -103,20 +136,22 @@ async def confirm_quoted(
     dealer_id: uuid.UUID,
     verified_by: str,
     now: datetime,
-) -> DealerDeal | None:
-    """``quoted → confirmed`` with the down payment asked for; None unless it was quoted."""
-    return await update_where(
-        session,
-        deal_id,
-        where=[col(DealerDeal.dealer_id) == dealer_id, status_is(DealStatus.quoted)],
-        values={
-            "status": DealStatus.confirmed,
-            "confirmed_at": now,
-            "identity_verified_by": verified_by,
-            "down_payment_status": DownPaymentStatus.requested,
-        },
-        now=now,
-    )
+) -> Confirmed | None:
+    """``quoted → confirmed`` with the down payment asked for, and the deal's product terms;
+    None unless it was quoted."""
+    row = (
+        await session.execute(
+            _CONFIRM_QUOTED,
+            {
+                "b_deal_id": deal_id,
+                "b_dealer_id": dealer_id,
+                "verified_by": verified_by,
+                "confirmed_now": now,
+                "updated_now": now,
+            },
+        )
+    ).first()
+    return None if row is None else Confirmed(*row)
 
 
 async def cancel_open(
