@@ -133,9 +133,9 @@ async def confirm_and_book(
 
 async def store_down_payment(
     session: AsyncSession, deal_id: uuid.UUID, payment_intent_id: str, now: datetime
-) -> DealerDeal:
+) -> repository.StoredIntent:
     """Confirm's phase 3 (*finished*): the PaymentIntent id on the deal (the same one on every
-    retry)."""
+    retry); the deal and its buyer's name."""
     stored = await repository.store_payment_intent(session, deal_id, payment_intent_id, now)
     if stored is None:
         if await repository.status_of(session, deal_id) == DealStatus.cancelled:
@@ -149,7 +149,7 @@ async def store_down_payment(
         action="deal.down_payment_requested",
         subject_type="deal",
         subject_id=deal_id,
-        after={"payment_intent_id": payment_intent_id, "amount": stored.down_payment_amount},
+        after={"payment_intent_id": payment_intent_id, "amount": stored.deal.down_payment_amount},
     )
     return stored
 
@@ -190,10 +190,9 @@ async def confirm(
             )
 
             async def store(session: AsyncSession) -> StoredResponse:
-                deal = await store_down_payment(session, deal_id, intent.id, utcnow())
-                names = await repository.buyer_names(session, [deal.buyer_id])
+                stored = await store_down_payment(session, deal_id, intent.id, utcnow())
                 answer = ConfirmedDeal(
-                    deal=deal_public(deal, names.get(deal.buyer_id, "")),
+                    deal=deal_public(stored.deal, stored.buyer_name),
                     loan_id=uuid.UUID(str(run.data["loan_id"])),
                     down_payment=DownPaymentRequested(
                         payment_intent_id=intent.id,

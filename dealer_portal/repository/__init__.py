@@ -21,6 +21,7 @@ from dealer_portal.repository.deals import (
     update_where,
 )
 from dealer_portal.repository.down_payments import (
+    StoredIntent,
     deal_paid_by,
     deals_awaiting_down_payment,
     deals_owed_a_refund,
@@ -42,6 +43,7 @@ from dealer_portal.repository.walk_ins import replace_claim, use_claim
 __all__ = [
     "ApprovalFound",
     "Confirmed",
+    "StoredIntent",
     "approval_and_buyer",
     "attach_loan",
     "buyer_names",

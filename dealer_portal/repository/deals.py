@@ -86,8 +86,9 @@ async def update_where(
 ) -> DealerDeal | None:
     """Apply ``values`` to the deal only if ``where`` holds now; the updated row, or None.
     The conditional update deal transitions go through (the intent-named methods here and in
-    ``down_payments``, and the decision flow's, which name their own predicates); confirm's
-    ``confirm_quoted`` is built once instead, as it also returns the product's terms."""
+    ``down_payments``, and the decision flow's, which name their own predicates); confirm's two
+    are built once instead (``confirm_quoted``, ``down_payments.store_payment_intent``), as they
+    also return what confirm reads next."""
     result = await session.execute(
         update(DealerDeal)
         .where(col(DealerDeal.id) == deal_id, *where)

@@ -2,37 +2,66 @@
 events, the reconciliation and the payment page have no tenant to name; the confirm that stores
 the intent checked the dealer first): the intent stored, paid (handing the car over, or waiting
 for the lender), failed, owed back, refunded; and the deals the reconciliation checks at
-Stripe. Each change is one conditional UPDATE … RETURNING (``deals.update_where``)."""
+Stripe. Each change is one conditional UPDATE … RETURNING (``deals.update_where``, or built once
+for confirm's ``store_payment_intent``)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from dealer_portal.models import DealerDeal, DealStatus, DownPaymentStatus
 from dealer_portal.repository.deals import status_is, update_where
+from shared.identity.models import User
+
+
+class StoredIntent(NamedTuple):
+    """A deal that now holds its down payment's PaymentIntent, and its buyer's name."""
+
+    deal: DealerDeal
+    buyer_name: str
+
+
+# Built once; the buyer's name comes back with the row, for confirm's answer (a users row is
+# read, not locked).
+_STORE_PAYMENT_INTENT = (
+    update(DealerDeal)
+    .where(
+        col(DealerDeal.id) == bindparam("b_deal_id"),
+        status_is(DealStatus.confirmed, DealStatus.handed_over),
+        or_(
+            col(DealerDeal.payment_intent_id).is_(None),
+            col(DealerDeal.payment_intent_id) == bindparam("b_payment_intent_id"),
+        ),
+    )
+    .values(payment_intent_id=bindparam("b_payment_intent_id"), updated_at=bindparam("b_now"))
+    .returning(
+        DealerDeal,
+        select(col(User.full_name))
+        .where(col(User.id) == col(DealerDeal.buyer_id))
+        .scalar_subquery(),
+    )
+    .execution_options(synchronize_session=False, populate_existing=True)
+)
 
 
 async def store_payment_intent(
     session: AsyncSession, deal_id: uuid.UUID, payment_intent_id: str, now: datetime
-) -> DealerDeal | None:
+) -> StoredIntent | None:
     """Keep the down payment's PaymentIntent on a confirmed (or handed-over) deal that holds no
     other one; None otherwise (cancelled meanwhile, or another intent)."""
-    return await update_where(
-        session,
-        deal_id,
-        where=[
-            status_is(DealStatus.confirmed, DealStatus.handed_over),
-            _same_intent(payment_intent_id),
-        ],
-        values={"payment_intent_id": payment_intent_id},
-        now=now,
-    )
+    row = (
+        await session.execute(
+            _STORE_PAYMENT_INTENT,
+            {"b_deal_id": deal_id, "b_payment_intent_id": payment_intent_id, "b_now": now},
+        )
+    ).first()
+    return None if row is None else StoredIntent(row[0], row[1] or "")
 
 
 async def mark_handed_over(
