@@ -48,7 +48,7 @@ from marketplace.policy import PolicyDep
 from marketplace.preapprovals.exceptions import PreapprovalUnavailable
 from marketplace.scorecards.dependencies import ActiveModelsDep
 from shared.brands.exceptions import UnknownBrand
-from shared.db import SessionDep, utcnow
+from shared.db import ReadSessionDep, SessionDep, utcnow
 from shared.errors import TooManyRequests, Unprocessable, error_responses
 from shared.idempotency import (
     IDEMPOTENCY_HEADER,
@@ -58,7 +58,11 @@ from shared.idempotency import (
     IdempotencyKeyReused,
 )
 from shared.identity.exceptions import EmailTaken
-from shared.identity.principal import DealerPrincipal, LenderPrincipal
+from shared.identity.principal import (
+    DealerPrincipal,
+    ReadOnlyDealerPrincipal,
+    ReadOnlyLenderPrincipal,
+)
 from shared.pagination import Page, PageDep
 from shared.payments.gateway import PaymentGatewayDep, PaymentProviderUnavailable
 
@@ -114,7 +118,9 @@ async def quote_deal(
 
 @dealer_router.get("/vins/{vin}", responses=error_responses(InvalidVin))
 async def decode_vin(
-    vin: Annotated[str, Path(max_length=32)], dealer: DealerPrincipal, session: SessionDep
+    vin: Annotated[str, Path(max_length=32)],
+    dealer: ReadOnlyDealerPrincipal,
+    session: ReadSessionDep,
 ) -> VinPublic:
     """Decode a VIN: whether its check digit holds, the manufacturer its WMI names, the catalogue
     brand that manufacturer builds (when it builds one) and the model year."""
@@ -123,8 +129,8 @@ async def decode_vin(
 
 @dealer_router.get("/deals")
 async def list_deals(
-    dealer: DealerPrincipal,
-    session: SessionDep,
+    dealer: ReadOnlyDealerPrincipal,
+    session: ReadSessionDep,
     page: PageDep,
     deal_status: Annotated[DealStatus | None, Query(alias="status")] = None,
 ) -> Page[DealPublic]:
@@ -136,7 +142,9 @@ async def list_deals(
 
 
 @dealer_router.get("/deals/{deal_id}", responses=error_responses(DealNotFound))
-async def get_deal(deal_id: uuid.UUID, dealer: DealerPrincipal, session: SessionDep) -> DealPublic:
+async def get_deal(
+    deal_id: uuid.UUID, dealer: ReadOnlyDealerPrincipal, session: ReadSessionDep
+) -> DealPublic:
     """One deal with its status and, if the buyer's payment failed, why."""
     return await views.get_deal(session, dealer, deal_id)
 
@@ -253,8 +261,8 @@ lender_router = APIRouter(prefix="/v1/lender", tags=["lender"])
 
 @lender_router.get("/pipeline")
 async def lender_pipeline(
-    lender: LenderPrincipal,
-    session: SessionDep,
+    lender: ReadOnlyLenderPrincipal,
+    session: ReadSessionDep,
     page: PageDep,
     deal_status: Annotated[DealStatus | None, Query(alias="status")] = None,
 ) -> Page[LenderDealPublic]:

@@ -50,11 +50,17 @@ from dealer_portal.decisions.schemas import (
 from dealer_portal.exceptions import DealAlreadyCancelled, DealNotFound
 from marketplace.policy import PolicyDep
 from marketplace.servicing.exceptions import LoanNotFound
-from shared.db import SessionDep
+from shared.db import ReadSessionDep, SessionDep
 from shared.errors import error_responses
 from shared.idempotency import IDEMPOTENCY_HEADER, IdempotencyKeyInUse
 from shared.identity.exceptions import SmsCodeInvalid
-from shared.identity.principal import BuyerPrincipal, DealerPrincipal, LenderPrincipal, Principal
+from shared.identity.principal import (
+    BuyerPrincipal,
+    DealerPrincipal,
+    LenderPrincipal,
+    Principal,
+    ReadOnlyLenderPrincipal,
+)
 from shared.pagination import Page, PageDep
 from shared.payments.gateway import PaymentGatewayDep, PaymentProviderUnavailable
 from shared.settings import get_settings
@@ -87,8 +93,8 @@ FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 @lender_router.get("/deals")
 async def list_decision_deals(
-    lender: LenderPrincipal,
-    session: SessionDep,
+    lender: ReadOnlyLenderPrincipal,
+    session: ReadSessionDep,
     policy: PolicyDep,
     page: PageDep,
     decision_status: Annotated[DecisionStatus | None, Query(alias="status")] = None,
@@ -103,7 +109,7 @@ async def list_decision_deals(
 
 @lender_router.get("/deals/{deal_id}", responses=error_responses(DealNotFound))
 async def get_decision_deal(
-    deal_id: uuid.UUID, lender: LenderPrincipal, session: SessionDep, policy: PolicyDep
+    deal_id: uuid.UUID, lender: ReadOnlyLenderPrincipal, session: ReadSessionDep, policy: PolicyDep
 ) -> DecisionDeal:
     """One deal with its stipulations and documents."""
     return await deals.lender_deal(session, lender, deal_id, policy)

@@ -142,3 +142,9 @@ AdvisorPrincipal = Annotated[Principal, require_role("advisor")]
 AdminPrincipal = Annotated[Principal, require_role("admin")]
 LenderPrincipal = Annotated[Principal, require_role(OrganizationKind.lender.value)]
 DealerPrincipal = Annotated[Principal, require_role(OrganizationKind.dealer.value)]
+ReadOnlyLenderPrincipal = Annotated[
+    Principal, require_role(OrganizationKind.lender.value, read_only=True)
+]
+ReadOnlyDealerPrincipal = Annotated[
+    Principal, require_role(OrganizationKind.dealer.value, read_only=True)
+]
