@@ -132,25 +132,28 @@ async def confirm_and_book(
 
 
 async def store_down_payment(
-    session: AsyncSession, deal_id: uuid.UUID, payment_intent_id: str, now: datetime
+    session: AsyncSession, deal_id: uuid.UUID, payment_intent_id: str, amount: int, now: datetime
 ) -> repository.StoredIntent:
     """Confirm's phase 3 (*finished*): the PaymentIntent id on the deal (the same one on every
-    retry); the deal and its buyer's name."""
-    stored = await repository.store_payment_intent(session, deal_id, payment_intent_id, now)
+    retry), for a down payment of ``amount``; the deal and its buyer's name."""
+    # The audit entry goes in the storing statement; if nothing is stored the phase raises
+    # and rolls it back.
+    requested = audit.insert(
+        actor=audit.SYSTEM_ACTOR,
+        action="deal.down_payment_requested",
+        subject_type="deal",
+        subject_id=deal_id,
+        after={"payment_intent_id": payment_intent_id, "amount": amount},
+    )
+    stored = await repository.store_payment_intent(
+        session, deal_id, payment_intent_id, now, along=[requested]
+    )
     if stored is None:
         if await repository.status_of(session, deal_id) == DealStatus.cancelled:
             # Cancelled while Stripe was being asked: the client secret is never handed out,
             # so nobody can pay this PaymentIntent.
             raise DealAlreadyCancelled(variant="while_confirming")
         raise RuntimeError(f"deal {deal_id} already holds another down-payment PaymentIntent")
-    audit.record(
-        session,
-        actor=audit.SYSTEM_ACTOR,
-        action="deal.down_payment_requested",
-        subject_type="deal",
-        subject_id=deal_id,
-        after={"payment_intent_id": payment_intent_id, "amount": stored.deal.down_payment_amount},
-    )
     return stored
 
 
@@ -190,7 +193,9 @@ async def confirm(
             )
 
             async def store(session: AsyncSession) -> StoredResponse:
-                stored = await store_down_payment(session, deal_id, intent.id, utcnow())
+                stored = await store_down_payment(
+                    session, deal_id, intent.id, int(run.data["amount"]), utcnow()
+                )
                 answer = ConfirmedDeal(
                     deal=deal_public(stored.deal, stored.buyer_name),
                     loan_id=uuid.UUID(str(run.data["loan_id"])),

@@ -8,10 +8,11 @@ for confirm's ``store_payment_intent``)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Insert, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -51,13 +52,24 @@ _STORE_PAYMENT_INTENT = (
 
 
 async def store_payment_intent(
-    session: AsyncSession, deal_id: uuid.UUID, payment_intent_id: str, now: datetime
+    session: AsyncSession,
+    deal_id: uuid.UUID,
+    payment_intent_id: str,
+    now: datetime,
+    *,
+    along: Sequence[Insert] = (),
 ) -> StoredIntent | None:
     """Keep the down payment's PaymentIntent on a confirmed (or handed-over) deal that holds no
-    other one; None otherwise (cancelled meanwhile, or another intent)."""
+    other one; None otherwise (cancelled meanwhile, or another intent). ``along``: INSERTs
+    sent in the same statement (as CTEs) whatever it finds, so the caller rolls back if None."""
+    statement = (
+        _STORE_PAYMENT_INTENT.add_cte(*(write.cte() for write in along))
+        if along
+        else _STORE_PAYMENT_INTENT
+    )
     row = (
         await session.execute(
-            _STORE_PAYMENT_INTENT,
+            statement,
             {"b_deal_id": deal_id, "b_payment_intent_id": payment_intent_id, "b_now": now},
         )
     ).first()

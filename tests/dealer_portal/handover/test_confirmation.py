@@ -70,6 +70,7 @@ async def test_confirming_books_the_loan_and_asks_for_the_down_payment_once(
     )
     assert preapproval.json()["status"] == "consumed"
     assert await audited(session, "deal.confirmed", deal_id) == 1
+    assert await audited(session, "deal.down_payment_requested", deal_id) == 1
 
 
 async def test_a_second_deal_on_a_consumed_approval_is_refused(
