@@ -86,9 +86,9 @@ async def update_where(
 ) -> DealerDeal | None:
     """Apply ``values`` to the deal only if ``where`` holds now; the updated row, or None.
     The conditional update deal transitions go through (the intent-named methods here and in
-    ``down_payments``, and the decision flow's, which name their own predicates); confirm's two
-    are built once instead (``confirm_quoted``, ``down_payments.store_payment_intent``), as they
-    also return what confirm reads next."""
+    ``down_payments``, and the decision flow's, which name their own predicates); confirm's
+    are built once instead (``confirm_quoted`` and ``down_payments.store_payment_intent``, which
+    also return what confirm reads next, and ``attach_loan``)."""
     result = await session.execute(
         update(DealerDeal)
         .where(col(DealerDeal.id) == deal_id, *where)
@@ -190,11 +190,24 @@ async def status_of(session: AsyncSession, deal_id: uuid.UUID) -> str | None:
     return result.scalar_one_or_none()
 
 
+_ATTACH_LOAN = (
+    update(DealerDeal)
+    .where(col(DealerDeal.id) == bindparam("b_deal_id"))
+    .values(loan_id=bindparam("b_loan_id"), updated_at=bindparam("b_now"))
+    .returning(DealerDeal)
+    .execution_options(synchronize_session=False, populate_existing=True)
+)
+
+
 async def attach_loan(
     session: AsyncSession, deal_id: uuid.UUID, loan_id: uuid.UUID, now: datetime
 ) -> DealerDeal | None:
-    """The booked loan on the deal that confirm's first step just confirmed (by deal id alone)."""
-    return await update_where(session, deal_id, where=[], values={"loan_id": loan_id}, now=now)
+    """The booked loan on the deal that confirm's first step just confirmed (by deal id alone;
+    built once, as confirm runs it on every request)."""
+    result = await session.execute(
+        _ATTACH_LOAN, {"b_deal_id": deal_id, "b_loan_id": loan_id, "b_now": now}
+    )
+    return result.scalar_one_or_none()
 
 
 def status_is(*statuses: DealStatus) -> ColumnElement[bool]:
