@@ -34,7 +34,8 @@ from marketplace import refusals
 from marketplace.preapprovals import service as preapproval_service
 from marketplace.preapprovals.exceptions import OfferNotFound
 from marketplace.preapprovals.models import Preapproval
-from marketplace.preapprovals.schemas import OfferPublic, car_grade_public
+from marketplace.preapprovals.schemas import OfferPublic
+from marketplace.preapprovals.views import car_grade_public
 from pricing import (
     Deal,
     Offer,

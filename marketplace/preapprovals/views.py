@@ -13,12 +13,13 @@ from marketplace import refusals
 from marketplace.preapprovals import repository, service
 from marketplace.preapprovals.models import LockedOffer, Preapproval
 from marketplace.preapprovals.schemas import (
+    CarGrade,
     OfferPublic,
     PreapprovalPublic,
     ProductNotOffered,
     QuoteResponse,
-    car_grade_public,
 )
+from pricing import StructureGrade
 
 
 def preapproval_public(
@@ -54,6 +55,16 @@ async def buyer_preapproval(
     """One pre-approval with its offers, showing ``status``."""
     offers = await repository.offers(session, preapproval.id)
     return preapproval_public(preapproval, offers, status)
+
+
+def car_grade_public(grade: StructureGrade) -> CarGrade:
+    return CarGrade(
+        grade=grade.grade,
+        preapproval_grade=grade.preapproval_grade,
+        pd=grade.pd,
+        summary=f"this car: {grade.grade}; your pre-approval: {grade.preapproval_grade}",
+        summary_zh=f"本车：{grade.grade}；您的预审批：{grade.preapproval_grade}",
+    )
 
 
 async def quote_response(session: AsyncSession, quote: service.Quote) -> QuoteResponse:
