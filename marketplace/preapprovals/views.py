@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import refusals
-from marketplace.preapprovals import repository, service
+from marketplace.preapprovals import quoting, repository, service
 from marketplace.preapprovals.models import LockedOffer, Preapproval
 from marketplace.preapprovals.schemas import (
     CarGrade,
@@ -67,7 +67,7 @@ def car_grade_public(grade: StructureGrade) -> CarGrade:
     )
 
 
-async def quote_response(session: AsyncSession, quote: service.Quote) -> QuoteResponse:
+async def quote_response(session: AsyncSession, quote: quoting.Quote) -> QuoteResponse:
     """A car quoted on the locked offers: those that fit, and why each other one does not."""
     figures = await refusals.rejection_params(session, [r for _, r in quote.not_offered])
     return QuoteResponse(
