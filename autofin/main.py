@@ -15,7 +15,7 @@ from marketplace import refusals
 from marketplace.router import routers as marketplace_routers
 from marketplace.servicing import webhooks as servicing_webhooks
 from pricing import PricingInputError
-from shared.audit_router import admin_router as audit_admin_router
+from shared.audit.router import admin_router as audit_admin_router
 from shared.brands.router import admin_router as brand_admin_router
 from shared.brands.router import router as brand_router
 from shared.db import Database, DatabaseDep

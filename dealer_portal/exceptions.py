@@ -66,3 +66,15 @@ class VinMakeMismatch(Unprocessable):
 class InvalidVin(Unprocessable):
     code = "invalid_vin"
     message = "This is not a VIN: 17 digits and capital letters other than I, O and Q."
+
+
+class PaymentLinkNotFound(NotFound):
+    """A malformed, unknown or wrong secret answer alike."""
+
+    code = "payment_link_not_found"
+    message = "This payment link is not valid."
+
+
+class DownPaymentNotDue(Conflict):
+    code = "down_payment_not_due"
+    message = "This down payment is not awaiting payment."

@@ -13,21 +13,26 @@ Reads commit before Stripe is called, so no connection is held while waiting on 
 from __future__ import annotations
 
 import hmac
-import re
 import uuid
-from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request, status
-from pydantic import Field, StringConstraints
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealer_portal import repository
-from dealer_portal.exceptions import DealNotFound
+from dealer_portal.exceptions import DealNotFound, DownPaymentNotDue, PaymentLinkNotFound
 from dealer_portal.models import DealerDeal, DealStatus, DownPaymentStatus
+from dealer_portal.schemas import (
+    CLIENT_SECRET,
+    DownPaymentPage,
+    DownPaymentPageRequest,
+    DownPaymentPaid,
+    DownPaymentPayRequest,
+    PaymentLinkPublic,
+)
 from shared.db import SessionDep
-from shared.errors import Conflict, NotFound, error_responses
+from shared.errors import error_responses
 from shared.identity.principal import DealerPrincipal, Principal
-from shared.payments.browser import CardSetup, card_setup
+from shared.payments.browser import card_setup
 from shared.payments.gateway import (
     PaymentDeclined,
     PaymentGateway,
@@ -35,61 +40,10 @@ from shared.payments.gateway import (
     PaymentProviderUnavailable,
     PaymentRequestRejected,
 )
-from shared.schemas import RequestModel, ResponseModel, mask_name
+from shared.schemas import mask_name
 from shared.web.qr import svg_data_uri
 
-CLIENT_SECRET = re.compile(r"^(pi_[A-Za-z0-9]+)_secret_[A-Za-z0-9]+$")
 PAYABLE = (DownPaymentStatus.requested, DownPaymentStatus.failed)
-
-ClientSecret = Annotated[str, StringConstraints(pattern=CLIENT_SECRET.pattern, max_length=255)]
-
-
-class PaymentLinkNotFound(NotFound):
-    """A malformed, unknown or wrong secret answer alike."""
-
-    code = "payment_link_not_found"
-    message = "This payment link is not valid."
-
-
-class DownPaymentNotDue(Conflict):
-    code = "down_payment_not_due"
-    message = "This down payment is not awaiting payment."
-
-
-class PaymentLinkPublic(ResponseModel):
-    """The payment page's address for the buyer's phone, and its QR code."""
-
-    url: str
-    qr_svg: str = Field(description="The URL as a QR code, a data:image/svg+xml URI.")
-    amount: int
-    down_payment_status: str
-
-
-class DownPaymentPageRequest(RequestModel):
-    client_secret: ClientSecret
-
-
-class DownPaymentPayRequest(RequestModel):
-    client_secret: ClientSecret
-    payment_method: Annotated[str, StringConstraints(pattern=r"^pm_[A-Za-z0-9_]+$", max_length=255)]
-
-
-class DownPaymentPage(ResponseModel):
-    """What the buyer's phone shows before paying; ``card`` only while payment is due."""
-
-    amount: int
-    dealer: str
-    vehicle_make: str
-    vehicle_model: str
-    buyer_name_masked: str
-    deal_status: str
-    down_payment_status: str
-    failure_message: str | None
-    card: CardSetup | None
-
-
-class DownPaymentPaid(ResponseModel):
-    status: Literal["succeeded", "processing", "requires_action", "requires_payment_method"] | str
 
 
 def _intent_id(client_secret: str) -> str:

@@ -3,6 +3,7 @@ masked name at most — never the national ID, income or bureau facts."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -14,6 +15,7 @@ from dealer_portal.vin import normalize_vin
 from marketplace.applications.schemas import ApplicationCreate, ReasonPublic
 from marketplace.preapprovals.schemas import CarGrade, OfferPublic, OfferTerms, PreapprovalPublic
 from shared.brands.schemas import BrandInput
+from shared.payments.browser import CardSetup
 from shared.schemas import (
     Email,
     FullName,
@@ -218,3 +220,45 @@ class ClaimedAccount(ResponseModel):
     id: uuid.UUID
     email: str
     kind: str
+
+
+# A PaymentIntent's client secret, the payment page's proof; group 1 is the intent's id.
+CLIENT_SECRET = re.compile(r"^(pi_[A-Za-z0-9]+)_secret_[A-Za-z0-9]+$")
+
+ClientSecret = Annotated[str, StringConstraints(pattern=CLIENT_SECRET.pattern, max_length=255)]
+
+
+class PaymentLinkPublic(ResponseModel):
+    """The payment page's address for the buyer's phone, and its QR code."""
+
+    url: str
+    qr_svg: str = Field(description="The URL as a QR code, a data:image/svg+xml URI.")
+    amount: int
+    down_payment_status: str
+
+
+class DownPaymentPageRequest(RequestModel):
+    client_secret: ClientSecret
+
+
+class DownPaymentPayRequest(RequestModel):
+    client_secret: ClientSecret
+    payment_method: Annotated[str, StringConstraints(pattern=r"^pm_[A-Za-z0-9_]+$", max_length=255)]
+
+
+class DownPaymentPage(ResponseModel):
+    """What the buyer's phone shows before paying; ``card`` only while payment is due."""
+
+    amount: int
+    dealer: str
+    vehicle_make: str
+    vehicle_model: str
+    buyer_name_masked: str
+    deal_status: str
+    down_payment_status: str
+    failure_message: str | None
+    card: CardSetup | None
+
+
+class DownPaymentPaid(ResponseModel):
+    status: Literal["succeeded", "processing", "requires_action", "requires_payment_method"] | str

@@ -31,10 +31,12 @@ from dealer_portal.schemas import (
 )
 from dealer_portal.views import deal_public
 from marketplace import refusals
+from marketplace.preapprovals import quoting as preapproval_quoting
 from marketplace.preapprovals import service as preapproval_service
 from marketplace.preapprovals.exceptions import OfferNotFound
 from marketplace.preapprovals.models import Preapproval
-from marketplace.preapprovals.schemas import OfferPublic, car_grade_public
+from marketplace.preapprovals.schemas import OfferPublic
+from marketplace.preapprovals.views import car_grade_public
 from pricing import (
     Deal,
     Offer,
@@ -239,7 +241,7 @@ async def create_deal(
         field = _REQUEST_FIELDS.get(error.field, error.field)
         raise refusals.invalid_input(error, field=field) from None
     try:
-        locked, outcome, car_grade = await preapproval_service.quote_offer(
+        locked, outcome, car_grade = await preapproval_quoting.quote_offer(
             session, preapproval, body.offer_id, car, now, policy
         )
     except OfferNotFound:

@@ -17,10 +17,10 @@ pre-ping round trip per checkout), is retried by ``shared.web.retry`` before any
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import Depends, Request
@@ -206,6 +206,21 @@ async def commit_lazily(session: AsyncSession) -> None:
     this one durable too."""
     await session.execute(text("SET LOCAL synchronous_commit TO OFF"))
     await session.commit()
+
+
+# PostgreSQL's protocol carries at most this many parameters in one statement (asyncpg refuses
+# more before sending): a multi-row INSERT over a whole book must be cut into batches.
+MAX_PARAMETERS = 32_767
+_Row = TypeVar("_Row")
+
+
+def batches(rows: Sequence[_Row], *, parameters_per_row: int) -> Iterator[Sequence[_Row]]:
+    """``rows`` in order, in slices that one multi-row statement binding ``parameters_per_row``
+    values for each row can carry. Order is kept, so writers that sort their rows (to take
+    row locks in one order) still do across batches."""
+    size = max(1, MAX_PARAMETERS // parameters_per_row)
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
 
 
 async def insert_unique(session: AsyncSession, row: SQLModel) -> bool:

@@ -14,6 +14,7 @@ from dealer_portal.decisions.exceptions import DocumentNotFound
 from dealer_portal.exceptions import DealNotFound
 from dealer_portal.models import DealerDeal
 from marketplace.collateral import service as collateral_service
+from marketplace.collateral import views as collateral_views
 from marketplace.collateral.exceptions import CollateralNotOpen
 from marketplace.collateral.models import CollateralStatus
 from marketplace.collateral.schemas import (
@@ -52,7 +53,7 @@ async def collateral(
     """The deal's collateral: due date, status, the registration and release recorded."""
     deal, loan_id = await _funded_deal(session, dealer, deal_id)
     record = await collateral_service.dealer_collateral(session, dealer, loan_id)
-    return collateral_service.public(record, deal_id=deal.id)
+    return collateral_views.public(record, deal_id=deal.id)
 
 
 async def register(
@@ -65,7 +66,7 @@ async def register(
     record = await collateral_service.record_registration(
         session, dealer, loan_id, body, not_before=not_before
     )
-    return collateral_service.public(record, deal_id=deal.id)
+    return collateral_views.public(record, deal_id=deal.id)
 
 
 async def release(
@@ -75,7 +76,7 @@ async def release(
     deal, loan_id = await _funded_deal(session, dealer, deal_id)
     await _check_document(session, deal.id, body.document_id)
     record = await collateral_service.record_release(session, dealer, loan_id, body)
-    return collateral_service.public(record, deal_id=deal.id)
+    return collateral_views.public(record, deal_id=deal.id)
 
 
 async def dealer_page(
@@ -96,7 +97,7 @@ async def dealer_page(
         offset=offset,
     )
     items = [
-        DealerCollateral(**collateral_service.public(record, deal_id=deal_id).model_dump(), vin=vin)
+        DealerCollateral(**collateral_views.public(record, deal_id=deal_id).model_dump(), vin=vin)
         for record, deal_id, vin in rows
     ]
     return items, total

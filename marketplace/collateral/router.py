@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from marketplace.collateral import service
+from marketplace.collateral import service, views
 from marketplace.collateral.exceptions import CollateralNotFound
 from marketplace.collateral.models import CollateralStatus
 from marketplace.collateral.schemas import CollateralPublic
@@ -40,7 +40,7 @@ async def list_collateral(
         limit=page.limit,
         offset=page.offset,
     )
-    items = [service.public(record) for record in records]
+    items = [views.public(record) for record in records]
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
@@ -53,7 +53,7 @@ async def get_collateral(
 ) -> CollateralPublic:
     """The loan's collateral: due date, whether it is overdue, the registration as recorded
     and, after payoff, the release instructions and the release."""
-    return service.public(await service.lender_collateral(session, lender, loan_id))
+    return views.public(await service.lender_collateral(session, lender, loan_id))
 
 
 @buyer_router.get(
@@ -65,4 +65,4 @@ async def get_my_collateral(
 ) -> CollateralPublic:
     """The car's registration as the lender's collateral and, once the loan is paid off, the
     release (解押) instructions to take to the vehicle administration office."""
-    return service.public(await service.buyer_collateral(session, buyer, loan_id))
+    return views.public(await service.buyer_collateral(session, buyer, loan_id))

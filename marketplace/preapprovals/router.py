@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Request
 
 from marketplace.policy import PolicyDep
-from marketplace.preapprovals import service, views
+from marketplace.preapprovals import quoting, service, views
 from marketplace.preapprovals.exceptions import PreapprovalNotFound, PreapprovalUnavailable
 from marketplace.preapprovals.schemas import (
     PreapprovalPublic,
@@ -82,7 +82,7 @@ async def quote_car(
         vehicle_type=body.vehicle_type,  # type: ignore[arg-type]  # Deal validates it
         brand=brand,
     )
-    quote = await service.quote(session, preapproval, deal, utcnow(), policy)
+    quote = await quoting.quote(session, preapproval, deal, utcnow(), policy)
     return await views.quote_response(session, quote)
 
 

@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from pricing import StructureGrade
 from shared.brands.schemas import BrandInput
 from shared.schemas import RequestModel, ResponseModel
 
@@ -84,16 +83,6 @@ class CarGrade(ResponseModel):
     pd: Decimal  # this car's 12-month probability of default
     summary: str  # "this car: B2; your pre-approval: B4"
     summary_zh: str
-
-
-def car_grade_public(grade: StructureGrade) -> CarGrade:
-    return CarGrade(
-        grade=grade.grade,
-        preapproval_grade=grade.preapproval_grade,
-        pd=grade.pd,
-        summary=f"this car: {grade.grade}; your pre-approval: {grade.preapproval_grade}",
-        summary_zh=f"本车：{grade.grade}；您的预审批：{grade.preapproval_grade}",
-    )
 
 
 class QuoteResponse(ResponseModel):

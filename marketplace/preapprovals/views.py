@@ -10,15 +10,16 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace import refusals
-from marketplace.preapprovals import repository, service
+from marketplace.preapprovals import quoting, repository, service
 from marketplace.preapprovals.models import LockedOffer, Preapproval
 from marketplace.preapprovals.schemas import (
+    CarGrade,
     OfferPublic,
     PreapprovalPublic,
     ProductNotOffered,
     QuoteResponse,
-    car_grade_public,
 )
+from pricing import StructureGrade
 
 
 def preapproval_public(
@@ -56,7 +57,17 @@ async def buyer_preapproval(
     return preapproval_public(preapproval, offers, status)
 
 
-async def quote_response(session: AsyncSession, quote: service.Quote) -> QuoteResponse:
+def car_grade_public(grade: StructureGrade) -> CarGrade:
+    return CarGrade(
+        grade=grade.grade,
+        preapproval_grade=grade.preapproval_grade,
+        pd=grade.pd,
+        summary=f"this car: {grade.grade}; your pre-approval: {grade.preapproval_grade}",
+        summary_zh=f"本车：{grade.grade}；您的预审批：{grade.preapproval_grade}",
+    )
+
+
+async def quote_response(session: AsyncSession, quote: quoting.Quote) -> QuoteResponse:
     """A car quoted on the locked offers: those that fit, and why each other one does not."""
     figures = await refusals.rejection_params(session, [r for _, r in quote.not_offered])
     return QuoteResponse(

@@ -21,7 +21,13 @@ from sqlmodel import col
 from autofin.jobs import run_all
 from autofin.main import create_app
 from marketplace.collections import repository as collections_repository
-from marketplace.collections.models import DebitAttempt, GuaranteeClaim, GuaranteeEntry, Notice
+from marketplace.collections.models import (
+    DebitAttempt,
+    GuaranteeClaim,
+    GuaranteeEntry,
+    Notice,
+    NoticeKind,
+)
 from marketplace.collections.schemas import PastDueBucket
 from marketplace.servicing import repository
 from marketplace.servicing.models import Bucket, LedgerEntry, Loan, LoanPayment
@@ -406,3 +412,30 @@ async def test_reminders_over_a_whole_book_name_every_loan_in_one_parameter(
     many = [uuid.uuid4() for _ in range(40_000)]
     assert await collections_repository.mandate_locales(session, many) == {}
     assert await collections_repository.phones_of(session, many) == {}
+
+
+async def test_a_whole_books_notices_are_recorded_in_batches_each_once(
+    http: httpx.AsyncClient, committed_database: Database
+) -> None:
+    # 200,000 loans once made one INSERT of 60,000 notices bind ten parameters each, past
+    # asyncpg's 32,767, and `jobs run` failed there; 4,000 notices take two statements.
+    async with committed_database.sessionmaker() as session:
+        admin = await admin_headers(http, session)
+    booked = await booked_loan(http, committed_database, admin=admin)
+    async with committed_database.sessionmaker() as session:
+        loan = await session.get(Loan, booked.loan_id)
+        assert loan is not None
+        notices = [
+            Notice(
+                notice_key=f"upcoming:{loan.id}:{n}",
+                loan_id=loan.id,
+                buyer_id=loan.buyer_id,
+                kind=NoticeKind.upcoming,
+                locale="zh-CN",
+                body="还款提醒",
+            )
+            for n in range(4_000)
+        ]
+        assert await collections_repository.record_notices(session, notices) == 4_000
+        assert await collections_repository.record_notices(session, notices[::-1]) == 0
+        await session.rollback()  # nothing of it stays for the other tests on this database

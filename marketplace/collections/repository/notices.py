@@ -42,39 +42,43 @@ from marketplace.servicing.models import (
     PaymentStatus,
 )
 from pricing.collections import MAX_REMINDER_DAYS_BEFORE, CollectionTerms
-from shared.db import utcnow
+from shared.db import batches, utcnow
 from shared.identity.models import User
 
 
 async def record_notices(session: AsyncSession, notices: Sequence[Notice]) -> int:
     """Record each notice unless its key is already recorded; how many were new. In key
-    order, so that two runs recording the same notices wait on each other, never deadlock."""
+    order, so that two runs recording the same notices wait on each other, never deadlock;
+    in batches, as a whole book's reminders bind more parameters than one statement takes."""
     if not notices:
         return 0
-    notices = sorted(notices, key=lambda n: n.notice_key)
-    result = await session.execute(
-        insert(Notice)
-        .values(
-            [
-                {
-                    "id": n.id,
-                    "notice_key": n.notice_key,
-                    "loan_id": n.loan_id,
-                    "buyer_id": n.buyer_id,
-                    "kind": n.kind.value,
-                    "channel": n.channel,
-                    "locale": n.locale,
-                    "body": n.body,
-                    "status": NoticeStatus.pending.value,
-                    "created_at": utcnow(),
-                }
-                for n in notices
-            ]
+    recorded = 0
+    now = utcnow()
+    for batch in batches(sorted(notices, key=lambda n: n.notice_key), parameters_per_row=10):
+        result = await session.execute(
+            insert(Notice)
+            .values(
+                [
+                    {
+                        "id": n.id,
+                        "notice_key": n.notice_key,
+                        "loan_id": n.loan_id,
+                        "buyer_id": n.buyer_id,
+                        "kind": n.kind.value,
+                        "channel": n.channel,
+                        "locale": n.locale,
+                        "body": n.body,
+                        "status": NoticeStatus.pending.value,
+                        "created_at": now,
+                    }
+                    for n in batch
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["notice_key"])
+            .returning(col(Notice.id))
         )
-        .on_conflict_do_nothing(index_elements=["notice_key"])
-        .returning(col(Notice.id))
-    )
-    return len(result.all())
+        recorded += len(result.all())
+    return recorded
 
 
 async def claim_pending_notices(session: AsyncSession, *, limit: int) -> list[Notice]:

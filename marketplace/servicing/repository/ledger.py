@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from marketplace.servicing.models import LedgerEntry, LedgerEntryType
-from shared.db import utcnow
+from shared.db import batches, utcnow
 
 
 async def append_ledger_entry(
@@ -59,9 +59,6 @@ class NewLedgerEntry:
     installment_n: int | None = None
 
 
-APPEND_MANY_CHUNK = 2_000  # rows per INSERT: well under PostgreSQL's 32,767 parameters
-
-
 async def append_ledger_entries(
     session: AsyncSession, entries: Sequence[NewLedgerEntry]
 ) -> set[tuple[uuid.UUID, str]]:
@@ -69,8 +66,7 @@ async def append_ledger_entries(
     the ``(loan_id, entry_key)`` of those written."""
     written: set[tuple[uuid.UUID, str]] = set()
     now = utcnow()
-    for start in range(0, len(entries), APPEND_MANY_CHUNK):
-        chunk = entries[start : start + APPEND_MANY_CHUNK]
+    for chunk in batches(entries, parameters_per_row=7):
         result = await session.execute(
             insert(LedgerEntry)
             .values(

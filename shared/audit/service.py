@@ -1,46 +1,42 @@
-"""The append-only audit log: who did what to which record, when, with before and after.
-
-The database refuses UPDATE, DELETE and TRUNCATE on this table (a trigger that fires even
-for superusers and in replica mode; see the foundation migration), so history cannot be
-rewritten through the application or a stray psql session.
-"""
+"""Recording audit entries in the caller's transaction, and the admin's search of the log."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Insert, String, event, select
-from sqlalchemy import insert as sa_insert
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Insert, event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
-from sqlmodel import Field, SQLModel, col
 
-from shared.db import created_now, table_of
+from shared.audit import repository
+from shared.audit.models import AuditEntry
 from shared.identity import repository as identity_repository
 from shared.identity.principal import Principal
 from shared.observability import current_request_id
-from shared.pagination import paginate
 
 SYSTEM_ACTOR = "system"
 
 
-class AuditEntry(SQLModel, table=True):
-    __tablename__ = "audit_log"
-
-    id: int | None = Field(
-        default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True)
-    )
-    occurred_at: datetime = created_now()
-    actor: str = Field(max_length=80)
-    action: str = Field(max_length=80, index=True)
-    subject_type: str = Field(max_length=40)
-    subject_id: str = Field(sa_column=Column(String(64), nullable=False, index=True))
-    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
-    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
-    request_id: str | None = Field(default=None, max_length=64)
+def _values(
+    *,
+    actor: Principal | str,
+    action: str,
+    subject_type: str,
+    subject_id: uuid.UUID | str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """One entry's columns: the actor as the log names it, and the request it belongs to."""
+    return {
+        "actor": actor if isinstance(actor, str) else actor.actor,
+        "action": action,
+        "subject_type": subject_type,
+        "subject_id": str(subject_id),
+        "before": before,
+        "after": after,
+        "request_id": current_request_id(),
+    }
 
 
 def record(
@@ -61,13 +57,14 @@ def record(
     a savepoint they are written with it, so they roll back with it too.
     """
     entry = AuditEntry(
-        actor=actor if isinstance(actor, str) else actor.actor,
-        action=action,
-        subject_type=subject_type,
-        subject_id=str(subject_id),
-        before=before,
-        after=after,
-        request_id=current_request_id(),
+        **_values(
+            actor=actor,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            before=before,
+            after=after,
+        )
     )
     if session.in_nested_transaction():
         session.add(entry)
@@ -89,14 +86,15 @@ def insert(
     """One audit entry as an INSERT for the caller to send within a statement of its own (with
     the write it records: ``ratelimit.Turn.succeeded(along=…)``), where ``record`` would cost
     an INSERT at the commit. The same facts as ``record``, in the caller's transaction."""
-    return sa_insert(table_of(AuditEntry)).values(
-        actor=actor if isinstance(actor, str) else actor.actor,
-        action=action,
-        subject_type=subject_type,
-        subject_id=str(subject_id),
-        before=before,
-        after=after,
-        request_id=current_request_id(),
+    return repository.insert(
+        _values(
+            actor=actor,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            before=before,
+            after=after,
+        )
     )
 
 
@@ -130,13 +128,11 @@ async def search(
     if actor is not None and "@" in actor:
         user = await identity_repository.user_by_email(session, actor)
         actor = f"user:{user.id}" if user is not None else "user:none"
-    statement = select(AuditEntry)
-    if subject_id is not None:
-        statement = statement.where(col(AuditEntry.subject_id) == subject_id)
-    if subject_type is not None:
-        statement = statement.where(col(AuditEntry.subject_type) == subject_type)
-    if actor is not None:
-        statement = statement.where(col(AuditEntry.actor) == actor)
-    return await paginate(
-        session, statement.order_by(col(AuditEntry.id).desc()), limit=limit, offset=offset
+    return await repository.page(
+        session,
+        subject_id=subject_id,
+        subject_type=subject_type,
+        actor=actor,
+        limit=limit,
+        offset=offset,
     )

@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from shared import audit
+from shared.audit import service
+from shared.audit.schemas import AuditEntryPublic
 from shared.db import SessionDep
 from shared.identity.principal import AdminPrincipal
 from shared.pagination import Page, PageDep
-from shared.schemas import ResponseModel
 
 admin_router = APIRouter(prefix="/v1/admin", tags=["admin"])
-
-
-class AuditEntryPublic(ResponseModel):
-    id: int
-    occurred_at: datetime
-    actor: str
-    action: str
-    subject_type: str
-    subject_id: str
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-    request_id: str | None
 
 
 Filter = Annotated[str | None, Query(min_length=1, max_length=254)]
@@ -50,7 +37,7 @@ async def audit_log(
 ) -> Page[AuditEntryPublic]:
     """Who did what to which record, newest first. Filters are exact; an actor given as an
     email is the login holding it (none → an empty page)."""
-    rows, total = await audit.search(
+    rows, total = await service.search(
         session,
         subject_id=subject_id,
         subject_type=subject_type,

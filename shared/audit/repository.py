@@ -1,0 +1,40 @@
+"""The audit log's SQL: the INSERT an entry is, and the admin's page of entries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Insert, select
+from sqlalchemy import insert as sa_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from shared.audit.models import AuditEntry
+from shared.db import table_of
+from shared.pagination import paginate
+
+
+def insert(values: dict[str, Any]) -> Insert:
+    return sa_insert(table_of(AuditEntry)).values(**values)
+
+
+async def page(
+    session: AsyncSession,
+    *,
+    subject_id: str | None,
+    subject_type: str | None,
+    actor: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[AuditEntry], int]:
+    """A page of the log, newest first, narrowed by the exact values given."""
+    statement = select(AuditEntry)
+    if subject_id is not None:
+        statement = statement.where(col(AuditEntry.subject_id) == subject_id)
+    if subject_type is not None:
+        statement = statement.where(col(AuditEntry.subject_type) == subject_type)
+    if actor is not None:
+        statement = statement.where(col(AuditEntry.actor) == actor)
+    return await paginate(
+        session, statement.order_by(col(AuditEntry.id).desc()), limit=limit, offset=offset
+    )
