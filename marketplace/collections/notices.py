@@ -66,6 +66,18 @@ def _notice(
     )
 
 
+@dataclass(frozen=True)
+class _Wanted:
+    """A reminder the run finds due, before its text is rendered."""
+
+    key: str
+    kind: NoticeKind
+    loan_id: uuid.UUID
+    buyer_id: uuid.UUID
+    locale: str
+    params: Mapping[str, object]
+
+
 async def record_due_notices(session: AsyncSession, as_of: date) -> int:
     """Record the reminders due as of ``as_of`` (run after the delinquency pass, in its
     transaction); how many were new."""
@@ -74,58 +86,66 @@ async def record_due_notices(session: AsyncSession, as_of: date) -> int:
         session, [r.product_version_id for r in rows]
     )
     locales = await repository.mandate_locales(session, list({r.loan_id for r in rows}))
-    notices: list[Notice] = []
+    wanted: list[_Wanted] = []
     oldest_overdue: dict[uuid.UUID, repository.DueRow] = {}
     overdue_amount: dict[uuid.UUID, int] = {}
     for row in rows:
         terms = terms_of.get(row.product_version_id) or CollectionTerms()
         locale = locales.get(row.loan_id, i18n.DEFAULT_LOCALE)
         if as_of < row.due_date <= as_of + timedelta(days=terms.reminder_days_before):
-            notices.append(
-                _notice(
+            wanted.append(
+                _Wanted(
                     f"upcoming:{row.loan_id}:{row.n}",
                     NoticeKind.upcoming,
                     row.loan_id,
                     row.buyer_id,
                     locale,
-                    n=row.n,
-                    amount_fen=row.owed,
-                    due_date=row.due_date,
+                    {"n": row.n, "amount_fen": row.owed, "due_date": row.due_date},
                 )
             )
         if row.due_date < as_of:
             oldest_overdue.setdefault(row.loan_id, row)
             overdue_amount[row.loan_id] = overdue_amount.get(row.loan_id, 0) + row.owed
         if row.status == "late":
-            notices.append(
-                _notice(
+            wanted.append(
+                _Wanted(
                     f"late:{row.loan_id}:{row.n}",
                     NoticeKind.late,
                     row.loan_id,
                     row.buyer_id,
                     locale,
-                    n=row.n,
-                    amount_fen=row.owed,
-                    due_date=row.due_date,
+                    {"n": row.n, "amount_fen": row.owed, "due_date": row.due_date},
                 )
             )
     for loan_id, oldest in oldest_overdue.items():
         terms = terms_of.get(oldest.product_version_id) or CollectionTerms()
         days = (as_of - oldest.due_date).days
         if days >= terms.bureau_report_days - terms.bureau_notice_days:
-            notices.append(
-                _notice(
+            wanted.append(
+                _Wanted(
                     f"bureau_notice:{loan_id}:{oldest.n}",
                     NoticeKind.bureau_notice,
                     loan_id,
                     oldest.buyer_id,
                     locales.get(loan_id, i18n.DEFAULT_LOCALE),
-                    days=days,
-                    amount_fen=overdue_amount[loan_id],
-                    report_date=oldest.due_date + timedelta(days=terms.bureau_report_days),
+                    {
+                        "days": days,
+                        "amount_fen": overdue_amount[loan_id],
+                        "report_date": oldest.due_date + timedelta(days=terms.bureau_report_days),
+                    },
                 )
             )
-    return await repository.record_notices(session, notices)
+    # A late instalment stays a candidate on every run until it is paid: render only what is
+    # not recorded yet (rendering a whole book's texts again took most of a 5-minute run's time).
+    recorded = await repository.recorded_notice_keys(session, [w.key for w in wanted])
+    return await repository.record_notices(
+        session,
+        [
+            _notice(w.key, w.kind, w.loan_id, w.buyer_id, w.locale, **w.params)
+            for w in wanted
+            if w.key not in recorded
+        ],
+    )
 
 
 async def record_failure_notices(session: AsyncSession) -> int:

@@ -37,6 +37,7 @@ from marketplace.collections.repository.notices import (
     notices_of,
     phones_of,
     record_notices,
+    recorded_notice_keys,
     reminder_candidates,
 )
 from marketplace.collections.repository.queue import (
@@ -92,6 +93,7 @@ __all__ = [
     "queue_page",
     "recent_claims",
     "record_notices",
+    "recorded_notice_keys",
     "reminder_candidates",
     "reserve_figures_for_platform",
     "revoke_mandate",

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ARRAY,
     ColumnElement,
     Integer,
+    String,
     Uuid,
     and_,
     any_,
@@ -79,6 +80,18 @@ async def record_notices(session: AsyncSession, notices: Sequence[Notice]) -> in
         )
         recorded += len(result.all())
     return recorded
+
+
+async def recorded_notice_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]:
+    """Which of ``keys`` are recorded already (one array parameter, however many)."""
+    if not keys:
+        return set()
+    result = await session.execute(
+        select(col(Notice.notice_key)).where(
+            col(Notice.notice_key) == any_(bindparam("keys", list(keys), ARRAY(String())))
+        )
+    )
+    return set(result.scalars().all())
 
 
 async def claim_pending_notices(session: AsyncSession, *, limit: int) -> list[Notice]:
