@@ -18,7 +18,11 @@ async def serving(app: FastAPI) -> AsyncIterator[str]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    # A test's client keeps its connection between requests while the test drives a browser
+    # for seconds: with uvicorn's 5 s keep-alive the server could close that connection just as
+    # the client reused it (httpx.ReadError on the next POST, seen once in CI).
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_keep_alive=300)
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         for _ in range(1000):
