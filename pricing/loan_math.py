@@ -3,8 +3,8 @@
 Rounding happens once per row, by one rule (``shared.money.round_fen``, half up):
 
 * monthly rate ``r = annual_rate / 12``;
-* ``interest_n = round_fen(balance_{n-1} × annual_rate / 12)``, computed exactly (in integers, from
-  the rate as a fraction) so that a true half fen always rounds up;
+* ``interest_n = round_fen(balance_{n-1} × annual_rate / 12)``, computed exactly in integers from
+  the rate as a fraction (``shared.money.round_fen_ratio``), so a true half fen always rounds up;
 * equal instalment (等额本息): a level payment ``A = round_fen(P·r / (1 − (1+r)^−N))``
   (``round_fen(P / N)`` at 0 %), and ``principal_n = A − interest_n`` (kept within
   ``0 … balance_{n-1}``, which only binds for loans of a few fen);
@@ -25,7 +25,7 @@ from enum import StrEnum
 
 from pricing.errors import PricingInputError
 from pricing.irr import MONTHS_PER_YEAR, annualise, solve_monthly_irr
-from shared.money import round_fen
+from shared.money import round_fen, round_fen_ratio
 
 MIN_TERM_MONTHS = 1
 MAX_TERM_MONTHS = 84
@@ -125,15 +125,14 @@ def amortization_schedule(
     else:
         level = principal // term_months
     # balance × annual_rate / 12 rounded half up, in integers: the monthly rate is the exact
-    # fraction numerator / denominator, and round-half-up(a / b) is (2a + b) // 2b.
+    # fraction numerator / denominator.
     numerator, denominator = annual_rate.as_integer_ratio()
     denominator *= MONTHS_PER_YEAR
-    twice_numerator, twice_denominator = 2 * numerator, 2 * denominator
     equal_installment = method is RepaymentMethod.EQUAL_INSTALLMENT
     rows: list[ScheduleRow] = []
     balance = principal
     for n in range(1, term_months + 1):
-        interest = (balance * twice_numerator + denominator) // twice_denominator
+        interest = round_fen_ratio(balance * numerator, denominator)
         if n == term_months:
             principal_part = balance
         elif equal_installment:

@@ -16,6 +16,15 @@ def round_fen(amount: Decimal) -> int:
     return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def round_fen_ratio(numerator: int, denominator: int) -> int:
+    """``round_fen(numerator / denominator)`` in integers, exactly and without a Decimal: the
+    same half-away-from-zero rule for a fraction known as two integers (``denominator > 0``),
+    for loops too hot for Decimal division (an amortization schedule)."""
+    if numerator >= 0:
+        return (2 * numerator + denominator) // (2 * denominator)
+    return -((-2 * numerator + denominator) // (2 * denominator))
+
+
 def yuan(amount_yuan: int | str | Decimal) -> int:
     """Convert an amount in yuan to fen, e.g. ``yuan(150_000) == 15_000_000``."""
     return round_fen(Decimal(amount_yuan) * FEN_PER_YUAN)
