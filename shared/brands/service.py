@@ -46,15 +46,7 @@ async def resolve_many(
 ) -> list[str]:
     """The brand ids of these names, in order and without repeats (BYD and 比亚迪 are one)."""
     found = await repository.brand_ids_for_keys(session, {name_key(name) for name in names})
-    ids: list[str] = []
-    for position, name in enumerate(names):
-        brand_id = found.get(name_key(name))
-        if brand_id is None:
-            where = f"{field}.{position}" if field and len(names) > 1 else field
-            raise await _unknown(session, name, where)
-        if brand_id not in ids:
-            ids.append(brand_id)
-    return ids
+    return await _resolved(session, found, names, field)
 
 
 async def resolve_and_find(
@@ -64,10 +56,24 @@ async def resolve_and_find(
     ``unknown_brand`` when none), and the one ``other`` leads to, or None."""
     keys = {name_key(name)} | ({name_key(other)} if other else set())
     found = await repository.brand_ids_for_keys(session, keys)
-    brand_id = found.get(name_key(name))
-    if brand_id is None:
-        raise await _unknown(session, name, field)
+    (brand_id,) = await _resolved(session, found, [name], field)
     return brand_id, found.get(name_key(other)) if other else None
+
+
+async def _resolved(
+    session: AsyncSession, found: dict[str, str], names: Sequence[str], field: str | None
+) -> list[str]:
+    """The ids ``found`` gives these names, in order and without repeats; 422 for the first
+    name it gives none."""
+    ids: list[str] = []
+    for position, name in enumerate(names):
+        brand_id = found.get(name_key(name))
+        if brand_id is None:
+            where = f"{field}.{position}" if field and len(names) > 1 else field
+            raise await _unknown(session, name, where)
+        if brand_id not in ids:
+            ids.append(brand_id)
+    return ids
 
 
 async def _unknown(session: AsyncSession, name: str, field: str | None) -> UnknownBrand:
