@@ -13,10 +13,10 @@ Run ``python bench/http.py`` (about three minutes; needs ``wrk``). One run:
 * seeds what each path needs (a lender with five products, a dealer with an API key, buyers
   with pre-approvals, quoted deals, active loans with saved cards, fresh applicants);
 * drives each path with ``wrk`` (``bench/wrk/<path>.lua`` reads pre-generated request lines)
-  at each connection count and prints requests/s, p50, p99, non-2xx answers, errors and
-  timeouts, and the ratios to the bare floor and to the stack floor at the same connection
-  count: the first says how far a path is from the least any API can do, the second how much
-  of that gap is Autofin's own work rather than the stack it chose.
+  at each connection count and prints requests/s, p50, p99, the longest wait, non-2xx answers,
+  errors and timeouts, and the ratios to the bare floor and to the stack floor at the same
+  connection count: the first says how far a path is from the least any API can do, the second
+  how much of that gap is Autofin's own work rather than the stack it chose.
 
 Paths that consume a fixture (application, confirm, repayment) send each fixture exactly
 once and are timed over exactly those requests; the others cycle through their lines for
@@ -454,6 +454,7 @@ class Result:
     rps: float
     p50_ms: float
     p99_ms: float
+    max_ms: float
     non_2xx: int
     statuses: dict[str, int]
     timeouts: int
@@ -573,6 +574,7 @@ def run_wrk(
         rps=data["requests"] / seconds if seconds else 0.0,
         p50_ms=latency["p50"] / 1000,
         p99_ms=latency["p99"] / 1000,
+        max_ms=latency["max"] / 1000,
         non_2xx=non_2xx,
         statuses=statuses,
         timeouts=int(errors["timeout"]),
@@ -629,9 +631,9 @@ def drained(server: Server, url: str, limit_s: float) -> float | None:
 
 def table(results: list[Result]) -> str:
     rows = [
-        "| path | connections | 2xx/s | all answers/s | p50 | p99 | non-2xx | errors/timeouts "
-        "| ratio to floor (2xx/s) | ratio to stack floor (2xx/s) | requests |",
-        "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+        "| path | connections | 2xx/s | all answers/s | p50 | p99 | longest | non-2xx "
+        "| errors/timeouts | ratio to floor (2xx/s) | ratio to stack floor (2xx/s) | requests |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
     ]
     for r in results:
         ratio = "1" if r.path == "floor" else (f"{r.ratio:.3f}" if r.ratio is not None else "—")
@@ -649,7 +651,8 @@ def table(results: list[Result]) -> str:
         rows.append(
             f"| {LABELS[r.path]} | {r.connections} | {r.ok_rps:,.1f} | {r.rps:,.1f} "
             f"| {r.latency(r.p50_ms)} "
-            f"| {r.latency(r.p99_ms)} | {non_2xx} | {r.problems} | {ratio} | {stack_ratio} "
+            f"| {r.latency(r.p99_ms)} | {r.latency(r.max_ms)} | {non_2xx} | {r.problems} "
+            f"| {ratio} | {stack_ratio} "
             f"| {r.requests:,} |"
         )
     return "\n".join(rows)
@@ -859,6 +862,7 @@ def _measure(
             print(
                 f"  {LABELS[path]:<40} c={connections:<4} {result.rps:9.1f}/s "
                 f"p50 {result.latency(result.p50_ms):>11} p99 {result.latency(result.p99_ms):>11} "
+                f"max {result.latency(result.max_ms):>11} "
                 f"non-2xx {result.non_2xx}  {result.problems}",
                 flush=True,
             )
