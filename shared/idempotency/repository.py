@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, cast, delete, update
+from sqlalchemy import ColumnElement, bindparam, cast, delete, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from shared.db import utcnow
+from shared.db import table_of, utcnow
 from shared.idempotency.exceptions import IdempotencyKeyInUse, IdempotencyKeyReused
 from shared.idempotency.models import (
     DEFAULT_LOCK_TIMEOUT,
@@ -177,15 +177,27 @@ async def purge_expired_keys(session: AsyncSession, *, older_than: datetime) -> 
     return len(result.all())
 
 
+# Built once: a phase's UPDATE sets whichever columns its values name (SQLAlchemy takes the
+# SET clause from the parameters' keys), so no statement is built per call — building one, with
+# its WHERE clause, cost a repayment more CPU than sending it.
+_KEYS = table_of(IdempotencyKey)
+_UPDATE_HELD = (
+    update(_KEYS)
+    .where(
+        _KEYS.c.id == bindparam("held_key_id"),
+        _KEYS.c.locked_at.is_not_distinct_from(
+            bindparam("held_locked_at", type_=_KEYS.c.locked_at.type)
+        ),
+    )
+    .returning(_KEYS.c.id)
+)
+
+
 async def update_held(
     session: AsyncSession, key_id: int, locked_at: datetime | None, values: dict[str, Any]
 ) -> bool:
     """Apply ``values`` to the key only while the lock taken at ``locked_at`` is still its lock:
     a run that outlived its lock must not overwrite its heir. False when it is not."""
-    result = await session.execute(
-        update(IdempotencyKey)
-        .where(col(IdempotencyKey.id) == key_id, col(IdempotencyKey.locked_at) == locked_at)
-        .values(**values)
-        .returning(col(IdempotencyKey.id))
-    )
+    parameters = {**values, "held_key_id": key_id, "held_locked_at": locked_at}
+    result = await session.execute(_UPDATE_HELD, parameters)
     return result.scalar_one_or_none() is not None
