@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Insert, select
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from shared.audit.models import AuditEntry
@@ -16,6 +17,16 @@ from shared.pagination import paginate
 
 def insert(values: dict[str, Any]) -> Insert:
     return sa_insert(table_of(AuditEntry)).values(**values)
+
+
+# A transaction's entries, sent as one INSERT of all their rows (built once; each row's values
+# are the parameters).
+_INSERT_ENTRIES = sa_insert(table_of(AuditEntry))
+
+
+def insert_entries(session: Session, entries: list[dict[str, Any]]) -> None:
+    """Write these entries now, on the synchronous session of a commit under way."""
+    session.execute(_INSERT_ENTRIES, entries)
 
 
 async def page(
