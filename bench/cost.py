@@ -23,11 +23,12 @@ import argparse
 import asyncio
 import sys
 import time
+import types
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -98,12 +99,29 @@ class Cost:
     texts: list[str]
 
 
+def _marked(path: str) -> Callable[[Send, int], Awaitable[httpx.Response]]:
+    """A pass-through whose frame is named ``measuring_<path>``: a sampling profiler's stacks
+    (``py-spy record -f raw``, read by ``bench/where.py``) then say which path each sample of
+    this process belongs to."""
+
+    async def through(send: Send, i: int) -> httpx.Response:
+        return await send(i)
+
+    name = f"measuring_{path}"
+    code = through.__code__.replace(co_name=name, co_qualname=name)
+    return cast(
+        Callable[[Send, int], Awaitable[httpx.Response]],
+        types.FunctionType(code, through.__globals__, name),
+    )
+
+
 async def measure(listener: Listener, path: str, send: Send, count: int) -> Cost:
     listener.path = path
     listener.heard.pop(path, None)
+    through = _marked(path)
     cpu, wall = time.process_time(), time.perf_counter()
     for i in range(count):
-        response = await send(i)
+        response = await through(send, i)
         if response.status_code not in (200, 201):
             raise RuntimeError(f"{path}: {response.status_code} {response.text[:300]}")
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
