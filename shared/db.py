@@ -26,7 +26,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import Depends, Request
 from sqlalchemy import Column, DateTime, MetaData, Table, event, func, inspect, text
-from sqlalchemy.dialects.postgresql import Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
@@ -37,6 +36,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
+from sqlalchemy.sql import Executable
 from sqlmodel import Field, SQLModel
 
 # Constraint names are stable and readable, so migrations can refer to them.
@@ -251,7 +251,7 @@ def _column_of_attribute(model: type[SQLModel]) -> dict[str, Column[Any]]:
 
 
 @cache
-def _insert_unique_statement(model: type[SQLModel]) -> Insert:
+def _insert_unique_statement(model: type[SQLModel]) -> Executable:
     """``insert_unique``'s statement for one model, built once: its columns come from each
     call's parameters (building the INSERT per row cost a confirm 1/10 of its CPU)."""
     table = table_of(model)
