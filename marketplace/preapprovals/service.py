@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.preapprovals import repository
 from marketplace.preapprovals.exceptions import PreapprovalNotFound, unavailable
-from marketplace.preapprovals.models import LockedOffer, Preapproval, PreapprovalStatus
+from marketplace.preapprovals.models import Preapproval, PreapprovalStatus
 from marketplace.products import service as product_service
 from pricing import Offer, RiskPolicy
 from pricing.shortlist import best_offers
@@ -121,24 +121,27 @@ async def create(
     kept = best_offers(
         [terms for _, terms in candidates], grade, credit_limit, policy, policy.offers_kept
     )
-    for offer in kept:
-        offer_id = uuid.uuid4()
-        session.add(
-            LockedOffer(
-                id=offer_id,
-                preapproval_id=preapproval.id,
-                product_version_id=version_ids[(offer.product_id, offer.product_version)],
-                lender_id=uuid.UUID(offer.lender_id),
-                rank=offer.rank,
-                annual_rate=offer.annual_rate,
-                apr=offer.apr,
-                amount=offer.amount,
-                term_months=offer.term_months,
-                monthly_payment=offer.monthly_payment,
-                total_cost=offer.total_cost,
-                details=offer_details(offer_id, offer),
-            )
-        )
+    offer_ids = [uuid.uuid4() for _ in kept]
+    await repository.insert_offers(
+        session,
+        [
+            {
+                "id": offer_id,
+                "preapproval_id": preapproval.id,
+                "product_version_id": version_ids[(offer.product_id, offer.product_version)],
+                "lender_id": uuid.UUID(offer.lender_id),
+                "rank": offer.rank,
+                "annual_rate": offer.annual_rate,
+                "apr": offer.apr,
+                "amount": offer.amount,
+                "term_months": offer.term_months,
+                "monthly_payment": offer.monthly_payment,
+                "total_cost": offer.total_cost,
+                "details": offer_details(offer_id, offer),
+            }
+            for offer_id, offer in zip(offer_ids, kept, strict=True)
+        ],
+    )
     audit.record(
         session,
         actor=f"user:{buyer_id}",
