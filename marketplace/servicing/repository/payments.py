@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    Executable,
+    String,
     bindparam,
     func,
     or_,
@@ -60,6 +62,49 @@ async def lock_loan_of_payment(session: AsyncSession, payment_id: uuid.UUID) -> 
     return result.scalars().one_or_none()
 
 
+def _settle_statement(
+    *, without_intent: bool, failure_code: bool, payment_intent_id: bool
+) -> Executable:
+    conditions = [
+        col(LoanPayment.id) == bindparam("b_payment_id"),
+        col(LoanPayment.status) == PaymentStatus.processing.value,
+    ]
+    if without_intent:
+        conditions.append(col(LoanPayment.payment_intent_id).is_(None))
+    values: dict[str, Any] = {"status": bindparam("b_status"), "settled_at": bindparam("b_now")}
+    if failure_code:
+        values["failure_code"] = bindparam("b_failure_code")
+    if payment_intent_id:
+        values["payment_intent_id"] = func.coalesce(
+            col(LoanPayment.payment_intent_id),
+            bindparam("b_payment_intent_id", type_=String()),
+        )
+    # No session synchronization: the ORM would evaluate the criteria in Python against the
+    # placeholders, not the values; the RETURNING row refreshes the payment if the session
+    # holds it.
+    return (
+        update(LoanPayment)
+        .where(*conditions)
+        .values(**values)
+        .returning(LoanPayment)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+
+
+# One statement per shape (whether it requires no intent, records a failure code, records an
+# intent), built once and bound per call: building it cost a repayment more CPU than sending it.
+_SETTLE = {
+    (without_intent, failure_code, payment_intent_id): _settle_statement(
+        without_intent=without_intent,
+        failure_code=failure_code,
+        payment_intent_id=payment_intent_id,
+    )
+    for without_intent in (False, True)
+    for failure_code in (False, True)
+    for payment_intent_id in (False, True)
+}
+
+
 async def settle_payment(
     session: AsyncSession,
     payment_id: uuid.UUID,
@@ -72,26 +117,15 @@ async def settle_payment(
     """``processing → new`` once (only while it has no PaymentIntent, with ``without_intent``),
     recording the PaymentIntent that settled it if none was stored; None if the payment was
     already settled. Call it with the loan locked (``lock_loan_of_payment``)."""
-    conditions = [
-        col(LoanPayment.id) == payment_id,
-        col(LoanPayment.status) == PaymentStatus.processing.value,
-    ]
-    if without_intent:
-        conditions.append(col(LoanPayment.payment_intent_id).is_(None))
-    values: dict[str, Any] = {"status": new.value, "settled_at": utcnow()}
-    if failure_code is not None:
-        values["failure_code"] = failure_code
-    if payment_intent_id is not None:
-        values["payment_intent_id"] = func.coalesce(
-            col(LoanPayment.payment_intent_id), payment_intent_id
-        )
-    result = await session.execute(
-        update(LoanPayment)
-        .where(*conditions)
-        .values(**values)
-        .returning(LoanPayment)
-        .execution_options(populate_existing=True)
-    )
+    statement = _SETTLE[without_intent, failure_code is not None, payment_intent_id is not None]
+    parameters = {
+        "b_payment_id": payment_id,
+        "b_status": new.value,
+        "b_now": utcnow(),
+        "b_failure_code": failure_code,
+        "b_payment_intent_id": payment_intent_id,
+    }
+    result = await session.execute(statement, parameters)
     return result.scalars().one_or_none()
 
 
