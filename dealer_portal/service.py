@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -212,7 +211,7 @@ def _quote_body(offer_id: uuid.UUID, offer: Offer, grade: StructureGrade | None)
     car_grade = None if grade is None else car_grade_public(grade).model_dump(mode="json")
     return preapproval_service.offer_details(offer_id, offer) | {
         "total_repayment": offer.total_repayment,
-        "schedule": [asdict(row) for row in loan.schedule],
+        "schedule": [row.as_dict() for row in loan.schedule],
         "car_grade": car_grade,
     }
 

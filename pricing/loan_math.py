@@ -51,6 +51,17 @@ class ScheduleRow:
     interest: int
     balance: int
 
+    def as_dict(self) -> dict[str, int]:
+        """The row as JSON-ready fields (``dataclasses.asdict``'s answer, without its deep copy
+        of every value: a quote's 60-row schedule spent 0.2 ms there)."""
+        return {
+            "n": self.n,
+            "payment": self.payment,
+            "principal": self.principal,
+            "interest": self.interest,
+            "balance": self.balance,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class LoanQuote:

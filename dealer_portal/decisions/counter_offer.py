@@ -5,7 +5,6 @@ cancelled as ``/cancel`` does)."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
@@ -161,7 +160,7 @@ async def _accept_counter(session: AsyncSession, buyer: Principal, deal_id: uuid
         "total_interest": quote.total_interest,
         "total_cost": quote.total_cost,
         "total_repayment": quote.total_repayment,
-        "schedule": [asdict(row) for row in quote.schedule],
+        "schedule": [row.as_dict() for row in quote.schedule],
     }
     rebooked = await repository.replace_loan(
         session,

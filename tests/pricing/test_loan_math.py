@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from decimal import Decimal
 from fractions import Fraction
@@ -210,3 +211,9 @@ def test_a_monthly_payment_buys_back_the_principal_it_was_computed_from() -> Non
     principal = present_value_of_payment(payment, Decimal("0.06"), 36)
     assert abs(principal - 10_000_000) <= 36
     assert present_value_of_payment(100_000, Decimal(0), 36) == 3_600_000
+
+
+def test_a_schedule_row_as_json_holds_every_field_of_the_row() -> None:
+    quote = quote_loan(10_000_000, Decimal("0.0599"), 36, "equal_installment")
+    for row in quote.schedule:
+        assert row.as_dict() == dataclasses.asdict(row)
