@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import bindparam, delete, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -12,14 +12,18 @@ from sqlmodel import col
 from shared.brands.models import Brand, BrandName
 from shared.pagination import paginate
 
+# Built once, its keys bound per call as one expanding IN (building it per call cost more CPU
+# than sending it).
+_BRAND_IDS_FOR_KEYS = select(col(BrandName.key), col(BrandName.brand_id)).where(
+    col(BrandName.key).in_(bindparam("b_keys", expanding=True))
+)
+
 
 async def brand_ids_for_keys(session: AsyncSession, keys: Collection[str]) -> dict[str, str]:
     """The brand id each of these name keys leads to (keys no brand has are left out)."""
     if not keys:
         return {}
-    rows = await session.execute(
-        select(col(BrandName.key), col(BrandName.brand_id)).where(col(BrandName.key).in_(keys))
-    )
+    rows = await session.execute(_BRAND_IDS_FOR_KEYS, {"b_keys": list(keys)})
     return {key: brand_id for key, brand_id in rows.all()}
 
 
