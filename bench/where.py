@@ -1,6 +1,6 @@
 """Where each hot path's CPU goes, by layer: read a sampling profile of ``bench/cost.py``.
 
-Record one (py-spy samples the running process; ``pip install py-spy``, as root or with
+Record one (py-spy, a development dependency, samples the running process; as root or with
 ptrace allowed), then read it::
 
     py-spy record -r 400 -f raw -o cost.raw -- python bench/cost.py --rounds 2
@@ -120,7 +120,7 @@ def table(paths: dict[str, PathProfile]) -> str:
         "| path | samples | " + " | ".join(LAYERS) + " |",
         "|---|---:|" + "---:|" * len(LAYERS),
     ]
-    for path, profile in paths.items():
+    for path, profile in sorted(paths.items()):
         shares = " | ".join(
             f"{100 * profile.layers[layer] / profile.samples:.0f} %" for layer in LAYERS
         )
@@ -139,7 +139,7 @@ def main() -> None:
     if not paths:
         raise SystemExit(f"{args.raw}: no sample inside a measuring_<path> frame")
     print(table(paths))
-    for path, profile in paths.items() if args.top else ():
+    for path, profile in sorted(paths.items()) if args.top else ():
         print(f"\n{path}:")
         for function, n in profile.ours.most_common(args.top):
             print(f"  {100 * n / profile.samples:4.0f} %  {function}")
