@@ -24,7 +24,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.collections import repository
-from marketplace.collections.models import Notice, NoticeKind
+from marketplace.collections.models import NoticeKind
 from marketplace.servicing import repository as servicing_repository
 from pricing.collections import CollectionTerms
 from shared import i18n, pii
@@ -55,8 +55,8 @@ def _notice(
     buyer_id: uuid.UUID,
     locale: str,
     **params: object,
-) -> Notice:
-    return Notice(
+) -> repository.NewNotice:
+    return repository.NewNotice(
         notice_key=key,
         loan_id=loan_id,
         buyer_id=buyer_id,

@@ -426,7 +426,7 @@ async def test_a_whole_books_notices_are_recorded_in_batches_each_once(
         loan = await session.get(Loan, booked.loan_id)
         assert loan is not None
         notices = [
-            Notice(
+            collections_repository.NewNotice(
                 notice_key=f"upcoming:{loan.id}:{n}",
                 loan_id=loan.id,
                 buyer_id=loan.buyer_id,

@@ -29,6 +29,7 @@ from marketplace.collections.repository.mandates import (
 )
 from marketplace.collections.repository.notices import (
     DueRow,
+    NewNotice,
     claim_pending_notices,
     failed_attempts_without_notice,
     finish_notice,
@@ -92,6 +93,7 @@ __all__ = [
     "queue_loan",
     "queue_page",
     "recent_claims",
+    "NewNotice",
     "record_notices",
     "recorded_notice_keys",
     "reminder_candidates",
