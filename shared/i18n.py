@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Final
 
-from babel.core import negotiate_locale
+from babel.core import Locale, negotiate_locale
 from babel.dates import format_date
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
@@ -141,10 +141,17 @@ def format_money(fen: int, locale: str) -> str:
     """
     yuan = Decimal(fen) / 100
     if locale.startswith("zh") and fen >= 1_000_000 and fen % 10_000 == 0:
-        return format_compact_currency(yuan, "CNY", locale=locale, fraction_digits=2)
-    return format_currency(yuan, "CNY", locale=locale)
+        return format_compact_currency(yuan, "CNY", locale=_babel_locale(locale), fraction_digits=2)
+    return format_currency(yuan, "CNY", locale=_babel_locale(locale))
 
 
 def format_day(day: dt.date, locale: str) -> str:
     """A date as a reader writes it: 2027年1月15日, or January 15, 2027."""
-    return format_date(day, "long", locale=locale)
+    return format_date(day, "long", locale=_babel_locale(locale))
+
+
+@cache
+def _babel_locale(locale: str) -> Locale:
+    """Babel's locale data for ``locale``, parsed once (Babel parses a name on every call:
+    a third of rendering a book's 70,000 reminders)."""
+    return Locale.parse(locale)
