@@ -110,6 +110,7 @@ def create_app(
         max_in_flight=settings.max_in_flight,
         max_queued=settings.max_queued,
         queue_timeout=settings.queue_timeout_seconds,
+        shed_delay=settings.shed_delay_seconds,
     )
     # Size and control characters are refused before admission: nothing waits for a turn
     # only to be refused.

@@ -107,12 +107,14 @@ class Settings(BaseSettings):
 
     # Load (see ``shared/web/admission.py`` and ``shared/db.py``): each worker runs at most
     # ``max_in_flight`` requests at once (twice its connections), lets ``max_queued``
-    # more wait up to ``queue_timeout_seconds`` for a turn and answers 503 past that. A request
+    # more wait up to ``queue_timeout_seconds`` for a turn and answers 503 past that (after
+    # ``shed_delay_seconds`` when the queue was full, so rejections cannot eat the CPU). A request
     # holds at most one pooled connection at a time, so the pool bounds concurrency inside the
     # database and never deadlocks; one that waits ``db_pool_timeout_seconds`` answers 503.
     max_in_flight: int = Field(default=64, ge=1, le=10_000)
     max_queued: int = Field(default=64, ge=0, le=100_000)
     queue_timeout_seconds: float = Field(default=0.5, gt=0, le=60)
+    shed_delay_seconds: float = Field(default=0.25, ge=0, le=10)
     db_pool_size: int = Field(default=32, ge=1, le=1_000)
     db_pool_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
 

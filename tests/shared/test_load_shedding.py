@@ -5,6 +5,7 @@ a connection in time is told to come back instead of hanging."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 import httpx
@@ -34,7 +35,7 @@ async def test_past_its_slots_and_queue_a_worker_sheds_at_once_with_retry_after(
         await release.wait()
         return {"done": True}
 
-    shedding = AdmissionControl(app, max_in_flight=2, max_queued=1, queue_timeout=5)
+    shedding = AdmissionControl(app, max_in_flight=2, max_queued=1, queue_timeout=5, shed_delay=0)
     async with _client(shedding) as client:
         requests = [asyncio.create_task(client.get("/slow")) for _ in range(5)]
         answered: set[asyncio.Task[httpx.Response]] = set()
@@ -62,7 +63,7 @@ async def test_a_queued_request_that_waits_too_long_is_shed() -> None:
         await release.wait()
         return {"done": True}
 
-    shedding = AdmissionControl(app, max_in_flight=1, max_queued=5, queue_timeout=0.1)
+    shedding = AdmissionControl(app, max_in_flight=1, max_queued=5, queue_timeout=0.1, shed_delay=0)
     async with _client(shedding) as client:
         running = asyncio.create_task(client.get("/slow"))
         await asyncio.sleep(0.05)
@@ -70,6 +71,61 @@ async def test_a_queued_request_that_waits_too_long_is_shed() -> None:
         release.set()
         assert (await running).status_code == 200
     assert queued.status_code == 503
+
+
+async def test_a_client_that_asks_again_at_once_is_paced_and_the_admitted_go_on() -> None:
+    """A shed request is answered after ``shed_delay``, holding no slot: a client that ignores
+    Retry-After gets one rejection per delay, not as many as the worker can write, and the
+    request being served finishes meanwhile."""
+    release = asyncio.Event()
+    app = FastAPI()
+
+    @app.get("/slow")
+    async def slow() -> dict[str, bool]:
+        await release.wait()
+        return {"done": True}
+
+    shedding = AdmissionControl(app, max_in_flight=1, max_queued=0, queue_timeout=1, shed_delay=0.1)
+    async with _client(shedding) as client:
+        running = asyncio.create_task(client.get("/slow"))
+        await asyncio.sleep(0.02)
+        loop = asyncio.get_running_loop()
+        started, shed = loop.time(), []
+        while loop.time() - started < 0.5:  # asks again the moment it is refused
+            shed.append(await client.get("/slow"))
+        release.set()
+        served = await running
+
+    assert served.status_code == 200
+    assert {r.status_code for r in shed} == {503}
+    assert all(r.headers["Retry-After"] == "1" for r in shed)
+    assert 3 <= len(shed) <= 6  # 0.5 s at one rejection per 0.1 s, not thousands
+
+
+async def test_sheds_are_logged_as_a_count_not_a_line_each(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    release = asyncio.Event()
+    app = FastAPI()
+
+    @app.get("/slow")
+    async def slow() -> dict[str, bool]:
+        await release.wait()
+        return {"done": True}
+
+    shedding = AdmissionControl(app, max_in_flight=1, max_queued=0, queue_timeout=1, shed_delay=0)
+    caplog.set_level(logging.INFO, logger="autofin")
+    async with _client(shedding) as client:
+        running = asyncio.create_task(client.get("/slow"))
+        await asyncio.sleep(0.02)
+        shed = [await client.get("/slow") for _ in range(50)]
+        release.set()
+        await running
+
+    assert [r.status_code for r in shed] == [503] * 50
+    logged = [r for r in caplog.records if r.getMessage() == "requests.shed"]
+    assert len(logged) == 1  # the first; the other 49 are counted into the next second's line
+    assert logged[0].event_fields == {"shed": 1, "queued": 0}
 
 
 async def test_the_defaults_let_32_concurrent_clients_through(app: FastAPI) -> None:
