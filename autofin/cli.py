@@ -66,6 +66,12 @@ def cmd_serve(args: argparse.Namespace) -> None:
             workers=args.workers,
             log_level=settings.log_level.lower(),
             access_log=False,
+            # asyncio's own loop, not uvloop: once its turns are long (a busy worker), uvloop
+            # accepts one new connection per turn (strace: one accept4 per epoll_pwait), so in
+            # a burst of new connections the last waited 1.5-2.6 s for their first answer.
+            # asyncio accepts every waiting connection each turn; requests per second were
+            # the same within noise (bench/http.py, README "Benchmarks").
+            loop="asyncio",
         )
     finally:
         if emulator is not None:
