@@ -90,7 +90,10 @@ LABELS = {
 # fixtures of consuming paths for about --duration seconds; never fewer than one per connection
 # and 32 more, so that every connection sends at least one.
 EXPECTED_RATE = {"application": 40, "repayment": 25, "confirm": 30}
-APPROVAL_POOL = 100  # approvals the look-up and quote paths cycle through
+# Approvals the look-up and quote paths cycle through: more than the connections, as dealers
+# look up different buyers. Look-ups of one code take turns by design (brute-force guard), so
+# with 100 codes 256 connections queued ~2.5 deep on each and waited for each other.
+APPROVAL_POOL = 512
 LOAN_POOL = 100  # loans the loan-read path cycles through
 SEED_CONCURRENCY = 16
 LOAN_PRINCIPAL = 10_000_000
