@@ -144,3 +144,11 @@ async def committed_database(server_url: str, template_database: str) -> AsyncIt
     yield own
     await own.dispose()
     await drop_database(server_url, name)
+
+
+@pytest.fixture
+async def committed_client(committed_database: Database) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app on ``committed_database``: requests that race really commit."""
+    transport = httpx.ASGITransport(app=create_app(committed_database), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http

@@ -4,6 +4,7 @@ withdrawn; no phone is stored or logged in plaintext."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import date
 
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketplace.applications.bureau import sandbox_clean_national_id
 from marketplace.applications.national_id import age_on, with_check_character
 from shared import pii
+from shared.db import Database
 from tests.factories import (
     admin_headers,
     application_body,
@@ -104,6 +106,35 @@ async def test_an_id_bound_elsewhere_and_an_id_with_an_approval_get_one_same_ref
     assert bound_elsewhere.json()["error"]["code"] == "application_refused"
     assert preapproval_id not in bound_elsewhere.text
     assert approved.json()["id"] not in bound_elsewhere.text
+
+
+async def test_two_accounts_racing_for_one_id_bind_one_and_the_other_is_refused(
+    committed_client: httpx.AsyncClient, committed_database: Database
+) -> None:
+    """Both pass the identity check; the unique index lets one account bind the ID, and the
+    other's transaction is rolled back to a 409, never a 500 or a second binding."""
+    async with committed_database.sessionmaker() as session:
+        admin = await admin_headers(committed_client, session)
+    await lender_with_product(committed_client, admin)
+    # Three: the attempts one person may make a day (a fourth would be told 429).
+    accounts = [await buyer_headers(committed_client) for _ in range(3)]
+    number = national_id(35)
+
+    answers = await asyncio.gather(
+        *(apply(committed_client, account, national_id=number) for account in accounts)
+    )
+
+    assert sorted(a.status_code for a in answers) == [201, 409, 409], [a.text for a in answers]
+    refused = [a.json()["error"]["code"] for a in answers if a.status_code == 409]
+    assert refused == ["application_refused"] * 2
+    async with committed_database.sessionmaker() as session:
+        bound = await session.execute(
+            text("SELECT count(*) FROM users WHERE person_hash = :hash"),
+            {"hash": pii.lookup_hash(number)},
+        )
+        applications = await session.execute(text("SELECT count(*) FROM applications"))
+    assert bound.scalar_one() == 1
+    assert applications.scalar_one() == 1  # the losers recorded nothing
 
 
 async def test_the_sandbox_failure_trigger_is_identity_mismatch_and_binds_nothing(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -16,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from autofin.main import create_app
 from marketplace.products import service
 from marketplace.products.models import Product, ProductVersion
 from pricing import ProductTerms, RepaymentMethod, Subsidy, VehicleType
@@ -391,13 +389,6 @@ async def test_a_suspended_lenders_products_stop_matching(
     assert await lenders_matchable(session, lender) == []
     await client.post(f"/v1/admin/organizations/{lender.id}/reactivate", headers=admin)
     assert len(await lenders_matchable(session, lender)) == 1
-
-
-@pytest.fixture
-async def committed_client(committed_database: Database) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=create_app(committed_database), raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield http
 
 
 async def test_concurrent_patches_make_consecutive_versions_and_lose_none(
