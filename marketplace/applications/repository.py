@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, text, update
+from sqlalchemy import and_, bindparam, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -21,6 +21,7 @@ from marketplace.applications.models import (
     ConsentKind,
 )
 from marketplace.preapprovals.models import Preapproval, PreapprovalStatus
+from shared.db import table_of
 from shared.identity.models import OrganizationKind, OrganizationStatus, User
 from shared.pagination import paginate
 
@@ -38,6 +39,44 @@ async def get_for_platform(
     """Any application, for the platform's own steps (deciding one already read as its
     buyer's, grading a car on a pre-approval's application), never a caller's read."""
     return await _one(session, application_id, for_update=for_update)
+
+
+# Built once: the application locked for its decision, with the report the bureau just gave
+# inserted by the same statement (a CTE), one round trip where a locked read and a flush took two.
+_LOCK_FOR_DECISION = (
+    select(Application)
+    .where(col(Application.id) == bindparam("b_application_id"))
+    .with_for_update()
+    .add_cte(
+        insert(table_of(BureauReport))
+        .values(
+            id=bindparam("r_id"),
+            person_hash=bindparam("r_person_hash"),
+            source=bindparam("r_source"),
+            facts=bindparam("r_facts"),
+            pulled_at=bindparam("r_pulled_at"),
+        )
+        .cte("pulled_report")
+    )
+    .execution_options(populate_existing=True)
+)
+
+
+async def lock_recording_report(
+    session: AsyncSession, application_id: uuid.UUID, report: BureauReport
+) -> Application | None:
+    """Lock the application for its decision and store ``report`` (a new pull) with it. The
+    report is kept even when someone decided the application meanwhile: the pull was made, and
+    the next application of the person within 30 days reuses it."""
+    parameters = {
+        "b_application_id": application_id,
+        "r_id": report.id,
+        "r_person_hash": report.person_hash,
+        "r_source": report.source,
+        "r_facts": report.facts,
+        "r_pulled_at": report.pulled_at,
+    }
+    return (await session.execute(_LOCK_FOR_DECISION, parameters)).scalar_one_or_none()
 
 
 async def _one(

@@ -181,9 +181,10 @@ async def retry_pending(
     ):
         report = await _recent_report(session, application, now)
         if report is None:
-            report = await _pulled_report(
-                session, application, bureau, await _pull(bureau, application), now
-            )
+            report = _report_of(application, bureau, await _pull(bureau, application), now)
+            if report is not None:
+                session.add(report)
+                await session.flush()  # before the decision's UPDATE names it
         await decision.record(session, application, report, now, models, policy)
         decided += application.status == ApplicationStatus.decided
     return decided
@@ -214,13 +215,15 @@ async def _decide(
         # The phase boundary: nothing is held while the bureau answers. The decision's commit
         # follows before anyone is answered, so this one need not wait for the disk.
         await commit_lazily(session)
-        facts = await _pull(bureau, application)
-        locked = await repository.get_for_platform(session, application.id, for_update=True)
+        report = _report_of(application, bureau, await _pull(bureau, application), now)
+        if report is None:
+            locked = await repository.get_for_platform(session, application.id, for_update=True)
+        else:
+            locked = await repository.lock_recording_report(session, application.id, report)
         assert locked is not None
         if locked.status == ApplicationStatus.decided:
             return locked
         application = locked
-        report = await _pulled_report(session, application, bureau, facts, now)
     if not await decision.record(session, application, report, now, models, policy):
         await session.commit()  # the refusal is the application's outcome; keep it
         raise ApplicationRefused()
@@ -244,21 +247,15 @@ async def _pull(bureau: CreditBureau, application: Application) -> BureauFacts |
         return None
 
 
-async def _pulled_report(
-    session: AsyncSession,
-    application: Application,
-    bureau: CreditBureau,
-    facts: BureauFacts | None,
-    now: datetime,
+def _report_of(
+    application: Application, bureau: CreditBureau, facts: BureauFacts | None, now: datetime
 ) -> BureauReport | None:
+    """The report of a pull (not stored yet), or None when the bureau gave no facts."""
     if facts is None:
         return None
-    report = BureauReport(
+    return BureauReport(
         person_hash=application.person_hash,
         source=bureau.name,
         facts=facts_to_json(facts),
         pulled_at=now,
     )
-    session.add(report)
-    await session.flush()
-    return report

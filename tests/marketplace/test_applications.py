@@ -259,6 +259,9 @@ async def test_a_new_pull_within_30_days_reuses_the_last_report(
     second = await apply(client, buyer, national_id=person)
     assert second.status_code == 201 and second.json()["decision"] == "approved"
     assert bureau.pulls == 1
+    # The stored report is the pull's facts as they came: the same person, the same grade.
+    assert second.json()["grade"] == first["grade"]
+    assert second.json()["credit_limit"] == first["credit_limit"]
 
 
 async def test_a_bureau_outage_leaves_the_application_pending_until_a_retry(
