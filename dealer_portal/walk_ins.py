@@ -117,7 +117,7 @@ async def submit(
     lender), rate-limited per dealer and per national ID; the answer never holds the ID."""
     buyer = await walk_in_buyer(session, full_name=body.full_name, phone=body.phone)
     buyer_id, passwordless, buyer_name = buyer.id, buyer.password_hash is None, buyer.full_name
-    application = await application_service.submit(
+    decided = await application_service.submit(
         session,
         dealer,
         body.application(),
@@ -130,6 +130,7 @@ async def submit(
         channel=Channel.walk_in,
         dealer_id=dealer.org_id,
     )
+    application = decided.application
     claim = None
     if passwordless:
         code = preapproval_service.new_code()
@@ -146,7 +147,7 @@ async def submit(
             ),
         )
         claim = ClaimCode(claim_code=code, expires_at=expires_at)
-    view = (await application_views(session, [application]))[0]
+    view = (await application_views(session, [application], fresh=decided.fresh()))[0]
     event(
         "dealer.walk_in_submitted",
         dealer_id=str(dealer.org_id),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +34,17 @@ ALREADY_ACTIVE = Reason(
 )
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """What deciding an application did."""
+
+    # False when the applicant was approved but another application of the person won the
+    # one active pre-approval, so this one is refused.
+    won: bool
+    # The approval it created, with its offers (None unless approved).
+    preapproval: preapproval_service.NewPreapproval | None = None
+
+
 async def record(
     session: AsyncSession,
     application: Application,
@@ -41,9 +52,8 @@ async def record(
     now: datetime,
     models: ActiveModels,
     policy: RiskPolicy,
-) -> bool:
-    """Decide with ``report`` (pending without one); False when the applicant was approved but
-    another application for the person won the one active pre-approval, so this one is refused."""
+) -> Recorded:
+    """Decide with ``report`` (pending without one)."""
     before = application.status
     application.bureau_attempts += 1
     if report is None:
@@ -52,7 +62,7 @@ async def record(
         await session.flush()
         if before != ApplicationStatus.pending_bureau:
             _audit_decision(session, application, before)
-        return True
+        return Recorded(won=True)
 
     applicant = applicant_of(application)
     facts = facts_from_json(report.facts)
@@ -88,7 +98,7 @@ async def record(
     application.decided_at = now
     await session.flush()
 
-    won = True
+    won, preapproval = True, None
     if decision.approved and decision.grade is not None:
         preapproval = await preapproval_service.create(
             session,
@@ -117,7 +127,7 @@ async def record(
         decision=application.decision,
         grade=application.grade,
     )
-    return won
+    return Recorded(won, preapproval)
 
 
 def _audit_decision(session: AsyncSession, application: Application, before: str) -> None:

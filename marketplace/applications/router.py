@@ -55,7 +55,7 @@ async def apply(
     when the bureau is unavailable — retry later) and, when approved, the pre-approval with
     offers locked until it expires.
     """
-    application = await application_service.submit(
+    decided = await application_service.submit(
         session,
         buyer,
         body,
@@ -66,7 +66,7 @@ async def apply(
         models=models,
         policy=policy,
     )
-    return (await application_views(session, [application]))[0]
+    return (await application_views(session, [decided.application], fresh=decided.fresh()))[0]
 
 
 @router.get("/applications")
@@ -102,10 +102,10 @@ async def retry_application(
     policy: PolicyDep,
 ) -> ApplicationPublic:
     """Retry the bureau pull of an application left `pending_bureau`."""
-    application = await application_service.retry(
+    decided = await application_service.retry(
         session, buyer, application_id, bureau, utcnow(), models=models, policy=policy
     )
-    return (await application_views(session, [application]))[0]
+    return (await application_views(session, [decided.application], fresh=decided.fresh()))[0]
 
 
 @router.get("/consents")

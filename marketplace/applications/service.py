@@ -10,6 +10,7 @@ application stays ``submitted`` and ``autofin jobs run`` decides it (``retry_pen
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +38,7 @@ from marketplace.applications.models import (
 )
 from marketplace.applications.national_id import age_on
 from marketplace.applications.schemas import ApplicationCreate
+from marketplace.preapprovals.service import NewPreapproval
 from marketplace.scorecards.service import ActiveModels
 from pricing import BureauFacts, RiskPolicy
 from shared import audit, pii, ratelimit
@@ -56,6 +58,22 @@ CONSENT_SCOPE = (
 )
 
 
+@dataclass(frozen=True)
+class Decided:
+    """An application as this request left it, with the approval the request created."""
+
+    application: Application
+    preapproval: NewPreapproval | None
+    # False when another request decided the application meanwhile: its approval, if any, is
+    # then not known here.
+    known: bool = True
+
+    def fresh(self) -> dict[uuid.UUID, NewPreapproval | None]:
+        """What ``application_views`` need not read back: this application's approval (or
+        that it has none), when known."""
+        return {self.application.id: self.preapproval} if self.known else {}
+
+
 async def submit(
     session: AsyncSession,
     actor: Principal,
@@ -69,7 +87,7 @@ async def submit(
     policy: RiskPolicy,
     channel: Channel = Channel.online,
     dealer_id: uuid.UUID | None = None,
-) -> Application:
+) -> Decided:
     """Take an application and decide it now (or leave it pending if the bureau is down) with
     the champion card in ``models`` (its challenger scored in shadow) under ``policy``."""
     if not body.consent.bureau_pull:
@@ -151,7 +169,7 @@ async def retry(
     *,
     models: ActiveModels,
     policy: RiskPolicy,
-) -> Application:
+) -> Decided:
     """Retry the bureau pull of a pending application of this buyer."""
     application = await repository.get(session, application_id, buyer_id=actor.uid)
     if application is None:
@@ -207,7 +225,7 @@ async def _decide(
     now: datetime,
     models: ActiveModels,
     policy: RiskPolicy,
-) -> Application:
+) -> Decided:
     """Decide with ``report`` (a recent one), or commit, pull outside any transaction, then
     decide under the application's row lock — unless someone (a concurrent retry, the job)
     decided it since."""
@@ -222,12 +240,13 @@ async def _decide(
             locked = await repository.lock_recording_report(session, application.id, report)
         assert locked is not None
         if locked.status == ApplicationStatus.decided:
-            return locked
+            return Decided(locked, None, known=False)
         application = locked
-    if not await decision.record(session, application, report, now, models, policy):
+    recorded = await decision.record(session, application, report, now, models, policy)
+    if not recorded.won:
         await session.commit()  # the refusal is the application's outcome; keep it
         raise ApplicationRefused()
-    return application
+    return Decided(application, recorded.preapproval)
 
 
 async def _recent_report(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,7 +12,8 @@ from marketplace.applications.models import Application, DecisionOutcome
 from marketplace.applications.schemas import ApplicationPublic, Explanation, ReasonPublic
 from marketplace.preapprovals import repository as preapproval_repository
 from marketplace.preapprovals import service as preapproval_service
-from marketplace.preapprovals.views import preapproval_public
+from marketplace.preapprovals.service import NewPreapproval
+from marketplace.preapprovals.views import details, preapproval_public
 from shared import pii
 from shared.db import utcnow
 
@@ -26,12 +27,24 @@ async def buyer_applications(
 
 
 async def application_views(
-    session: AsyncSession, applications: Sequence[Application]
+    session: AsyncSession,
+    applications: Sequence[Application],
+    *,
+    fresh: Mapping[uuid.UUID, NewPreapproval | None] | None = None,
 ) -> list[ApplicationPublic]:
-    """The applications as the buyer sees them, with their pre-approvals (one query)."""
-    preapprovals = await preapproval_repository.with_offers_by_applications(
-        session, [application.id for application in applications]
-    )
+    """The applications as the buyer sees them, with their pre-approvals: those in ``fresh``
+    (just decided by this request) as given, the others read (one query, none if none are
+    left)."""
+    fresh = fresh or {}
+    preapprovals = {
+        application_id: (new.preapproval, new.offers)
+        for application_id, new in fresh.items()
+        if new is not None
+    }
+    unknown = [application.id for application in applications if application.id not in fresh]
+    if unknown:
+        stored = await preapproval_repository.with_offers_by_applications(session, unknown)
+        preapprovals |= {key: (row, details(offers)) for key, (row, offers) in stored.items()}
     now = utcnow()
     views = []
     for application in applications:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +26,15 @@ from shared.identity.principal import Principal
 # No 0/O or 1/I: a code is read aloud and typed by dealer staff.
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class NewPreapproval:
+    """A pre-approval just created, with its offers as the API shows them, by rank: all its
+    view needs, so the answer that creates it need not read it back."""
+
+    preapproval: Preapproval
+    offers: list[dict[str, Any]]
 
 
 def new_code() -> str:
@@ -89,7 +99,7 @@ async def create(
     credit_limit: int,
     now: datetime,
     policy: RiskPolicy,
-) -> Preapproval | None:
+) -> NewPreapproval | None:
     """A new active pre-approval with the offers of this moment locked to their versions: the
     cheapest ``policy.offers_kept`` (and as many per vehicle type, ``shortlist``), not every
     product that matches — a buyer compares a few, and a big catalogue would write thousands.
@@ -121,27 +131,26 @@ async def create(
     kept = best_offers(
         [terms for _, terms in candidates], grade, credit_limit, policy, policy.offers_kept
     )
-    offer_ids = [uuid.uuid4() for _ in kept]
-    await repository.insert_offers(
-        session,
-        [
-            {
-                "id": offer_id,
-                "preapproval_id": preapproval.id,
-                "product_version_id": version_ids[(offer.product_id, offer.product_version)],
-                "lender_id": uuid.UUID(offer.lender_id),
-                "rank": offer.rank,
-                "annual_rate": offer.annual_rate,
-                "apr": offer.apr,
-                "amount": offer.amount,
-                "term_months": offer.term_months,
-                "monthly_payment": offer.monthly_payment,
-                "total_cost": offer.total_cost,
-                "details": offer_details(offer_id, offer),
-            }
-            for offer_id, offer in zip(offer_ids, kept, strict=True)
-        ],
-    )
+    offered = sorted(((uuid.uuid4(), offer) for offer in kept), key=lambda offered: offered[1].rank)
+    shown = [offer_details(offer_id, offer) for offer_id, offer in offered]
+    rows = [
+        {
+            "id": offer_id,
+            "preapproval_id": preapproval.id,
+            "product_version_id": version_ids[(offer.product_id, offer.product_version)],
+            "lender_id": uuid.UUID(offer.lender_id),
+            "rank": offer.rank,
+            "annual_rate": offer.annual_rate,
+            "apr": offer.apr,
+            "amount": offer.amount,
+            "term_months": offer.term_months,
+            "monthly_payment": offer.monthly_payment,
+            "total_cost": offer.total_cost,
+            "details": details,
+        }
+        for (offer_id, offer), details in zip(offered, shown, strict=True)
+    ]
+    await repository.insert_offers(session, rows)
     audit.record(
         session,
         actor=f"user:{buyer_id}",
@@ -157,7 +166,7 @@ async def create(
         },
     )
     await session.flush()
-    return preapproval
+    return NewPreapproval(preapproval, shown)
 
 
 async def get_for_buyer(

@@ -4,8 +4,9 @@ on them."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,8 +24,9 @@ from pricing import StructureGrade
 
 
 def preapproval_public(
-    preapproval: Preapproval, offers: Sequence[LockedOffer], status: str
+    preapproval: Preapproval, offers: Sequence[Mapping[str, Any]], status: str
 ) -> PreapprovalPublic:
+    """The approval as its buyer sees it; ``offers``: each offer's details, by rank."""
     return PreapprovalPublic(
         id=preapproval.id,
         code=preapproval.code,
@@ -33,7 +35,7 @@ def preapproval_public(
         credit_limit=preapproval.credit_limit,
         expires_at=preapproval.expires_at,
         created_at=preapproval.created_at,
-        offers=[OfferPublic.model_validate(offer.details) for offer in offers],
+        offers=[OfferPublic.model_validate(offer) for offer in offers],
     )
 
 
@@ -44,7 +46,8 @@ async def buyer_preapprovals(
     rows, total = await repository.list_for_buyer(session, buyer_id, limit=limit, offset=offset)
     offers = await repository.offers_for(session, [row.id for row in rows])
     items = [
-        preapproval_public(row, offers[row.id], service.effective_status(row, now)) for row in rows
+        preapproval_public(row, details(offers[row.id]), service.effective_status(row, now))
+        for row in rows
     ]
     return items, total
 
@@ -54,7 +57,12 @@ async def buyer_preapproval(
 ) -> PreapprovalPublic:
     """One pre-approval with its offers, showing ``status``."""
     offers = await repository.offers(session, preapproval.id)
-    return preapproval_public(preapproval, offers, status)
+    return preapproval_public(preapproval, details(offers), status)
+
+
+def details(offers: Sequence[LockedOffer]) -> list[dict[str, Any]]:
+    """Locked offers as the API shows them."""
+    return [offer.details for offer in offers]
 
 
 def car_grade_public(grade: StructureGrade) -> CarGrade:

@@ -85,6 +85,10 @@ async def test_an_approved_buyer_gets_a_preapproval_with_fair_ranked_offers(
 
     again = await client.get(f"/v1/buyer/preapprovals/{preapproval['id']}", headers=buyer)
     assert again.status_code == 200 and again.json()["offers"] == offers
+    # The answer that created the approval (built from what was written, not read back) is
+    # what a later read of the stored rows shows.
+    stored = await client.get(f"/v1/buyer/applications/{application['id']}", headers=buyer)
+    assert stored.status_code == 200 and stored.json() == application
 
 
 async def test_an_approval_keeps_only_the_cheapest_offers_the_setting_allows(
