@@ -81,10 +81,12 @@ class Listener:
     def _begin(self, connection: Connection) -> None:
         if (heard := self._now()) is not None and not self._autocommit(connection):
             heard.begins += 1
+            heard.texts.append("BEGIN")
 
     def _commit(self, connection: Connection) -> None:
         if (heard := self._now()) is not None and not self._autocommit(connection):
             heard.commits += 1
+            heard.texts.append("COMMIT")
 
 
 @dataclass
@@ -127,7 +129,8 @@ async def measure(listener: Listener, path: str, send: Send, count: int) -> Cost
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     listener.path = None
     heard = listener.heard.get(path, Heard())
-    per = heard.statements // count if count else 0
+    # One request's statements, with its transactions' BEGIN and COMMIT where they fell.
+    per = (heard.statements + heard.begins + heard.commits) // count if count else 0
     return Cost(
         path,
         count,
