@@ -17,15 +17,16 @@ pre-ping round trip per checkout), is retried by ``shared.web.retry`` before any
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import Depends, Request
-from sqlalchemy import Column, DateTime, MetaData, Table, event, func, inspect, text
+from sqlalchemy import Column, DateTime, Insert, MetaData, Table, event, func, inspect, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
@@ -37,6 +38,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
 from sqlalchemy.sql import Executable
+from sqlalchemy.sql.selectable import HasCTE
 from sqlmodel import Field, SQLModel
 
 # Constraint names are stable and readable, so migrations can refer to them.
@@ -243,6 +245,39 @@ async def insert_unique(session: AsyncSession, row: SQLModel) -> bool:
     make_transient_to_detached(row)
     session.add(row)
     return True
+
+
+@dataclass(frozen=True)
+class Write:
+    """An INSERT built once with named parameters, and one call's values for them: sent as a CTE
+    of another statement (``with_writes``), so what it records costs neither a round trip nor a
+    statement built per call. Its parameter names are its own (prefixed), never another's."""
+
+    statement: Insert
+    parameters: Mapping[str, Any]
+
+
+_Statement = TypeVar("_Statement", bound=HasCTE)
+
+
+def with_writes(
+    statement: _Statement, parameters: Mapping[str, Any], writes: Sequence[Write]
+) -> tuple[_Statement, dict[str, Any]]:
+    """``statement`` carrying ``writes`` as CTEs — each combination built once — and the
+    parameters of all of them."""
+    merged = dict(parameters)
+    for write in writes:
+        if merged.keys() & write.parameters.keys():
+            raise ValueError(f"parameter names shared: {sorted(merged.keys() & write.parameters)}")
+        merged.update(write.parameters)
+    if not writes:
+        return statement, merged
+    return _with_ctes(statement, tuple(write.statement for write in writes)), merged
+
+
+@lru_cache(maxsize=64)  # keyed by the statements themselves: module constants, a few pairs
+def _with_ctes(statement: _Statement, inserts: tuple[Insert, ...]) -> _Statement:
+    return statement.add_cte(*(insert.cte() for insert in inserts))
 
 
 @cache

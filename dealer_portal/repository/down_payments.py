@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Insert, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from dealer_portal.models import DealerDeal, DealStatus, DownPaymentStatus
 from dealer_portal.repository.deals import status_is, update_where
+from shared.db import Write, with_writes
 from shared.identity.models import User
 
 
@@ -57,22 +58,17 @@ async def store_payment_intent(
     payment_intent_id: str,
     now: datetime,
     *,
-    along: Sequence[Insert] = (),
+    along: Sequence[Write] = (),
 ) -> StoredIntent | None:
     """Keep the down payment's PaymentIntent on a confirmed (or handed-over) deal that holds no
     other one; None otherwise (cancelled meanwhile, or another intent). ``along``: INSERTs
     sent in the same statement (as CTEs) whatever it finds, so the caller rolls back if None."""
-    statement = (
-        _STORE_PAYMENT_INTENT.add_cte(*(write.cte() for write in along))
-        if along
-        else _STORE_PAYMENT_INTENT
+    statement, parameters = with_writes(
+        _STORE_PAYMENT_INTENT,
+        {"b_deal_id": deal_id, "b_payment_intent_id": payment_intent_id, "b_now": now},
+        along,
     )
-    row = (
-        await session.execute(
-            statement,
-            {"b_deal_id": deal_id, "b_payment_intent_id": payment_intent_id, "b_now": now},
-        )
-    ).first()
+    row = (await session.execute(statement, parameters)).first()
     return None if row is None else StoredIntent(row[0], row[1] or "")
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Executable
 from sqlmodel import col
@@ -21,7 +21,7 @@ from marketplace.preapprovals.models import (
     PreapprovalStatus,
 )
 from marketplace.scorecards.models import PublishedScorecard
-from shared.db import table_of
+from shared.db import Write, table_of
 from shared.pagination import paginate
 
 
@@ -232,8 +232,20 @@ async def offers_for(
     return grouped
 
 
-def lookup_insert(preapproval_id: uuid.UUID, dealer_id: uuid.UUID) -> Insert:
+_INSERT_LOOKUP = insert(table_of(PreapprovalLookup)).values(
+    id=bindparam("lookup_id"),
+    preapproval_id=bindparam("lookup_preapproval_id"),
+    dealer_id=bindparam("lookup_dealer_id"),
+)
+
+
+def lookup_insert(preapproval_id: uuid.UUID, dealer_id: uuid.UUID) -> Write:
     """The row noting a dealer's look-up, as an INSERT for the caller to send (with others)."""
-    return insert(table_of(PreapprovalLookup)).values(
-        id=uuid.uuid4(), preapproval_id=preapproval_id, dealer_id=dealer_id
+    return Write(
+        _INSERT_LOOKUP,
+        {
+            "lookup_id": uuid.uuid4(),
+            "lookup_preapproval_id": preapproval_id,
+            "lookup_dealer_id": dealer_id,
+        },
     )

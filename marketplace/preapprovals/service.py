@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketplace.preapprovals import repository
@@ -20,7 +19,7 @@ from marketplace.products import service as product_service
 from pricing import Offer, RiskPolicy
 from pricing.shortlist import best_offers
 from shared import audit, identifiers
-from shared.db import insert_unique
+from shared.db import Write, insert_unique
 from shared.identity.principal import Principal
 
 # No 0/O or 1/I: a code is read aloud and typed by dealer staff.
@@ -259,7 +258,7 @@ def _audit_transition(
     )
 
 
-def lookup_writes(actor: Principal, preapproval: Preapproval) -> list[Insert]:
+def lookup_writes(actor: Principal, preapproval: Preapproval) -> list[Write]:
     """What notes that a dealer looked this approval up (the advisor sees it; 飞单 watch) and
     its audit entry, as INSERTs for the caller to send in its own statement."""
     return [

@@ -4,19 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Insert, select
+from sqlalchemy import bindparam, select
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from shared.audit.models import AuditEntry
-from shared.db import table_of
+from shared.db import Write, table_of
 from shared.pagination import paginate
 
+# One entry sent within another statement (``Write``), built once; ``occurred_at`` is the
+# database's ``now()``.
+_INSERT_ONE = sa_insert(table_of(AuditEntry)).values(
+    {
+        column: bindparam(f"audit_{column}")
+        for column in (
+            "actor",
+            "action",
+            "subject_type",
+            "subject_id",
+            "before",
+            "after",
+            "request_id",
+        )
+    }
+)
 
-def insert(values: dict[str, Any]) -> Insert:
-    return sa_insert(table_of(AuditEntry)).values(**values)
+
+def insert(values: dict[str, Any]) -> Write:
+    return Write(_INSERT_ONE, {f"audit_{column}": value for column, value in values.items()})
 
 
 # A transaction's entries, sent as one INSERT of all their rows (built once; each row's values

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Insert, event
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 from shared.audit import repository
 from shared.audit.models import AuditEntry
-from shared.db import utcnow
+from shared.db import Write, utcnow
 from shared.identity import repository as identity_repository
 from shared.identity.principal import Principal
 from shared.observability import current_request_id
@@ -84,7 +84,7 @@ def insert(
     subject_id: uuid.UUID | str,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
-) -> Insert:
+) -> Write:
     """One audit entry as an INSERT for the caller to send within a statement of its own (with
     the write it records: ``ratelimit.Turn.succeeded(along=…)``), where ``record`` would cost
     an INSERT at the commit. The same facts as ``record``, in the caller's transaction."""

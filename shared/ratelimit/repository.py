@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import (
     ARRAY,
-    Insert,
     Interval,
     String,
     any_,
@@ -22,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from shared.db import table_of
+from shared.db import Write, table_of, with_writes
 from shared.ratelimit.models import RateLimitCounter
 
 # Adds one attempt to each key of ``:keys`` (starting a new window for a key whose window is
@@ -89,12 +88,12 @@ async def count_attempts_watching(
 
 
 async def release_attempts(
-    session: AsyncSession, keys: Iterable[str], window: timedelta, *, along: Sequence[Insert] = ()
+    session: AsyncSession, keys: Iterable[str], window: timedelta, *, along: Sequence[Write] = ()
 ) -> None:
     """Take one attempt back off each key's current window; ``along``: INSERTs sent in the same
     statement (as CTEs), so what records a success costs no round trip of its own."""
-    statement = _RELEASE.add_cte(*(write.cte() for write in along)) if along else _RELEASE
-    await session.execute(statement, {"keys": sorted(keys), "window": window})
+    statement, parameters = with_writes(_RELEASE, {"keys": sorted(keys), "window": window}, along)
+    await session.execute(statement, parameters)
 
 
 async def purge_expired_counters(session: AsyncSession, *, older_than: datetime) -> int:

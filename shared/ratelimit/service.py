@@ -7,10 +7,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import commit_lazily
+from shared.db import Write, commit_lazily
 from shared.errors import TooManyRequests
 from shared.ratelimit import repository
 
@@ -99,7 +98,7 @@ class Turn:
     keys: tuple[str, ...]
     window: timedelta
 
-    async def succeeded(self, session: AsyncSession, *, along: Sequence[Insert] = ()) -> None:
+    async def succeeded(self, session: AsyncSession, *, along: Sequence[Write] = ()) -> None:
         """The attempt succeeded: take it back in the same transaction (one statement). The
         request then commits a net nothing, or rolls back to nothing if it refuses later (a
         quote the car fails): either way a success never counts as a failure.

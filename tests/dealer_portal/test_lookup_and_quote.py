@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -59,14 +59,17 @@ async def test_a_lookup_shows_the_masked_name_and_offers_and_alerts_the_advisor(
     )
     assert [str(row.dealer_id) for row in lookups.scalars()] == [approved.dealer_id]
     audited = await session.execute(
-        select(func.count())
-        .select_from(AuditEntry)
-        .where(
+        select(AuditEntry).where(
             col(AuditEntry.action) == "preapproval.looked_up",
             col(AuditEntry.subject_id) == approved.preapproval["id"],
         )
     )
-    assert audited.scalar_one() == 1
+    (entry,) = audited.scalars()
+    # Written within the look-up's statement, with every fact an entry recorded alone has.
+    assert entry.after == {"dealer_id": approved.dealer_id}
+    assert entry.before is None
+    assert entry.actor.startswith("user:") and entry.request_id  # the staff member
+    assert entry.occurred_at is not None
 
 
 async def test_a_wrong_verifier_looks_exactly_like_an_unknown_code(
