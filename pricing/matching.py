@@ -5,7 +5,7 @@ is ``pricing.shortlist``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from pricing.errors import PricingInputError
@@ -30,9 +30,12 @@ def evaluate_product(
     credit_limit: int,
     policy: RiskPolicy,
     deal: Deal | None = None,
+    *,
+    quote: Callable[..., LoanQuote] = quote_loan,
 ) -> Offer | Rejection:
     """Return the offer ``product`` makes to an applicant of ``grade`` with ``credit_limit`` for
-    ``deal`` (or for the reference deal when there is no car yet), or the first rule it fails."""
+    ``deal`` (or for the reference deal when there is no car yet), or the first rule it fails.
+    ``quote`` is ``quote_loan`` or a memo of it (products often share rate, term and fee)."""
     grade_rank(grade)
 
     def reject(code: str, message: str, field: str | None, **params: object) -> Rejection:
@@ -102,24 +105,24 @@ def evaluate_product(
             grade=grade,
         )
     try:
-        quote = quote_loan(amount, annual_rate, term, product.method, product.upfront_fee)
+        quoted = quote(amount, annual_rate, term, product.method, product.upfront_fee)
     except PricingInputError as error:
         return reject(f"unquotable_{error.field}", error.message, "down_payment")
-    if quote.apr > policy.legal_cap_apr:
+    if quoted.apr > policy.legal_cap_apr:
         return reject(
             "apr_above_legal_cap",
-            f"with its fee the APR {format_rate(quote.apr)} exceeds the legal cap "
+            f"with its fee the APR {format_rate(quoted.apr)} exceeds the legal cap "
             f"{format_rate(policy.legal_cap_apr)}",
             None,
-            apr_rate=quote.apr,
+            apr_rate=quoted.apr,
             legal_cap_rate=policy.legal_cap_apr,
         )
     why.append(
         f"rate {format_rate(annual_rate)} is fair for grade {grade} (benchmark "
         f"{format_rate(fairness.benchmark_rate)}, ceiling {format_rate(fairness.max_fair_rate)}); "
-        f"APR with fees {format_rate(quote.apr)} is within the legal cap"
+        f"APR with fees {format_rate(quoted.apr)} is within the legal cap"
     )
-    return _offer(product, grade, quote, fairness.benchmark_rate, subsidised, tuple(why))
+    return _offer(product, grade, quoted, fairness.benchmark_rate, subsidised, tuple(why))
 
 
 def evaluate_product_for_deal(

@@ -12,7 +12,7 @@ from pricing.loan_math import RepaymentMethod, quote_loan
 from pricing.matching import match_offers
 from pricing.policy import DEFAULT_POLICY
 from pricing.products import Subsidy, VehicleType
-from pricing.shortlist import _estimated_interest, _slack, best_offers, shortlist
+from pricing.shortlist import Catalogue, _estimated_interest, _slack, best_offers, shortlist
 from shared.money import yuan
 from tests.pricing.catalogue import LIMIT, product
 
@@ -61,13 +61,20 @@ _catalogue_entry = st.tuples(
 
 
 @settings(max_examples=150, deadline=None)
-@given(entries=st.lists(_catalogue_entry, min_size=1, max_size=40), keep=st.integers(1, 6))
+@given(
+    entries=st.lists(_catalogue_entry, min_size=1, max_size=40),
+    keep=st.integers(1, 6),
+    limits=st.lists(st.sampled_from([yuan(25_000), LIMIT, yuan(400_000)]), min_size=1, max_size=3),
+)
 def test_best_offers_keeps_exactly_what_quoting_every_product_would_keep(
     entries: list[tuple[Decimal, int, tuple[int, ...], RepaymentMethod, int, frozenset, bool]],
     keep: int,
+    limits: list[int],
 ) -> None:
-    """Skipping the products whose estimated cost cannot reach the shortlist changes nothing:
-    the same offers, the same ranks and reasons, as ranking every product exactly."""
+    """Skipping the products whose estimated cost cannot reach the shortlist, and stopping once
+    no product left could be kept, changes nothing: the same offers, the same ranks and
+    reasons, as ranking every product exactly — also for one prepared catalogue answering one
+    applicant after another."""
     catalogue = [
         product(
             f"p{n:02}",
@@ -82,10 +89,12 @@ def test_best_offers_keeps_exactly_what_quoting_every_product_would_keep(
         )
         for n, (rate, most, terms, method, fee, vehicles, subsidised) in enumerate(entries)
     ]
-    everything = match_offers(catalogue, "C1", LIMIT, DEFAULT_POLICY).offers
-    assert best_offers(catalogue, "C1", LIMIT, DEFAULT_POLICY, keep) == shortlist(
-        everything, catalogue, keep
-    )
+    prepared = Catalogue(catalogue)
+    for limit in limits:
+        everything = match_offers(catalogue, "C1", limit, DEFAULT_POLICY).offers
+        expected = shortlist(everything, catalogue, keep)
+        assert best_offers(catalogue, "C1", limit, DEFAULT_POLICY, keep) == expected
+        assert prepared.best_offers("C1", limit, DEFAULT_POLICY, keep) == expected
 
 
 @settings(max_examples=300, deadline=None)
