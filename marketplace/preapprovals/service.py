@@ -17,7 +17,6 @@ from marketplace.preapprovals.exceptions import PreapprovalNotFound, unavailable
 from marketplace.preapprovals.models import Preapproval, PreapprovalStatus
 from marketplace.products import service as product_service
 from pricing import Offer, RiskPolicy
-from pricing.shortlist import best_offers
 from shared import audit, identifiers
 from shared.db import Write, insert_unique
 from shared.identity.principal import Principal
@@ -125,11 +124,9 @@ async def create(
     else:  # five code collisions in a 32^8 space means something else is wrong
         raise RuntimeError("could not allocate a pre-approval code")
 
-    candidates = await product_service.matchable_products_with_version_ids(session)
-    version_ids = {(terms.product_id, terms.version): vid for vid, terms in candidates}
-    kept = best_offers(
-        [terms for _, terms in candidates], grade, credit_limit, policy, policy.offers_kept
-    )
+    matchable = await product_service.matchable_catalogue(session)
+    version_ids = matchable.version_ids
+    kept = matchable.catalogue.best_offers(grade, credit_limit, policy, policy.offers_kept)
     offered = sorted(((uuid.uuid4(), offer) for offer in kept), key=lambda offered: offered[1].rank)
     shown = [offer_details(offer_id, offer) for offer_id, offer in offered]
     rows = [

@@ -11,12 +11,14 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     ForeignKey,
     Integer,
     Numeric,
     String,
     UniqueConstraint,
+    Uuid,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -89,3 +91,22 @@ class ProductVersion(SQLModel, table=True):
         default=Decimal(0), sa_column=Column(Numeric(6, 4), nullable=False)
     )
     created_at: datetime = created_now()
+
+
+class CatalogueGeneration(SQLModel, table=True):
+    """One row naming the state of the matchable catalogue: triggers give it a new random value
+    whenever a product or a lender's status changes, in the transaction that changes it. A
+    process keeps what it prepared from the catalogue by this value, so a reader that sees the
+    same value knows the catalogue it prepared is the one committed now (a random value, not a
+    counter: databases cloned from one template never give one value two catalogues)."""
+
+    __tablename__ = "catalogue_generation"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: int = Field(
+        default=1,
+        sa_column=Column(Integer, primary_key=True, server_default=text("1")),
+    )
+    generation: uuid.UUID = Field(
+        sa_column=Column(Uuid, nullable=False, server_default=text("gen_random_uuid()"))
+    )

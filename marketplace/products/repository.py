@@ -5,11 +5,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from marketplace.products.models import Product, ProductStatus, ProductVersion
+from marketplace.products.models import (
+    CatalogueGeneration,
+    Product,
+    ProductStatus,
+    ProductVersion,
+)
 from shared.identity.models import Organization, OrganizationStatus
 from shared.pagination import paginate
 
@@ -67,23 +73,40 @@ async def list_products(
     return await paginate(session, statement, limit=limit, offset=offset)
 
 
+# What an application matches against is prepared once per catalogue generation
+# (``CatalogueGeneration``): while the generation stands, only it is read.
+_GENERATION = select(col(CatalogueGeneration.generation))
+
 # Built once, not on every approval (building the join and its cache key was 5 % of an
-# application's CPU).
-_MATCHABLE_VERSION_IDS = (
-    select(col(ProductVersion.id))
+# application's CPU). The generation comes with the ids, read in the same snapshot.
+_MATCHABLE_VERSION_IDS = select(
+    _GENERATION.scalar_subquery(),
+    select(
+        func.array_agg(
+            aggregate_order_by(col(ProductVersion.id), col(Product.created_at), col(Product.id))
+        )
+    )
+    .select_from(ProductVersion)
     .join(Product, _is_current_version)
     .join(Organization, col(Organization.id) == col(Product.lender_id))
     .where(
         col(Product.status) == ProductStatus.active.value,
         col(Organization.status) == OrganizationStatus.active.value,
     )
-    .order_by(col(Product.created_at), col(Product.id))
+    .scalar_subquery(),
 )
 
 
-async def matchable_version_ids(session: AsyncSession) -> list[uuid.UUID]:
-    """The current version of every active product of an active lender, oldest product first."""
-    return list((await session.execute(_MATCHABLE_VERSION_IDS)).scalars().all())
+async def catalogue_generation(session: AsyncSession) -> uuid.UUID:
+    """The matchable catalogue's generation now (it changes with every change to it)."""
+    return (await session.execute(_GENERATION)).scalar_one()
+
+
+async def matchable_version_ids(session: AsyncSession) -> tuple[uuid.UUID, list[uuid.UUID]]:
+    """The catalogue's generation, and the current version of every active product of an
+    active lender, oldest product first, as of that generation."""
+    generation, version_ids = (await session.execute(_MATCHABLE_VERSION_IDS)).one()
+    return generation, list(version_ids or ())
 
 
 async def versions_with_lenders(

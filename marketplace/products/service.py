@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +19,7 @@ from marketplace.products.exceptions import (
 from marketplace.products.models import Product, ProductStatus, ProductVersion
 from marketplace.products.schemas import ProductCreate, ProductUpdate
 from pricing import ProductTerms, RepaymentMethod, Subsidy, VehicleType
+from pricing.shortlist import Catalogue
 from shared import audit
 from shared.brands import service as brand_service
 from shared.db import utcnow
@@ -197,19 +199,58 @@ _TERMS_CACHE: dict[uuid.UUID, ProductTerms] = {}
 TERMS_CACHE_LIMIT = 100_000
 
 
+@dataclass(frozen=True)
+class MatchableCatalogue:
+    """Every product an applicant can be matched to as of one generation of the catalogue: the
+    current version of every active product whose lender is active, oldest product first,
+    prepared for ``best_offers``, with each version's ``product_versions.id``."""
+
+    generation: uuid.UUID
+    catalogue: Catalogue
+    version_ids: Mapping[tuple[str, int], uuid.UUID]  # by (product_id, version)
+
+    def with_version_ids(self) -> list[tuple[uuid.UUID, ProductTerms]]:
+        return [
+            (self.version_ids[(terms.product_id, terms.version)], terms)
+            for terms in self.catalogue.products
+        ]
+
+
+# The latest catalogues prepared, by generation (a few: tests run many databases in one
+# process; a server sees one).
+_CATALOGUES: dict[uuid.UUID, MatchableCatalogue] = {}
+CATALOGUES_KEPT = 4
+
+
+async def matchable_catalogue(session: AsyncSession) -> MatchableCatalogue:
+    """The matchable catalogue as the session sees it now: one small read while its generation
+    stands, else the current version ids (and the terms of versions not seen before)."""
+    cached = _CATALOGUES.get(await repository.catalogue_generation(session))
+    if cached is not None:
+        return cached
+    generation, version_ids = await repository.matchable_version_ids(session)
+    terms = await product_terms_for_versions(session, version_ids)
+    catalogue = MatchableCatalogue(
+        generation,
+        Catalogue([terms[version_id] for version_id in version_ids]),
+        {(terms[vid].product_id, terms[vid].version): vid for vid in version_ids},
+    )
+    if len(_CATALOGUES) >= CATALOGUES_KEPT:
+        _CATALOGUES.pop(next(iter(_CATALOGUES)))
+    _CATALOGUES[generation] = catalogue
+    return catalogue
+
+
 async def matchable_products_with_version_ids(
     session: AsyncSession,
 ) -> list[tuple[uuid.UUID, ProductTerms]]:
-    """Each product an applicant can be matched to now, as (``product_versions.id``, terms):
-    the current version of every active product whose lender is active."""
-    version_ids = await repository.matchable_version_ids(session)
-    terms = await product_terms_for_versions(session, version_ids)
-    return [(version_id, terms[version_id]) for version_id in version_ids]
+    """Each product an applicant can be matched to now, as (``product_versions.id``, terms)."""
+    return (await matchable_catalogue(session)).with_version_ids()
 
 
 async def matchable_products(session: AsyncSession) -> list[ProductTerms]:
     """The terms of every product an applicant can be matched to now (see above)."""
-    return [terms for _, terms in await matchable_products_with_version_ids(session)]
+    return list((await matchable_catalogue(session)).catalogue.products)
 
 
 async def product_terms_for_versions(

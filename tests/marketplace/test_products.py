@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -424,3 +424,52 @@ async def test_concurrent_patches_make_consecutive_versions_and_lose_none(
     assert sorted(name for _, name in versions[1:]) == sorted(names)
     by_version = {r.json()["version"]: r.json()["name"] for r in responses}
     assert all(by_version[v] == name for v, name in versions[1:])
+
+
+async def test_the_prepared_catalogue_is_read_again_only_once_a_change_commits(
+    committed_client: httpx.AsyncClient, committed_database: Database
+) -> None:
+    """Matching reads only the catalogue's generation while no change has committed; a product
+    retired in another transaction is matched until that transaction commits, then never."""
+    async with committed_database.sessionmaker() as session:
+        admin = await admin_headers(committed_client, session)
+    lender = await new_lender(committed_client, admin)
+    first = await create_product(committed_client, lender.headers)
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    async def matchable() -> service.MatchableCatalogue:
+        async with committed_database.sessionmaker() as session:
+            return await service.matchable_catalogue(session)
+
+    prepared = await matchable()
+    event.listen(committed_database.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        assert await matchable() is prepared
+        assert len(statements) == 1 and "catalogue_generation" in statements[0]
+        async with committed_database.sessionmaker() as writer:
+            await writer.execute(
+                update(Product)
+                .where(col(Product.id) == uuid.UUID(str(first["id"])))
+                .values(status="retired")
+            )
+            assert await matchable() is prepared  # not committed: not seen
+            await writer.commit()
+    finally:
+        event.remove(committed_database.engine.sync_engine, "before_cursor_execute", count)
+    retired = await matchable()
+    assert retired.generation != prepared.generation
+    ids = [terms.product_id for terms in prepared.catalogue.products]
+    assert first["id"] in ids
+    assert first["id"] not in [terms.product_id for terms in retired.catalogue.products]
+
+    second = await create_product(committed_client, lender.headers)
+    assert second["id"] in [terms.product_id for terms in (await matchable()).catalogue.products]
+    suspended = await committed_client.post(
+        f"/v1/admin/organizations/{lender.id}/suspend", headers=admin
+    )
+    assert suspended.status_code == 200
+    now = await matchable()
+    assert str(lender.id) not in [terms.lender_id for terms in now.catalogue.products]
