@@ -26,7 +26,7 @@ from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import Depends, Request
-from sqlalchemy import Column, DateTime, Insert, MetaData, Table, event, func, inspect, text
+from sqlalchemy import Column, DateTime, Insert, MetaData, Row, Table, event, func, inspect, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
 from sqlalchemy.sql import Executable
-from sqlalchemy.sql.selectable import HasCTE
+from sqlalchemy.sql.selectable import HasCTE, ScalarSelect
 from sqlmodel import Field, SQLModel
 
 # Constraint names are stable and readable, so migrations can refer to them.
@@ -216,6 +216,7 @@ async def commit_lazily(session: AsyncSession) -> None:
 # more before sending): a multi-row INSERT over a whole book must be cut into batches.
 MAX_PARAMETERS = 32_767
 _Row = TypeVar("_Row")
+_T = TypeVar("_T")
 
 
 def batches(rows: Sequence[_Row], *, parameters_per_row: int) -> Iterator[Sequence[_Row]]:
@@ -233,18 +234,34 @@ async def insert_unique(session: AsyncSession, row: SQLModel) -> bool:
     One statement, ``INSERT … ON CONFLICT DO NOTHING``, rather than a savepoint around an insert
     (three round trips). On success ``row`` belongs to the session as if it had been added and
     flushed; it must carry every value itself (ids and timestamps are made in Python here)."""
+    return await _insert_unique(session, row, ()) is not None
+
+
+async def insert_unique_reading(
+    session: AsyncSession, row: SQLModel, reading: ScalarSelect[_T]
+) -> tuple[_T] | None:
+    """``insert_unique`` that also reads ``reading`` (a scalar subquery built once) in the same
+    statement and snapshot, a round trip the caller would otherwise spend: None when refused,
+    else what was read."""
+    inserted = await _insert_unique(session, row, (reading,))
+    return None if inserted is None else (inserted[-1],)
+
+
+async def _insert_unique(
+    session: AsyncSession, row: SQLModel, reading: tuple[ScalarSelect[Any], ...]
+) -> Row[Any] | None:
     values: dict[str, Any] = {}
     for key, column in _column_of_attribute(type(row)).items():
         value = getattr(row, key)
         if value is None and column.server_default is not None:
             continue  # let the database fill it in
         values[column.key] = value
-    inserted = await session.execute(_insert_unique_statement(type(row)), values)
-    if inserted.first() is None:
-        return False
+    inserted = (await session.execute(_insert_unique_statement(type(row), reading), values)).first()
+    if inserted is None:
+        return None
     make_transient_to_detached(row)
     session.add(row)
-    return True
+    return inserted
 
 
 @dataclass(frozen=True)
@@ -286,11 +303,14 @@ def _column_of_attribute(model: type[SQLModel]) -> dict[str, Column[Any]]:
 
 
 @cache
-def _insert_unique_statement(model: type[SQLModel]) -> Executable:
-    """``insert_unique``'s statement for one model, built once: its columns come from each
-    call's parameters (building the INSERT per row cost a confirm 1/10 of its CPU)."""
+def _insert_unique_statement(
+    model: type[SQLModel], reading: tuple[ScalarSelect[Any], ...]
+) -> Executable:
+    """``insert_unique``'s statement for one model (and what it reads), built once: its columns
+    come from each call's parameters (building the INSERT per row cost a confirm 1/10 of its
+    CPU)."""
     table = table_of(model)
-    return pg_insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
+    return pg_insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns, *reading)
 
 
 def table_of(model: type[SQLModel]) -> Table:

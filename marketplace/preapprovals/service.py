@@ -18,7 +18,7 @@ from marketplace.preapprovals.models import Preapproval, PreapprovalStatus
 from marketplace.products import service as product_service
 from pricing import Offer, RiskPolicy
 from shared import audit, identifiers
-from shared.db import Write, insert_unique
+from shared.db import Write, insert_unique_reading
 from shared.identity.principal import Principal
 
 # No 0/O or 1/I: a code is read aloud and typed by dealer staff.
@@ -117,14 +117,19 @@ async def create(
             created_at=now,
             status_changed_at=now,
         )
-        if await insert_unique(session, preapproval):
+        # The INSERT reads the catalogue's generation too: the offers come from it.
+        inserted = await insert_unique_reading(
+            session, preapproval, product_service.CATALOGUE_GENERATION
+        )
+        if inserted is not None:
+            (generation,) = inserted
             break
         if await repository.active_for_person(session, person_hash, now):
             return None
     else:  # five code collisions in a 32^8 space means something else is wrong
         raise RuntimeError("could not allocate a pre-approval code")
 
-    matchable = await product_service.matchable_catalogue(session)
+    matchable = await product_service.matchable_catalogue(session, generation=generation)
     version_ids = matchable.version_ids
     kept = matchable.catalogue.best_offers(grade, credit_limit, policy, policy.offers_kept)
     offered = sorted(((uuid.uuid4(), offer) for offer in kept), key=lambda offered: offered[1].rank)

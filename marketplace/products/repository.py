@@ -74,13 +74,15 @@ async def list_products(
 
 
 # What an application matches against is prepared once per catalogue generation
-# (``CatalogueGeneration``): while the generation stands, only it is read.
+# (``CatalogueGeneration``): while the generation stands, only it is read — on its own, or
+# within another statement (``GENERATION``: the new approval's INSERT reads it).
 _GENERATION = select(col(CatalogueGeneration.generation))
+GENERATION = _GENERATION.scalar_subquery()
 
 # Built once, not on every approval (building the join and its cache key was 5 % of an
 # application's CPU). The generation comes with the ids, read in the same snapshot.
 _MATCHABLE_VERSION_IDS = select(
-    _GENERATION.scalar_subquery(),
+    GENERATION,
     select(
         func.array_agg(
             aggregate_order_by(col(ProductVersion.id), col(Product.created_at), col(Product.id))

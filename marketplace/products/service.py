@@ -222,10 +222,20 @@ _CATALOGUES: dict[uuid.UUID, MatchableCatalogue] = {}
 CATALOGUES_KEPT = 4
 
 
-async def matchable_catalogue(session: AsyncSession) -> MatchableCatalogue:
-    """The matchable catalogue as the session sees it now: one small read while its generation
-    stands, else the current version ids (and the terms of versions not seen before)."""
-    cached = _CATALOGUES.get(await repository.catalogue_generation(session))
+# The catalogue's generation as a scalar subquery, for a statement that can read it on the way
+# (then ``matchable_catalogue`` need not).
+CATALOGUE_GENERATION = repository.GENERATION
+
+
+async def matchable_catalogue(
+    session: AsyncSession, *, generation: uuid.UUID | None = None
+) -> MatchableCatalogue:
+    """The matchable catalogue as the session sees it now: nothing read while its generation
+    (read now, or ``generation`` read by the caller's last statement) stands, else the current
+    version ids (and the terms of versions not seen before)."""
+    if generation is None:
+        generation = await repository.catalogue_generation(session)
+    cached = _CATALOGUES.get(generation)
     if cached is not None:
         return cached
     generation, version_ids = await repository.matchable_version_ids(session)
