@@ -26,7 +26,20 @@ from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import Depends, Request
-from sqlalchemy import Column, DateTime, Insert, MetaData, Row, Table, event, func, inspect, text
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Insert,
+    MetaData,
+    Row,
+    Table,
+    bindparam,
+    event,
+    func,
+    insert,
+    inspect,
+    text,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
@@ -247,6 +260,26 @@ async def insert_unique_reading(
     return None if inserted is None else (inserted[-1],)
 
 
+def insert_of(row: SQLModel, *, prefix: str) -> Write:
+    """``row`` as an INSERT of every column, its parameters named ``{prefix}_{column}``, for the
+    caller to send within another statement (``with_writes``) and then ``adopt``. Like
+    ``insert_unique``, the row carries every value itself."""
+    parameters: dict[str, Any] = {}
+    for key, column in _column_of_attribute(type(row)).items():
+        value = getattr(row, key)
+        if value is None and not column.nullable:
+            raise ValueError(f"{type(row).__name__}.{key} is required")
+        parameters[f"{prefix}_{column.key}"] = value
+    return Write(_insert_of_statement(type(row), prefix), parameters)
+
+
+def adopt(session: AsyncSession, row: SQLModel) -> None:
+    """``row``, just inserted by a statement of the caller's, belongs to the session as if it
+    had been added and flushed (later changes to it are flushed as an UPDATE)."""
+    make_transient_to_detached(row)
+    session.add(row)
+
+
 async def _insert_unique(
     session: AsyncSession, row: SQLModel, reading: tuple[ScalarSelect[Any], ...]
 ) -> Row[Any] | None:
@@ -259,8 +292,7 @@ async def _insert_unique(
     inserted = (await session.execute(_insert_unique_statement(type(row), reading), values)).first()
     if inserted is None:
         return None
-    make_transient_to_detached(row)
-    session.add(row)
+    adopt(session, row)
     return inserted
 
 
@@ -311,6 +343,18 @@ def _insert_unique_statement(
     CPU)."""
     table = table_of(model)
     return pg_insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns, *reading)
+
+
+@cache
+def _insert_of_statement(model: type[SQLModel], prefix: str) -> Insert:
+    """``insert_of``'s statement for one model, built once."""
+    table = table_of(model)
+    return insert(table).values(
+        {
+            column.key: bindparam(f"{prefix}_{column.key}", type_=column.type)
+            for column in table.columns
+        }
+    )
 
 
 def table_of(model: type[SQLModel]) -> Table:

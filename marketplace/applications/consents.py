@@ -22,6 +22,7 @@ from marketplace.applications import repository
 from marketplace.applications.exceptions import ConsentNotFound, ConsentNotWithdrawable
 from marketplace.applications.models import Application, Consent, ConsentKind
 from shared import audit
+from shared.db import Write
 from shared.identity.principal import Principal
 
 
@@ -59,18 +60,24 @@ LENDER_SHARING = ConsentText(
 )
 
 
-async def record(
-    session: AsyncSession, actor: Principal, application: Application, now: datetime
+async def record_with_application(
+    session: AsyncSession,
+    actor: Principal,
+    application: Application,
+    now: datetime,
+    *,
+    along: Sequence[Write] = (),
 ) -> None:
-    """Record both consents of a new application, with the texts and versions shown; the
-    sharing consent names every lender active now."""
-    await repository.insert_consents(
+    """Insert a new application with both its consents, with the texts and versions shown (the
+    sharing consent names every lender active now), and ``along``, in one statement."""
+    await repository.insert_application(
         session,
-        application=application,
+        application,
         recorded_by=actor.actor,
         granted_at=now,
         bureau_pull=(BUREAU_PULL.version, {"zh": BUREAU_PULL.zh, "en": BUREAU_PULL.en}),
         lender_sharing=(LENDER_SHARING.version, {"zh": LENDER_SHARING.zh, "en": LENDER_SHARING.en}),
+        along=along,
     )
 
 

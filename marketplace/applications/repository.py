@@ -7,8 +7,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, or_, select, text, update
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (
+    String,
+    and_,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
@@ -21,8 +32,8 @@ from marketplace.applications.models import (
     ConsentKind,
 )
 from marketplace.preapprovals.models import Preapproval, PreapprovalStatus
-from shared.db import table_of
-from shared.identity.models import OrganizationKind, OrganizationStatus, User
+from shared.db import Write, adopt, insert_of, table_of, with_writes
+from shared.identity.models import Organization, OrganizationKind, OrganizationStatus, User
 from shared.pagination import paginate
 
 
@@ -214,41 +225,69 @@ async def lock_undecided(
 
 
 # Both consents of an application in one statement, the sharing one naming every lender active
-# now (as JSON ``[{id, name}]`` by name) read by the same statement.
-_INSERT_CONSENTS = text(
-    """
-    INSERT INTO consents
-        (id, user_id, application_id, kind, version, text, recipients, recorded_by, granted_at)
-    VALUES
-        (:pull_id, :user_id, :application_id, :pull_kind, :pull_version, :pull_text,
-         '[]'::jsonb, :recorded_by, :granted_at),
-        (:sharing_id, :user_id, :application_id, :sharing_kind, :sharing_version, :sharing_text,
-         (SELECT coalesce(jsonb_agg(jsonb_build_object('id', o.id::text, 'name', o.name)
-                                    ORDER BY o.name, o.id), '[]'::jsonb)
-          FROM organizations o WHERE o.kind = :lender AND o.status = :active),
-         :recorded_by, :granted_at)
-    """
-).bindparams(bindparam("pull_text", type_=JSONB), bindparam("sharing_text", type_=JSONB))
+# now (as JSON ``[{id, name}]`` by name) read by the same statement; built once.
+_RECIPIENTS = (
+    select(
+        func.coalesce(
+            func.jsonb_agg(
+                aggregate_order_by(
+                    func.jsonb_build_object(
+                        "id", cast(col(Organization.id), String), "name", col(Organization.name)
+                    ),
+                    col(Organization.name),
+                    col(Organization.id),
+                )
+            ),
+            literal_column("'[]'::jsonb"),
+        )
+    )
+    .where(
+        col(Organization.kind) == OrganizationKind.lender.value,
+        col(Organization.status) == OrganizationStatus.active.value,
+    )
+    .scalar_subquery()
+)
 
 
-async def insert_consents(
+def _consent(kind: str, recipients: Any) -> dict[str, Any]:
+    return {
+        "id": bindparam(f"{kind}_id"),
+        "user_id": bindparam("c_user_id"),
+        "application_id": bindparam("c_application_id"),
+        "kind": bindparam(f"{kind}_kind"),
+        "version": bindparam(f"{kind}_version"),
+        "text": bindparam(f"{kind}_text", type_=JSONB),
+        "recipients": recipients,
+        "recorded_by": bindparam("c_recorded_by"),
+        "granted_at": bindparam("c_granted_at"),
+    }
+
+
+_INSERT_CONSENTS = insert(table_of(Consent)).values(
+    [_consent("pull", literal_column("'[]'::jsonb")), _consent("sharing", _RECIPIENTS)]
+)
+
+
+async def insert_application(
     session: AsyncSession,
-    *,
     application: Application,
+    *,
     recorded_by: str,
     granted_at: datetime,
     bureau_pull: tuple[str, dict[str, str]],
     lender_sharing: tuple[str, dict[str, str]],
+    along: Sequence[Write] = (),
 ) -> None:
-    """Record the application's two consents, each ``(version, text)``: the bureau-pull
-    authorisation, and the consent to share the decision with every lender active now."""
-    await session.execute(
+    """Insert the new application with its two consents, each ``(version, text)`` — the
+    bureau-pull authorisation and the consent to share the decision with every lender active
+    now — and ``along``, in one statement; the application then belongs to the session."""
+    statement, parameters = with_writes(
         _INSERT_CONSENTS,
         {
-            "user_id": application.buyer_id,
-            "application_id": application.id,
-            "recorded_by": recorded_by,
-            "granted_at": granted_at,
+            "c_user_id": application.buyer_id,
+            "c_application_id": application.id,
+            "c_recorded_by": recorded_by,
+            "c_granted_at": granted_at,
             "pull_id": uuid.uuid4(),
             "pull_kind": ConsentKind.bureau_pull.value,
             "pull_version": bureau_pull[0],
@@ -257,10 +296,11 @@ async def insert_consents(
             "sharing_kind": ConsentKind.lender_sharing.value,
             "sharing_version": lender_sharing[0],
             "sharing_text": lender_sharing[1],
-            "lender": OrganizationKind.lender.value,
-            "active": OrganizationStatus.active.value,
         },
+        [insert_of(application, prefix="app"), *along],
     )
+    await session.execute(statement, parameters)
+    adopt(session, application)
 
 
 async def consents_of(

@@ -146,16 +146,16 @@ async def submit(
         },
         created_at=now,
     )
-    session.add(application)
-    await session.flush()
-    await consents.record(session, actor, application, now)
-    audit.record(
-        session,
+    submitted = audit.entry(
         actor=actor,
         action="application.submitted",
         subject_type="application",
         subject_id=application.id,
         after={"channel": channel, "dealer_id": str(dealer_id) if dealer_id else None},
+    )
+    # One statement: the application, its consents, and the audit entries of this transaction.
+    await consents.record_with_application(
+        session, actor, application, now, along=[audit.along(session, submitted)]
     )
     return await _decide(session, application, report, bureau, now, models, policy)
 

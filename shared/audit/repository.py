@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Insert, bindparam, select
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -14,26 +16,46 @@ from shared.audit.models import AuditEntry
 from shared.db import Write, table_of
 from shared.pagination import paginate
 
-# One entry sent within another statement (``Write``), built once; ``occurred_at`` is the
-# database's ``now()``.
-_INSERT_ONE = sa_insert(table_of(AuditEntry)).values(
-    {
-        column: bindparam(f"audit_{column}")
-        for column in (
-            "actor",
-            "action",
-            "subject_type",
-            "subject_id",
-            "before",
-            "after",
-            "request_id",
-        )
-    }
+_COLUMNS = (
+    "occurred_at",
+    "actor",
+    "action",
+    "subject_type",
+    "subject_id",
+    "before",
+    "after",
+    "request_id",
 )
 
 
-def insert(values: dict[str, Any]) -> Write:
-    return Write(_INSERT_ONE, {f"audit_{column}": value for column, value in values.items()})
+@cache
+def _insert_rows(count: int) -> Insert:
+    """``count`` entries as one INSERT sent within another statement (``Write``), built once
+    per count: entry ``i``'s values are the parameters ``audit{i}_{column}``."""
+    table = table_of(AuditEntry)
+    return sa_insert(table).values(
+        [
+            {
+                column: bindparam(f"audit{i}_{column}", type_=table.c[column].type)
+                for column in _COLUMNS
+            }
+            for i in range(count)
+        ]
+    )
+
+
+def insert(entries: Sequence[dict[str, Any]]) -> Write:
+    """These entries (at least one) as one INSERT for the caller to send within a statement."""
+    if not entries:
+        raise ValueError("an INSERT of no audit entries")
+    return Write(
+        _insert_rows(len(entries)),
+        {
+            f"audit{i}_{column}": entry[column]
+            for i, entry in enumerate(entries)
+            for column in _COLUMNS
+        },
+    )
 
 
 # A transaction's entries, sent as one INSERT of all their rows (built once; each row's values

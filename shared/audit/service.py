@@ -19,17 +19,20 @@ from shared.observability import current_request_id
 SYSTEM_ACTOR = "system"
 
 
-def _values(
+def entry(
     *,
     actor: Principal | str,
     action: str,
     subject_type: str,
     subject_id: uuid.UUID | str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One entry's columns: the actor as the log names it, and the request it belongs to."""
+    """One entry's columns: the actor as the log names it, and the request it belongs to.
+
+    ``before``/``after`` hold business facts (statuses, amounts, ids), never personal data."""
     return {
+        "occurred_at": utcnow(),
         "actor": actor if isinstance(actor, str) else actor.actor,
         "action": action,
         "subject_type": subject_type,
@@ -57,7 +60,7 @@ def record(
     many a request records (a flush on the way would otherwise write each on its own); inside
     a savepoint they are written with it, so they roll back with it too.
     """
-    values = _values(
+    values = entry(
         actor=actor,
         action=action,
         subject_type=subject_type,
@@ -65,7 +68,6 @@ def record(
         before=before,
         after=after,
     )
-    values["occurred_at"] = utcnow()
     if session.in_nested_transaction():
         session.add(AuditEntry(**values))
         return
@@ -89,15 +91,26 @@ def insert(
     the write it records: ``ratelimit.Turn.succeeded(along=…)``), where ``record`` would cost
     an INSERT at the commit. The same facts as ``record``, in the caller's transaction."""
     return repository.insert(
-        _values(
-            actor=actor,
-            action=action,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            before=before,
-            after=after,
-        )
+        [
+            entry(
+                actor=actor,
+                action=action,
+                subject_type=subject_type,
+                subject_id=subject_id,
+                before=before,
+                after=after,
+            )
+        ]
     )
+
+
+def along(session: AsyncSession, first: dict[str, Any], *more: dict[str, Any]) -> Write:
+    """The entries ``record``-ed in this transaction so far and these (``entry``), as one INSERT
+    for the caller to send within its next statement, where the commit would send them on their
+    own. They are taken from the session: that statement writes them, or fails and takes the
+    transaction with it."""
+    pending = session.sync_session.info.pop(_PENDING, None) or []
+    return repository.insert([*pending, first, *more])
 
 
 _PENDING = "audit_entries_pending"

@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from autofin.jobs import run_daily_jobs
 from marketplace.applications.bureau import BureauUnavailable, SandboxBureau
@@ -488,6 +489,23 @@ async def test_every_decision_is_in_the_audit_log(
         .all()
     )
     assert {"application.submitted", "application.approved", "preapproval.created"} <= set(actions)
+    # The first application binds the account to the ID: both entries of that transaction go
+    # in with the application (one statement), with their facts.
+    recorded = {
+        entry.action: entry
+        for entry in (
+            await session.execute(
+                select(AuditEntry).where(
+                    col(AuditEntry.action).in_(["identity.verified", "application.submitted"])
+                )
+            )
+        ).scalars()
+    }
+    assert recorded["identity.verified"].subject_type == "user"
+    assert recorded["identity.verified"].after == {"verifier": "sandbox"}
+    assert recorded["application.submitted"].subject_id == application["id"]
+    assert recorded["application.submitted"].after == {"channel": "online", "dealer_id": None}
+    assert recorded["application.submitted"].actor == recorded["identity.verified"].actor
     audited = (
         await session.execute(
             select(func.count()).select_from(AuditEntry).where(text("after::text LIKE '%110105%'"))

@@ -7,9 +7,10 @@ import uuid
 
 import pytest
 
+from marketplace.applications.models import BureauReport
 from marketplace.preapprovals.repository import lookup_insert
 from shared import audit
-from shared.db import Write, with_writes
+from shared.db import Write, insert_of, with_writes
 from shared.ratelimit.repository import _RELEASE
 
 
@@ -27,11 +28,26 @@ def test_each_combination_is_built_once_and_carries_every_parameter() -> None:
         _RELEASE, {"keys": ["b"]}, [lookup_insert(uuid.uuid4(), uuid.uuid4()), _entry()]
     )
     assert first is again  # the same statements: one combination, its cache key computed once
-    assert {"keys", "lookup_id", "audit_action", "audit_subject_id"} <= first_parameters.keys()
+    assert {"keys", "lookup_id", "audit0_action", "audit0_subject_id"} <= first_parameters.keys()
     alone, parameters = with_writes(_RELEASE, {"keys": ["c"]}, [])
     assert alone is _RELEASE and parameters == {"keys": ["c"]}
 
 
 def test_two_writes_that_would_bind_the_same_names_are_refused() -> None:
-    with pytest.raises(ValueError, match="audit_action"):
+    with pytest.raises(ValueError, match="audit0_action"):
         with_writes(_RELEASE, {"keys": ["a"]}, [_entry(), _entry()])
+
+
+def test_a_row_goes_within_another_statement_only_with_every_required_value() -> None:
+    """``insert_of``: one statement per model and prefix, every column a named parameter; a row
+    missing a required value is refused before anything is sent."""
+    report = BureauReport(person_hash="h" * 64, source="test", facts={})
+    write = insert_of(report, prefix="r")
+    assert (
+        write.statement
+        is insert_of(BureauReport(person_hash="x", source="t", facts={}), prefix="r").statement
+    )
+    assert write.parameters["r_person_hash"] == "h" * 64
+    assert write.parameters["r_id"] == report.id
+    with pytest.raises(ValueError, match="person_hash"):
+        insert_of(BureauReport(source="test", facts={}), prefix="r")
