@@ -273,6 +273,41 @@ def insert_of(row: SQLModel, *, prefix: str) -> Write:
     return Write(_insert_of_statement(type(row), prefix), parameters)
 
 
+def rows_insert(
+    table: Table, columns: tuple[str, ...], rows: Sequence[Mapping[str, Any]], *, prefix: str
+) -> Write:
+    """These rows (at least one) as one INSERT of ``columns``, for the caller to send within
+    another statement (``with_writes``, ``send``): row ``i``'s values are the parameters
+    ``{prefix}{i}_{column}``, and the statement is built once per table, columns and count."""
+    if not rows:
+        raise ValueError(f"an INSERT of no {table.name} rows")
+    return Write(
+        _rows_insert_statement(table, columns, len(rows), prefix),
+        {f"{prefix}{i}_{column}": row[column] for i, row in enumerate(rows) for column in columns},
+    )
+
+
+@lru_cache(maxsize=256)  # a few tables, by how many rows (an approval's offers: up to 60)
+def _rows_insert_statement(
+    table: Table, columns: tuple[str, ...], count: int, prefix: str
+) -> Insert:
+    return insert(table).values(
+        [
+            {
+                column: bindparam(f"{prefix}{i}_{column}", type_=table.c[column].type)
+                for column in columns
+            }
+            for i in range(count)
+        ]
+    )
+
+
+async def send(session: AsyncSession, first: Write, *more: Write) -> None:
+    """Send these writes as one statement: the first, with the others as its CTEs."""
+    statement, parameters = with_writes(first.statement, first.parameters, more)
+    await session.execute(statement, parameters)
+
+
 def adopt(session: AsyncSession, row: SQLModel) -> None:
     """``row``, just inserted by a statement of the caller's, belongs to the session as if it
     had been added and flushed (later changes to it are flushed as an UPDATE)."""
@@ -324,7 +359,8 @@ def with_writes(
     return _with_ctes(statement, tuple(write.statement for write in writes)), merged
 
 
-@lru_cache(maxsize=64)  # keyed by the statements themselves: module constants, a few pairs
+# Keyed by the statements themselves: module constants, and multi-row INSERTs by their count.
+@lru_cache(maxsize=512)
 def _with_ctes(statement: _Statement, inserts: tuple[Insert, ...]) -> _Statement:
     return statement.add_cte(*(insert.cte() for insert in inserts))
 

@@ -8,6 +8,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -109,6 +110,8 @@ async def record(
             credit_limit=decision.credit_limit,
             now=now,
             policy=policy,
+            # written with the approval's offers, so only if it was created
+            audit_entries=[_decision_entry(application, before)],
         )
         if preapproval is None:
             # Another application for this person won the race for the one active approval:
@@ -120,7 +123,8 @@ async def record(
             won = False
         else:
             await advisor_service.assign_advisor(session, application.buyer_id)
-    _audit_decision(session, application, before)
+    if preapproval is None:
+        _audit_decision(session, application, before)
     event(
         "application.decided",
         application_id=str(application.id),
@@ -131,14 +135,22 @@ async def record(
 
 
 def _audit_decision(session: AsyncSession, application: Application, before: str) -> None:
-    audit.record(
-        session,
-        actor=audit.SYSTEM_ACTOR,
-        action=f"application.{application.decision}",
-        subject_type="application",
-        subject_id=application.id,
-        before={"status": before},
-        after={
+    audit.record(session, **_decision_facts(application, before))
+
+
+def _decision_entry(application: Application, before: str) -> dict[str, Any]:
+    return audit.entry(**_decision_facts(application, before))
+
+
+def _decision_facts(application: Application, before: str) -> dict[str, Any]:
+    """The audit entry of a decision: its outcome, grade, limit, scores and reasons' codes."""
+    return {
+        "actor": audit.SYSTEM_ACTOR,
+        "action": f"application.{application.decision}",
+        "subject_type": "application",
+        "subject_id": application.id,
+        "before": {"status": before},
+        "after": {
             "status": application.status,
             "decision": application.decision,
             "grade": application.grade,
@@ -153,7 +165,7 @@ def _audit_decision(session: AsyncSession, application: Application, before: str
             else str(application.challenger_pd),
             "reasons": [reason["code"] for reason in application.reasons],
         },
-    )
+    }
 
 
 def _inputs_hash(applicant: Applicant, facts: BureauFacts) -> str:

@@ -21,7 +21,7 @@ from marketplace.preapprovals.models import (
     PreapprovalStatus,
 )
 from marketplace.scorecards.models import PublishedScorecard
-from shared.db import Write, table_of
+from shared.db import Write, rows_insert, table_of
 from shared.pagination import paginate
 
 
@@ -156,15 +156,15 @@ async def transition(
     return result.scalar_one_or_none()
 
 
-# An approval's offers go out as one INSERT of all their rows, built once (an ORM entity per
-# offer, 20 to 60 of them, cost an application more CPU than writing them).
-_INSERT_OFFERS = insert(table_of(LockedOffer))
+# An approval's offers go out as one INSERT of all their rows, built once per count (an ORM
+# entity per offer, 20 to 60 of them, cost an application more CPU than writing them).
+_OFFER_COLUMNS = tuple(column.key for column in table_of(LockedOffer).columns)
 
 
-async def insert_offers(session: AsyncSession, offers: Sequence[dict[str, Any]]) -> None:
-    """Lock these offers (each a ``preapproval_offers`` row's values) to their approval."""
-    if offers:
-        await session.execute(_INSERT_OFFERS, list(offers))
+def offers_insert(offers: Sequence[dict[str, Any]]) -> Write:
+    """These offers (each a ``preapproval_offers`` row's values; at least one) locked to their
+    approval, as an INSERT for the caller to send within a statement."""
+    return rows_insert(table_of(LockedOffer), _OFFER_COLUMNS, offers, prefix="offer")
 
 
 async def offers(session: AsyncSession, preapproval_id: uuid.UUID) -> Sequence[LockedOffer]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +19,7 @@ from marketplace.preapprovals.models import Preapproval, PreapprovalStatus
 from marketplace.products import service as product_service
 from pricing import Offer, RiskPolicy
 from shared import audit, identifiers
-from shared.db import Write, insert_unique_reading
+from shared.db import Write, insert_unique_reading, send
 from shared.identity.principal import Principal
 
 # No 0/O or 1/I: a code is read aloud and typed by dealer staff.
@@ -97,10 +98,12 @@ async def create(
     credit_limit: int,
     now: datetime,
     policy: RiskPolicy,
+    audit_entries: Sequence[dict[str, Any]] = (),
 ) -> NewPreapproval | None:
     """A new active pre-approval with the offers of this moment locked to their versions: the
     cheapest ``policy.offers_kept`` (and as many per vehicle type, ``shortlist``), not every
     product that matches — a buyer compares a few, and a big catalogue would write thousands.
+    The caller's ``audit_entries`` (``audit.entry``) are written with them, and only with them.
 
     None when the person already holds an active one (the partial unique index decides, so
     two racing applications cannot both get one).
@@ -151,9 +154,7 @@ async def create(
         }
         for (offer_id, offer), details in zip(offered, shown, strict=True)
     ]
-    await repository.insert_offers(session, rows)
-    audit.record(
-        session,
+    created = audit.entry(
         actor=f"user:{buyer_id}",
         action="preapproval.created",
         subject_type="preapproval",
@@ -166,7 +167,9 @@ async def create(
             "expires_at": preapproval.expires_at.isoformat(),
         },
     )
-    await session.flush()
+    # One statement: the offers, and the audit entries of the transaction with this one.
+    entries = audit.along(session, created, *audit_entries)
+    await send(session, entries, *([repository.offers_insert(rows)] if rows else []))
     return NewPreapproval(preapproval, shown)
 
 

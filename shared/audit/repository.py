@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, bindparam, select
 from sqlalchemy import insert as sa_insert
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from shared.audit.models import AuditEntry
-from shared.db import Write, table_of
+from shared.db import Write, rows_insert, table_of
 from shared.pagination import paginate
 
 _COLUMNS = (
@@ -28,34 +27,10 @@ _COLUMNS = (
 )
 
 
-@cache
-def _insert_rows(count: int) -> Insert:
-    """``count`` entries as one INSERT sent within another statement (``Write``), built once
-    per count: entry ``i``'s values are the parameters ``audit{i}_{column}``."""
-    table = table_of(AuditEntry)
-    return sa_insert(table).values(
-        [
-            {
-                column: bindparam(f"audit{i}_{column}", type_=table.c[column].type)
-                for column in _COLUMNS
-            }
-            for i in range(count)
-        ]
-    )
-
-
 def insert(entries: Sequence[dict[str, Any]]) -> Write:
-    """These entries (at least one) as one INSERT for the caller to send within a statement."""
-    if not entries:
-        raise ValueError("an INSERT of no audit entries")
-    return Write(
-        _insert_rows(len(entries)),
-        {
-            f"audit{i}_{column}": entry[column]
-            for i, entry in enumerate(entries)
-            for column in _COLUMNS
-        },
-    )
+    """These entries (at least one) as one INSERT for the caller to send within a statement:
+    entry ``i``'s values are the parameters ``audit{i}_{column}``."""
+    return rows_insert(table_of(AuditEntry), _COLUMNS, entries, prefix="audit")
 
 
 # A transaction's entries, sent as one INSERT of all their rows (built once; each row's values
