@@ -280,10 +280,7 @@ async def create_deal(
         created_at=now,
         updated_at=now,
     )
-    session.add(deal)
-    await session.flush()
-    audit.record(
-        session,
+    quoted = audit.entry(
         actor=dealer,
         action="deal.quoted",
         subject_type="deal",
@@ -301,5 +298,7 @@ async def create_deal(
             "preapproval_grade": preapproval.grade,
         },
     )
+    # One statement: the deal and the audit entries of its transaction.
+    await repository.insert_deal(session, deal, along=[audit.along(session, quoted)])
     event("deal.quoted", deal_id=str(deal.id), dealer_id=str(dealer.org_id))
     return deal_public(deal, buyer.full_name)

@@ -16,7 +16,15 @@ from sqlmodel import col
 
 from dealer_portal.models import DealerDeal, DealStatus, DownPaymentStatus
 from marketplace.products.models import ProductVersion
+from shared.db import Write, adopt, insert_of, send
 from shared.pagination import paginate
+
+
+async def insert_deal(session: AsyncSession, deal: DealerDeal, *, along: Sequence[Write]) -> None:
+    """Insert a new deal, and ``along`` (its audit entries), in one statement; the deal then
+    belongs to the session."""
+    await send(session, insert_of(deal, prefix="deal"), *along)
+    adopt(session, deal)
 
 
 async def get_deal(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -13,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from dealer_portal.models import DealerDeal
 from dealer_portal.service import LOOKUP_FAILURES_PER_DEALER_AND_CODE
 from dealer_portal.vin import normalize_vin
 from marketplace.preapprovals.models import Preapproval, PreapprovalLookup
@@ -227,7 +229,7 @@ async def test_a_bad_vin_is_refused_naming_the_field(
 
 
 async def test_a_quote_gives_the_locked_offer_terms_and_schedule_without_locking_the_approval(
-    client: httpx.AsyncClient, admin: dict[str, str]
+    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
 ) -> None:
     approved = await approved_buyer(client, admin)
     offer = approved.preapproval["offers"][0]
@@ -255,6 +257,19 @@ async def test_a_quote_gives_the_locked_offer_terms_and_schedule_without_locking
     assert quote["monthly_payment"] == quote["schedule"][0]["payment"]
     assert quote["total_cost"] == quote["total_interest"] + quote["upfront_fee"]
     assert deal["vehicle"]["vin"] == "LSVAM4187C2184847"
+    # The deal and its audit entry went in together (one statement), as answered.
+    stored = await session.get(DealerDeal, uuid.UUID(deal["id"]))
+    assert stored is not None and stored.status == "quoted"
+    assert (stored.principal, stored.annual_rate) == (10_000_000, Decimal(quote["annual_rate"]))
+    [entry] = (
+        await session.execute(
+            select(AuditEntry).where(
+                col(AuditEntry.action) == "deal.quoted", col(AuditEntry.subject_id) == deal["id"]
+            )
+        )
+    ).scalars()
+    assert entry.after is not None and entry.after["principal"] == 10_000_000
+    assert entry.after["preapproval_id"] == approved.preapproval["id"]
     preapproval = await client.get(
         f"/v1/buyer/preapprovals/{approved.preapproval['id']}", headers=approved.buyer
     )
