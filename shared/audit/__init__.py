@@ -8,6 +8,14 @@ rewritten through the application or a stray psql session.
 from __future__ import annotations
 
 from shared.audit.models import AuditEntry
-from shared.audit.service import SYSTEM_ACTOR, along, entry, insert, record, search
+from shared.audit.service import (
+    SYSTEM_ACTOR,
+    along,
+    entry,
+    insert,
+    pending,
+    record,
+    search,
+)
 
-__all__ = ["SYSTEM_ACTOR", "AuditEntry", "along", "entry", "insert", "record", "search"]
+__all__ = ["SYSTEM_ACTOR", "AuditEntry", "along", "entry", "insert", "pending", "record", "search"]

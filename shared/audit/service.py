@@ -109,8 +109,18 @@ def along(session: AsyncSession, first: dict[str, Any], *more: dict[str, Any]) -
     for the caller to send within its next statement, where the commit would send them on their
     own. They are taken from the session: that statement writes them, or fails and takes the
     transaction with it."""
-    pending = session.sync_session.info.pop(_PENDING, None) or []
-    return repository.insert([*pending, first, *more])
+    return repository.insert([*_take_pending(session), first, *more])
+
+
+def pending(session: AsyncSession) -> Write | None:
+    """The entries ``record``-ed in this transaction so far, taken as ``along`` takes them, for
+    the transaction's last statement to carry; None when there are none."""
+    entries = _take_pending(session)
+    return repository.insert(entries) if entries else None
+
+
+def _take_pending(session: AsyncSession) -> list[dict[str, Any]]:
+    return session.sync_session.info.pop(_PENDING, None) or []
 
 
 _PENDING = "audit_entries_pending"

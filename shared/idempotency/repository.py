@@ -3,7 +3,7 @@ abandoned requests, purging old keys."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from shared.db import table_of, utcnow
+from shared.db import Write, table_of, utcnow, with_writes
 from shared.idempotency.exceptions import IdempotencyKeyInUse, IdempotencyKeyReused
 from shared.idempotency.models import (
     DEFAULT_LOCK_TIMEOUT,
@@ -201,10 +201,17 @@ _UPDATE_HELD = (
 
 
 async def update_held(
-    session: AsyncSession, key_id: int, locked_at: datetime | None, values: dict[str, Any]
+    session: AsyncSession,
+    key_id: int,
+    locked_at: datetime | None,
+    values: dict[str, Any],
+    *,
+    along: Sequence[Write] = (),
 ) -> bool:
     """Apply ``values`` to the key only while the lock taken at ``locked_at`` is still its lock:
-    a run that outlived its lock must not overwrite its heir. False when it is not."""
+    a run that outlived its lock must not overwrite its heir. False when it is not (and the
+    caller rolls back what ``along`` wrote with it)."""
     parameters = {**values, "held_key_id": key_id, "held_locked_at": locked_at}
-    result = await session.execute(_UPDATE_HELD, parameters)
+    statement, parameters = with_writes(_UPDATE_HELD, parameters, along)
+    result = await session.execute(statement, parameters)
     return result.scalar_one_or_none() is not None

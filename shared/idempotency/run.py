@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import commit_lazily, is_transient
+from shared import audit
+from shared.db import Write, commit_lazily, is_transient
 from shared.errors import DomainError
 from shared.idempotency import models, repository
 from shared.idempotency.exceptions import IdempotencyKeyInUse
@@ -118,7 +119,9 @@ class IdempotentRun:
                     else:
                         data = {**self.data, **outcome.data}
                         values = {"recovery_point": outcome.name, "recovery_data": data}
-                    await self._update(values)
+                    # The phase's audit entries go with the key's update (its last statement).
+                    entries = audit.pending(self._session)
+                    await self._update(values, along=[] if entries is None else [entries])
                 break
             except DBAPIError as error:
                 if not is_transient(error) or attempt == PHASE_ATTEMPTS:
@@ -130,8 +133,10 @@ class IdempotentRun:
             self.response = outcome
         event("idempotency.phase", idempotency_key_id=self._id, recovery_point=self.recovery_point)
 
-    async def _update(self, values: dict[str, Any]) -> None:
-        if not await repository.update_held(self._session, self._id, self._locked_at, values):
+    async def _update(self, values: dict[str, Any], *, along: Sequence[Write] = ()) -> None:
+        if not await repository.update_held(
+            self._session, self._id, self._locked_at, values, along=along
+        ):
             raise IdempotencyKeyInUse()
 
     async def _store(self, response: StoredResponse) -> None:
