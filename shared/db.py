@@ -38,7 +38,9 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    select,
     text,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError
@@ -291,15 +293,25 @@ def rows_insert(
 def _rows_insert_statement(
     table: Table, columns: tuple[str, ...], count: int, prefix: str
 ) -> Insert:
-    return insert(table).values(
-        [
-            {
-                column: bindparam(f"{prefix}{i}_{column}", type_=table.c[column].type)
-                for column in columns
-            }
-            for i in range(count)
-        ]
-    )
+    def row(i: int) -> dict[str, Any]:
+        return {
+            column: bindparam(f"{prefix}{i}_{column}", type_=table.c[column].type)
+            for column in columns
+        }
+
+    return insert_rows(table, [row(i) for i in range(count)])
+
+
+def insert_rows(table: Table, rows: Sequence[Mapping[str, Any]]) -> Insert:
+    """An INSERT of these rows (each a column → expression mapping, the same columns in each),
+    as ``INSERT … SELECT … UNION ALL SELECT …``: SQLAlchemy compiles a multi-row ``VALUES``
+    (``insert().values([...])``) again on every execution, as it cannot cache it, which cost
+    more than the round trip it saved."""
+    if len(rows) == 1:
+        return insert(table).values(dict(rows[0]))
+    columns = list(rows[0])
+    selects = [select(*(row[column] for column in columns)) for row in rows]
+    return insert(table).from_select(columns, union_all(*selects))
 
 
 async def send(session: AsyncSession, first: Write, *more: Write) -> None:

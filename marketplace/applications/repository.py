@@ -19,7 +19,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
@@ -32,7 +32,7 @@ from marketplace.applications.models import (
     ConsentKind,
 )
 from marketplace.preapprovals.models import Preapproval, PreapprovalStatus
-from shared.db import Write, adopt, insert_of, table_of, with_writes
+from shared.db import Write, adopt, insert_of, insert_rows, table_of, with_writes
 from shared.identity.models import Organization, OrganizationKind, OrganizationStatus, User
 from shared.pagination import paginate
 
@@ -249,22 +249,29 @@ _RECIPIENTS = (
 )
 
 
+_CONSENTS = table_of(Consent)
+
+
 def _consent(kind: str, recipients: Any) -> dict[str, Any]:
+    def value(column: str, name: str) -> Any:
+        return bindparam(name, type_=_CONSENTS.c[column].type)
+
     return {
-        "id": bindparam(f"{kind}_id"),
-        "user_id": bindparam("c_user_id"),
-        "application_id": bindparam("c_application_id"),
-        "kind": bindparam(f"{kind}_kind"),
-        "version": bindparam(f"{kind}_version"),
-        "text": bindparam(f"{kind}_text", type_=JSONB),
+        "id": value("id", f"{kind}_id"),
+        "user_id": value("user_id", "c_user_id"),
+        "application_id": value("application_id", "c_application_id"),
+        "kind": value("kind", f"{kind}_kind"),
+        "version": value("version", f"{kind}_version"),
+        "text": value("text", f"{kind}_text"),
         "recipients": recipients,
-        "recorded_by": bindparam("c_recorded_by"),
-        "granted_at": bindparam("c_granted_at"),
+        "recorded_by": value("recorded_by", "c_recorded_by"),
+        "granted_at": value("granted_at", "c_granted_at"),
     }
 
 
-_INSERT_CONSENTS = insert(table_of(Consent)).values(
-    [_consent("pull", literal_column("'[]'::jsonb")), _consent("sharing", _RECIPIENTS)]
+_INSERT_CONSENTS = insert_rows(
+    _CONSENTS,
+    [_consent("pull", literal_column("'[]'::jsonb")), _consent("sharing", _RECIPIENTS)],
 )
 
 
