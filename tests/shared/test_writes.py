@@ -8,8 +8,10 @@ import uuid
 import pytest
 
 from marketplace.applications.models import BureauReport
+from marketplace.applications.repository import _INSERT_CONSENTS
 from marketplace.preapprovals.repository import lookup_insert
 from shared import audit
+from shared.audit import repository as audit_repository
 from shared.db import Write, insert_of, with_writes
 from shared.ratelimit.repository import _RELEASE
 
@@ -51,3 +53,17 @@ def test_a_row_goes_within_another_statement_only_with_every_required_value() ->
     assert write.parameters["r_id"] == report.id
     with pytest.raises(ValueError, match="person_hash"):
         insert_of(BureauReport(source="test", facts={}), prefix="r")
+
+
+def test_multi_row_writes_are_statements_sqlalchemy_can_cache() -> None:
+    """SQLAlchemy cannot cache a multi-row ``VALUES`` (it has no cache key) and compiles it on
+    every execution, which cost more than the round trip it saved: multi-row writes are
+    ``INSERT … SELECT … UNION ALL`` (``insert_rows``), cached once per row count."""
+    entry = audit.entry(actor="system", action="test.done", subject_type="test", subject_id="1")
+    for count in (1, 2, 5):
+        write = audit_repository.insert([entry] * count)
+        assert write.statement._generate_cache_key() is not None
+        assert write.statement is audit_repository.insert([entry] * count).statement
+    assert _INSERT_CONSENTS._generate_cache_key() is not None
+    row = BureauReport(person_hash="h", source="test", facts={})
+    assert insert_of(row, prefix="r").statement._generate_cache_key() is not None
