@@ -120,6 +120,10 @@ def pending(session: AsyncSession) -> Write | None:
 
 
 def _take_pending(session: AsyncSession) -> list[dict[str, Any]]:
+    """The transaction's pending entries, taken off the session — none inside a savepoint, whose
+    statements could roll back what the outer transaction recorded."""
+    if session.in_nested_transaction():
+        return []
     return session.sync_session.info.pop(_PENDING, None) or []
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import audit
+from shared.db import send
 
 
 @pytest.mark.parametrize(
@@ -74,3 +75,31 @@ async def test_a_transactions_entries_are_written_at_its_commit_in_one_insert(
         text("SELECT action, count(*) FROM audit_log WHERE subject_type = 't' GROUP BY action")
     )
     assert dict(written.all()) == {"test.one": 3}
+
+
+async def test_entries_taken_along_are_written_by_that_statement_and_never_twice(
+    session: AsyncSession,
+) -> None:
+    """``along`` takes the transaction's pending entries into the caller's statement, so the
+    commit writes nothing more; in a savepoint it leaves the outer transaction's entries to
+    its commit (a rolled-back savepoint must not take them along), and ``pending`` is None
+    when nothing is pending."""
+    audit.record(session, actor="system", action="test.first", subject_type="u", subject_id=1)
+    write = audit.along(
+        session, audit.entry(actor="system", action="test.second", subject_type="u", subject_id=2)
+    )
+    await send(session, write)
+    assert audit.pending(session) is None
+    audit.record(session, actor="system", action="test.outer", subject_type="u", subject_id=3)
+    async with session.begin_nested() as savepoint:
+        inner = audit.along(
+            session,
+            audit.entry(actor="system", action="test.inner", subject_type="u", subject_id=4),
+        )
+        await send(session, inner)
+        await savepoint.rollback()
+    await session.commit()
+    written = await session.execute(
+        text("SELECT action, count(*) FROM audit_log WHERE subject_type = 'u' GROUP BY action")
+    )
+    assert dict(written.all()) == {"test.first": 1, "test.second": 1, "test.outer": 1}
