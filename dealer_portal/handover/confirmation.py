@@ -139,11 +139,13 @@ async def store_down_payment(
     # The audit entry goes in the storing statement; if nothing is stored the phase raises
     # and rolls it back.
     requested = audit.insert(
-        actor=audit.SYSTEM_ACTOR,
-        action="deal.down_payment_requested",
-        subject_type="deal",
-        subject_id=deal_id,
-        after={"payment_intent_id": payment_intent_id, "amount": amount},
+        audit.entry(
+            actor=audit.SYSTEM_ACTOR,
+            action="deal.down_payment_requested",
+            subject_type="deal",
+            subject_id=deal_id,
+            after={"payment_intent_id": payment_intent_id, "amount": amount},
+        )
     )
     stored = await repository.store_payment_intent(
         session, deal_id, payment_intent_id, now, along=[requested]

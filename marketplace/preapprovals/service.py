@@ -269,11 +269,13 @@ def lookup_writes(actor: Principal, preapproval: Preapproval) -> list[Write]:
     return [
         repository.lookup_insert(preapproval.id, actor.org_id),
         audit.insert(
-            actor=actor,
-            action="preapproval.looked_up",
-            subject_type="preapproval",
-            subject_id=preapproval.id,
-            after={"dealer_id": str(actor.org_id)},
+            audit.entry(
+                actor=actor,
+                action="preapproval.looked_up",
+                subject_type="preapproval",
+                subject_id=preapproval.id,
+                after={"dealer_id": str(actor.org_id)},
+            )
         ),
     ]
 

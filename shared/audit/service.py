@@ -78,30 +78,12 @@ def record(
     session.sync_session.info.setdefault(_PENDING, []).append(values)
 
 
-def insert(
-    *,
-    actor: Principal | str,
-    action: str,
-    subject_type: str,
-    subject_id: uuid.UUID | str,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> Write:
-    """One audit entry as an INSERT for the caller to send within a statement of its own (with
-    the write it records: ``ratelimit.Turn.succeeded(along=…)``), where ``record`` would cost
-    an INSERT at the commit. The same facts as ``record``, in the caller's transaction."""
-    return repository.insert(
-        [
-            entry(
-                actor=actor,
-                action=action,
-                subject_type=subject_type,
-                subject_id=subject_id,
-                before=before,
-                after=after,
-            )
-        ]
-    )
+def insert(first: dict[str, Any], *more: dict[str, Any]) -> Write:
+    """These entries (``entry``) as one INSERT for the caller to send within a statement of its
+    own (with the write they record: ``ratelimit.Turn.succeeded(along=…)``), where ``record``
+    would cost an INSERT at the commit. The same facts as ``record``, in the caller's
+    transaction."""
+    return repository.insert([first, *more])
 
 
 def along(session: AsyncSession, first: dict[str, Any], *more: dict[str, Any]) -> Write:

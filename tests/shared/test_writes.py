@@ -18,7 +18,9 @@ from shared.ratelimit.repository import _RELEASE
 
 def _entry() -> Write:
     return audit.insert(
-        actor="system", action="test.done", subject_type="test", subject_id=uuid.uuid4()
+        audit.entry(
+            actor="system", action="test.done", subject_type="test", subject_id=uuid.uuid4()
+        )
     )
 
 
