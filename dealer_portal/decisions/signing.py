@@ -27,12 +27,13 @@ from marketplace.servicing import repository as servicing_repository
 from pricing import due_dates
 from shared import audit
 from shared.brands import service as brand_service
-from shared.db import insert_unique, utcnow
+from shared.db import utcnow
 from shared.identifiers import mask_phone
 from shared.identity import service as identity_service
 from shared.identity.principal import Principal
 from shared.observability import event
 from shared.pii import lookup_hash
+from shared.writes import insert_unique
 
 STIPULATION_NAMES = {
     "id_card": "借款人身份证",

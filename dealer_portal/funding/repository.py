@@ -17,8 +17,8 @@ from sqlmodel import col
 
 from dealer_portal.funding.models import Disbursement, DisbursementStatus, PayoutAccount
 from dealer_portal.models import DealerDeal
-from shared.db import insert_unique
 from shared.identity.models import Organization, OrganizationKind
+from shared.writes import insert_unique
 
 
 async def deal_of_loan(

@@ -16,8 +16,8 @@ from sqlmodel import col
 
 from dealer_portal.models import DealerDeal, DealStatus, DownPaymentStatus
 from marketplace.products.models import ProductVersion
-from shared.db import Write, adopt, insert_of, send
 from shared.pagination import paginate
+from shared.writes import Write, adopt, insert_of, send
 
 
 async def insert_deal(session: AsyncSession, deal: DealerDeal, *, along: Sequence[Write]) -> None:

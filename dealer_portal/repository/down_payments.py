@@ -18,8 +18,8 @@ from sqlmodel import col
 
 from dealer_portal.models import DealerDeal, DealStatus, DownPaymentStatus
 from dealer_portal.repository.deals import status_is, update_where
-from shared.db import Write, with_writes
 from shared.identity.models import User
+from shared.writes import Write, with_writes
 
 
 class StoredIntent(NamedTuple):

@@ -22,8 +22,8 @@ from marketplace.applications import repository
 from marketplace.applications.exceptions import ConsentNotFound, ConsentNotWithdrawable
 from marketplace.applications.models import Application, Consent, ConsentKind
 from shared import audit
-from shared.db import Write
 from shared.identity.principal import Principal
+from shared.writes import Write
 
 
 @dataclass(frozen=True)

@@ -32,9 +32,10 @@ from marketplace.applications.models import (
     ConsentKind,
 )
 from marketplace.preapprovals.models import Preapproval, PreapprovalStatus
-from shared.db import Write, adopt, insert_of, insert_rows, table_of, with_writes
+from shared.db import table_of
 from shared.identity.models import Organization, OrganizationKind, OrganizationStatus, User
 from shared.pagination import paginate
+from shared.writes import Write, adopt, insert_of, insert_rows, with_writes
 
 
 async def get(

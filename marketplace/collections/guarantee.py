@@ -28,9 +28,9 @@ from marketplace.servicing import amounts, ledger
 from marketplace.servicing import repository as servicing_repository
 from marketplace.servicing.models import InstallmentStatus, LedgerEntryType, Loan
 from shared import audit
-from shared.db import insert_unique
 from shared.identity.principal import Principal
 from shared.observability import event
+from shared.writes import insert_unique
 
 RESERVE_RATIO = Decimal("0.05")
 

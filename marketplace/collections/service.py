@@ -25,11 +25,11 @@ from marketplace.servicing import repository as servicing_repository
 from marketplace.servicing.exceptions import LoanNotFound, LoanNotRepayable, NoPaymentMethod
 from marketplace.servicing.models import Loan, LoanStatus
 from shared import audit, i18n, pii
-from shared.db import insert_unique
 from shared.identifiers import mask_phone
 from shared.identity.principal import Principal
 from shared.observability import event
 from shared.payments.gateway import PaymentGateway
+from shared.writes import insert_unique
 
 MANDATE_TEXT_VERSION = "2026-12"
 

@@ -21,8 +21,9 @@ from marketplace.preapprovals.models import (
     PreapprovalStatus,
 )
 from marketplace.scorecards.models import PublishedScorecard
-from shared.db import Write, rows_insert, table_of
+from shared.db import table_of
 from shared.pagination import paginate
+from shared.writes import Write, rows_insert
 
 
 async def get(

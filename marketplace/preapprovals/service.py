@@ -19,8 +19,8 @@ from marketplace.preapprovals.models import Preapproval, PreapprovalStatus
 from marketplace.products import service as product_service
 from pricing import Offer, RiskPolicy
 from shared import audit, identifiers
-from shared.db import Write, insert_unique_reading, send
 from shared.identity.principal import Principal
+from shared.writes import Write, insert_unique_reading, send
 
 # No 0/O or 1/I: a code is read aloud and typed by dealer staff.
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"

@@ -29,9 +29,10 @@ from marketplace.servicing.models import (
 )
 from pricing import due_dates, quote_loan
 from shared import audit
-from shared.db import insert_unique, utcnow
+from shared.db import utcnow
 from shared.identity.principal import Principal
 from shared.observability import event
+from shared.writes import insert_unique
 
 
 async def book_loan(

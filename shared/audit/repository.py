@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from shared.audit.models import AuditEntry
-from shared.db import Write, rows_insert, table_of
+from shared.db import table_of
 from shared.pagination import paginate
+from shared.writes import Write, rows_insert
 
 _COLUMNS = (
     "occurred_at",

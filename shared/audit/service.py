@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from shared.audit import repository
 from shared.audit.models import AuditEntry
-from shared.db import Write, utcnow
+from shared.db import utcnow
 from shared.identity import repository as identity_repository
 from shared.identity.principal import Principal
 from shared.observability import current_request_id
+from shared.writes import Write
 
 SYSTEM_ACTOR = "system"
 

@@ -15,8 +15,9 @@ from shared.brands.catalogue import name_key
 from shared.brands.exceptions import BrandExists, BrandNameTaken, BrandNotFound, UnknownBrand
 from shared.brands.models import Brand
 from shared.brands.schemas import BrandCreate, BrandUpdate
-from shared.db import insert_unique, utcnow
+from shared.db import utcnow
 from shared.identity.principal import Principal
+from shared.writes import insert_unique
 
 
 def names_of(brand: Brand) -> list[str]:

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from shared.db import Write, table_of, utcnow, with_writes
+from shared.db import table_of, utcnow
 from shared.idempotency.exceptions import IdempotencyKeyInUse, IdempotencyKeyReused
 from shared.idempotency.models import (
     DEFAULT_LOCK_TIMEOUT,
@@ -23,6 +23,7 @@ from shared.idempotency.models import (
     StoredResponse,
 )
 from shared.observability import event
+from shared.writes import Write, with_writes
 
 
 @dataclass(frozen=True)

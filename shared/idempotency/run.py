@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import audit
-from shared.db import Write, commit_lazily, is_transient
+from shared.db import commit_lazily, is_transient
 from shared.errors import DomainError
 from shared.idempotency import models, repository
 from shared.idempotency.exceptions import IdempotencyKeyInUse
@@ -22,6 +22,7 @@ from shared.idempotency.models import (
     StoredResponse,
 )
 from shared.observability import event
+from shared.writes import Write
 
 Phase = Callable[[AsyncSession], Awaitable[RecoveryPoint | StoredResponse]]
 

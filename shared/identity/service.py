@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import audit, pii, ratelimit
 from shared.brands import service as brand_service
-from shared.db import insert_unique
 from shared.identity import codes, repository
 from shared.identity.exceptions import (
     ApiKeyNotFound,
@@ -36,6 +35,7 @@ from shared.identity.models import (
 )
 from shared.identity.principal import Principal
 from shared.identity.security import hash_password, new_api_key, verify_password
+from shared.writes import insert_unique
 
 # Guessing: an account's password, and registering with an email (which says whether it is
 # taken), each allow this many failures per window before 429 with ``Retry-After``. Keyed by

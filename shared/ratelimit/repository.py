@@ -21,8 +21,9 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from shared.db import Write, table_of, with_writes
+from shared.db import table_of
 from shared.ratelimit.models import RateLimitCounter
+from shared.writes import Write, with_writes
 
 # Adds one attempt to each key of ``:keys`` (starting a new window for a key whose window is
 # over) and returns each one's count and the seconds its window has left; in the same statement

@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import Write, commit_lazily
+from shared.db import commit_lazily
 from shared.errors import TooManyRequests
 from shared.ratelimit import repository
+from shared.writes import Write
 
 
 async def consume(

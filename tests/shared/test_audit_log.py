@@ -8,7 +8,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import audit
-from shared.db import send
+from shared.writes import send
 
 
 @pytest.mark.parametrize(

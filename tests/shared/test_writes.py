@@ -12,8 +12,8 @@ from marketplace.applications.repository import _INSERT_CONSENTS
 from marketplace.preapprovals.repository import lookup_insert
 from shared import audit
 from shared.audit import repository as audit_repository
-from shared.db import Write, insert_of, with_writes
 from shared.ratelimit.repository import _RELEASE
+from shared.writes import Write, insert_of, with_writes
 
 
 def _entry() -> Write:

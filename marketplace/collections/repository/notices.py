@@ -44,8 +44,9 @@ from marketplace.servicing.models import (
     PaymentStatus,
 )
 from pricing.collections import MAX_REMINDER_DAYS_BEFORE, CollectionTerms
-from shared.db import batches, table_of, utcnow
+from shared.db import table_of, utcnow
 from shared.identity.models import User
+from shared.writes import batches
 
 
 @dataclass(frozen=True, slots=True)

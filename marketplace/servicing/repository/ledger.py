@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from marketplace.servicing.models import LedgerEntry, LedgerEntryType
-from shared.db import batches, table_of, utcnow
+from shared.db import table_of, utcnow
+from shared.writes import batches
 
 # Built once, bound per entry (building the INSERT cost more CPU than sending it).
 _LEDGER = table_of(LedgerEntry)
