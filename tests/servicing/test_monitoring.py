@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import httpx
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,14 +18,21 @@ from marketplace.scorecards import service as scorecard_service
 from tests.factories import Headers
 from tests.servicing.conftest import BookLoan
 
-AS_OF = date.today()
-A_YEAR_AGO = AS_OF - timedelta(days=400)  # a full 12-month window observed
+A_YEAR = timedelta(days=400)  # booked this long before, a loan has a full 12-month window
+
+
+@pytest.fixture
+def as_of() -> date:
+    """Today, read as the test runs: the applications it decides are dated by the clock, and a
+    date read at import left them out of the month's report when a run crossed midnight."""
+    return date.today()
 
 
 async def shape(
     session: AsyncSession,
     loan_id: uuid.UUID,
     *,
+    as_of: date,
     grade: str,
     pd: str,
     charged_off_after_days: int | None = None,
@@ -32,8 +40,8 @@ async def shape(
     paid_late_days: tuple[int, int] | None = None,
 ) -> None:
     """Give a booked loan its grade and PD and a repayment history: every instalment due by
-    ``AS_OF`` paid on its due date, except as told."""
-    values = {"id": loan_id, "grade": grade, "pd": Decimal(pd), "as_of": AS_OF}
+    ``as_of`` paid on its due date, except as told."""
+    values = {"id": loan_id, "grade": grade, "pd": Decimal(pd), "as_of": as_of}
     await session.execute(
         text("UPDATE loans SET grade = :grade, pd = :pd, status = 'active' WHERE id = :id"),
         values,
@@ -43,7 +51,7 @@ async def shape(
             "UPDATE loan_installments SET status = 'paid', paid_at = due_date "
             "WHERE loan_id = :id AND due_date <= :as_of"
         ),
-        {"id": loan_id, "as_of": AS_OF},
+        {"id": loan_id, "as_of": as_of},
     )
     if unpaid_instalment is not None:
         await session.execute(
@@ -74,27 +82,39 @@ async def shape(
 
 
 async def test_monitoring_a_constructed_book_gives_the_known_figures(
-    client: httpx.AsyncClient, session: AsyncSession, admin: Headers, book_loan: BookLoan
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    admin: Headers,
+    book_loan: BookLoan,
+    as_of: date,
 ) -> None:
     # Grade A: four loans a year on book, one charged off after 200 days → 25 %.
-    a_loans = [await book_loan(loan_date=A_YEAR_AGO) for _ in range(4)]
-    await shape(session, a_loans[0].loan_id, grade="A2", pd="0.006", charged_off_after_days=200)
+    a_loans = [await book_loan(loan_date=as_of - A_YEAR) for _ in range(4)]
+    await shape(
+        session, a_loans[0].loan_id, as_of=as_of, grade="A2", pd="0.006", charged_off_after_days=200
+    )
     for booked in a_loans[1:]:
-        await shape(session, booked.loan_id, grade="A2", pd="0.006")
+        await shape(session, booked.loan_id, as_of=as_of, grade="A2", pd="0.006")
     # Grade C: three loans; one never paid from its third instalment (90+ days past due), one
     # paid an instalment 60 days late (not bad), one charged off only after 13 months (not bad
     # within 12 months) → 1 in 3.
-    c_loans = [await book_loan(loan_date=A_YEAR_AGO) for _ in range(3)]
-    await shape(session, c_loans[0].loan_id, grade="C3", pd="0.05", unpaid_instalment=3)
-    await shape(session, c_loans[1].loan_id, grade="C3", pd="0.05", paid_late_days=(2, 60))
-    await shape(session, c_loans[2].loan_id, grade="C1", pd="0.035", charged_off_after_days=395)
+    c_loans = [await book_loan(loan_date=as_of - A_YEAR) for _ in range(3)]
+    await shape(
+        session, c_loans[0].loan_id, as_of=as_of, grade="C3", pd="0.05", unpaid_instalment=3
+    )
+    await shape(
+        session, c_loans[1].loan_id, as_of=as_of, grade="C3", pd="0.05", paid_late_days=(2, 60)
+    )
+    await shape(
+        session, c_loans[2].loan_id, as_of=as_of, grade="C1", pd="0.035", charged_off_after_days=395
+    )
     # Too young to judge: booked 100 days ago and already 90+ days late; left out.
-    young = await book_loan(loan_date=AS_OF - timedelta(days=100))
-    await shape(session, young.loan_id, grade="C3", pd="0.05", unpaid_instalment=1)
+    young = await book_loan(loan_date=as_of - timedelta(days=100))
+    await shape(session, young.loan_id, as_of=as_of, grade="C3", pd="0.05", unpaid_instalment=1)
 
     champion = (await scorecard_service.active_models(session)).champion
     report = await monitoring_service.run(
-        session, as_of=AS_OF, policy=current_policy(), champion=champion
+        session, as_of=as_of, policy=current_policy(), champion=champion
     )
     await session.commit()
 
@@ -118,10 +138,12 @@ async def test_monitoring_a_constructed_book_gives_the_known_figures(
 
 
 async def test_the_lender_sees_predicted_beside_realised_default_by_grade(
-    client: httpx.AsyncClient, session: AsyncSession, book_loan: BookLoan
+    client: httpx.AsyncClient, session: AsyncSession, book_loan: BookLoan, as_of: date
 ) -> None:
-    booked = await book_loan(loan_date=A_YEAR_AGO)
-    await shape(session, booked.loan_id, grade="B1", pd="0.017", charged_off_after_days=150)
+    booked = await book_loan(loan_date=as_of - A_YEAR)
+    await shape(
+        session, booked.loan_id, as_of=as_of, grade="B1", pd="0.017", charged_off_after_days=150
+    )
 
     portfolio = (await client.get("/v1/lender/portfolio", headers=booked.lender)).json()
     (row,) = portfolio["grades"]
